@@ -1,0 +1,56 @@
+# The two commands a new user needs: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+
+.PHONY: run test bench lint fmt migrate seed install clean-db
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+# Load demo data only into an empty database (seed_demo refuses otherwise).
+seed: migrate
+	@if $(PY) manage.py shell -c "from tickets.demo import database_has_real_data as d; import sys; sys.exit(0 if d() else 1)"; then \
+		echo "Database already has data; not seeding."; \
+	else \
+		$(PY) manage.py seed_demo; \
+	fi
+
+# Web server, Celery worker and Celery beat together; Ctrl-C stops all three.
+run: seed
+	@mkdir -p var
+	@echo "Handoff on http://127.0.0.1:$(PORT)  (agent1 / demo, engineer1 / demo, manager1 / demo, requester1 / demo)"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(PY) -m celery -A helpdesk worker --loglevel=INFO --concurrency=2 --pool=threads & \
+	$(PY) -m celery -A helpdesk beat --loglevel=INFO --schedule=var/celerybeat-schedule & \
+	$(PY) manage.py runserver 127.0.0.1:$(PORT) --noreload & \
+	wait
+
+# The whole suite, on PostgreSQL and Redis when they answer (and loudly not when they don't).
+test: install
+	@eval "$$($(PY) tests/detect_services.py)"; \
+	echo "DATABASE_URL=$${DATABASE_URL:-sqlite (default)}  REDIS_URL=$${REDIS_URL:-none}"; \
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install
+	@eval "$$($(PY) tests/detect_services.py)"; \
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+fmt: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .

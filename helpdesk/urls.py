@@ -1,0 +1,41 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+
+from . import api
+
+api_v1 = [
+    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("", include("tickets.api_urls")),
+    path("", include("escalation.api_urls")),
+    path("", include("escalation.sla.api_urls")),
+    path("", include("knowledgebase.api_urls")),
+    path("", include("tickets.notifications.api_urls")),
+]
+
+urlpatterns = [
+    path("healthz", api.healthz, name="healthz"),
+    path("readyz", api.readyz, name="readyz"),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("tickets.urls")),
+    path("", include("escalation.urls")),
+    path("sla/", include("escalation.sla.urls")),
+    path("kb/", include("knowledgebase.urls")),
+    path("notifications/", include("tickets.notifications.urls")),
+]
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler403 = "tickets.views.permission_denied"
+handler404 = "tickets.views.page_not_found"
+handler500 = "tickets.views.server_error"

@@ -1,0 +1,10 @@
+from rest_framework.routers import SimpleRouter
+
+from . import apis
+
+router = SimpleRouter()
+router.register("tickets", apis.TicketViewSet, basename="ticket")
+router.register("categories", apis.CategoryViewSet, basename="category")
+router.register("queues", apis.QueueViewSet, basename="queue")
+
+urlpatterns = router.urls

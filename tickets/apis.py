@@ -1,0 +1,166 @@
+"""Ticket API: validate, fetch through the scoped selector, call one service, serialize."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from . import roles, selectors, services
+from .filters import TicketFilter
+from .models import Category, Channel, Queue
+from .serializers import (
+    CategorySerializer,
+    CommentSerializer,
+    QueueSerializer,
+    ReasonSerializer,
+    ResolveSerializer,
+    TicketCreateSerializer,
+    TicketEventSerializer,
+    TicketSerializer,
+    TicketUpdateSerializer,
+)
+
+
+def require_agent(user):
+    if not roles.is_agent(user):
+        raise PermissionDenied("Only support agents can do this.")
+
+
+class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = TicketSerializer
+    filterset_class = TicketFilter
+    ordering_fields = ["created_at", "updated_at", "priority", "resolution_due_at", "first_response_due_at", "id"]
+    ordering = ["-created_at"]
+
+    def get_queryset(self):
+        return selectors.ticket_list_with_related(self.request.user).select_related("routing_rule")
+
+    def ticket(self):
+        return get_object_or_404(selectors.ticket_list_for(self.request.user), pk=self.kwargs["pk"])
+
+    def respond(self, ticket_id: int, status: int = 200) -> Response:
+        ticket = selectors.ticket_list_with_related(self.request.user).select_related("routing_rule").get(pk=ticket_id)
+        return Response(TicketSerializer(ticket).data, status=status)
+
+    @extend_schema(request=TicketCreateSerializer, responses=TicketSerializer)
+    def create(self, request):
+        serializer = TicketCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        requester = data.get("requester") or request.user
+        if requester != request.user:
+            require_agent(request.user)  # only agents log tickets on someone's behalf
+        intake = services.TicketIntake(
+            title=data["title"],
+            description=data["description"],
+            category=data["category"],
+            impact=data["impact"],
+            urgency=data["urgency"],
+            requester=requester,
+            site=data.get("site"),
+            channel=Channel.API,
+        )
+        ticket = services.ticket_create(intake=intake, acting_user=request.user)
+        return self.respond(ticket.pk, status=201)
+
+    @extend_schema(request=TicketUpdateSerializer, responses=TicketSerializer)
+    def partial_update(self, request, pk=None):
+        ticket = self.ticket()
+        require_agent(request.user)
+        serializer = TicketUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        version = data.pop("version", None)
+        priority = data.pop("priority", None)
+        reason = data.pop("priority_reason", "")
+        assignee_given = "assignee" in data
+        assignee = data.pop("assignee", None)
+        if data:
+            services.ticket_update(
+                ticket_id=ticket.pk, changes=data, acting_user=request.user, expected_version=version
+            )
+            version = None  # the first change consumed the check
+        if priority:
+            services.ticket_change_priority(
+                ticket_id=ticket.pk, priority=priority, reason=reason, acting_user=request.user
+            )
+        if assignee_given:
+            services.ticket_assign(ticket_id=ticket.pk, assignee=assignee, acting_user=request.user)
+        return self.respond(ticket.pk)
+
+    @extend_schema(request=CommentSerializer, responses=CommentSerializer)
+    @action(detail=True, methods=["post"])
+    def comments(self, request, pk=None):
+        ticket = self.ticket()
+        serializer = CommentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        comment = services.ticket_comment_add(
+            ticket_id=ticket.pk,
+            body=serializer.validated_data["body"],
+            public=serializer.validated_data["is_public"],
+            acting_user=request.user,
+        )
+        return Response(CommentSerializer(comment).data, status=201)
+
+    @extend_schema(request=ResolveSerializer, responses=TicketSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        ticket = self.ticket()
+        require_agent(request.user)
+        serializer = ResolveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.ticket_resolve(
+            ticket_id=ticket.pk,
+            resolution=serializer.validated_data["resolution"],
+            expected_version=serializer.validated_data.get("version"),
+            acting_user=request.user,
+        )
+        return self.respond(ticket.pk)
+
+    @extend_schema(request=ReasonSerializer, responses=TicketSerializer)
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        ticket = self.ticket()
+        serializer = ReasonSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.ticket_reopen(
+            ticket_id=ticket.pk, reason=serializer.validated_data["reason"], acting_user=request.user
+        )
+        return self.respond(ticket.pk)
+
+    @extend_schema(request=ReasonSerializer, responses=TicketSerializer)
+    @action(detail=True, methods=["post"])
+    def pending(self, request, pk=None):
+        ticket = self.ticket()
+        require_agent(request.user)
+        serializer = ReasonSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.ticket_set_pending(
+            ticket_id=ticket.pk, reason=serializer.validated_data["reason"], acting_user=request.user
+        )
+        return self.respond(ticket.pk)
+
+    @extend_schema(request=None, responses=TicketEventSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def timeline(self, request, pk=None):
+        ticket = self.ticket()
+        events = selectors.timeline_for(request.user, ticket)
+        return Response(TicketEventSerializer(events, many=True).data)
+
+
+class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = CategorySerializer
+    queryset = Category.objects.filter(is_active=True).select_related("default_queue")
+    lookup_field = "slug"
+    pagination_class = None
+    filterset_fields = []
+
+
+class QueueViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = QueueSerializer
+    queryset = Queue.objects.select_related("lead")
+    lookup_field = "slug"
+    pagination_class = None
+    filterset_fields = ["tier"]

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class TicketsConfig(AppConfig):
+    name = "tickets"
+    verbose_name = "Tickets"
+
+    def ready(self):
+        from .roles import ensure_role_groups
+
+        # Permissions exist only after migrate; the role groups are set up from them.
+        post_migrate.connect(ensure_role_groups, sender=self, dispatch_uid="tickets.ensure_role_groups")

@@ -1,0 +1,399 @@
+"""The demo organization (API.md "Demo organization").
+
+seed_demo calls, in order: seed_organization(); each app's
+demo.seed_configuration(org); seed_tickets(org); each app's
+demo.seed_activity(org). Apps add their part in their own demo.py.
+"""
+
+import random
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import time_machine
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from . import roles, services
+from .models import Category, Channel, Impact, Queue, RoutingRule, Site, Ticket, TicketEvent, Tier, Urgency, User
+
+DEMO_PASSWORD = "demo"
+
+
+@dataclass
+class DemoOrg:
+    sites: dict[str, Site] = field(default_factory=dict)
+    queues: dict[str, Queue] = field(default_factory=dict)
+    categories: dict[str, Category] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+    tickets: list[Ticket] = field(default_factory=list)
+    rng: random.Random = field(default_factory=lambda: random.Random(20261129))
+
+
+SITES = [
+    ("London HQ", "london", "Europe/London", "GB"),
+    ("New York", "new-york", "America/New_York", "US"),
+    ("Singapore", "singapore", "Asia/Singapore", "SG"),
+    ("Berlin", "berlin", "Europe/Berlin", "DE"),
+]
+
+QUEUES = [
+    ("Service Desk", "service-desk", Tier.ONE, "Tier 1: every request lands here first.", "Europe/London"),
+    ("VIP Desk", "vip-desk", Tier.ONE, "Tier 1 desk for executives and their assistants.", "Europe/London"),
+    ("Network", "network", Tier.TWO, "LAN, Wi-Fi, VPN, firewalls and WAN links.", "Europe/London"),
+    ("Identity & Access", "identity-access", Tier.TWO, "Directory, SSO, MFA, privileged access.", "America/New_York"),
+    ("Applications", "applications", Tier.TWO, "Business applications, e-mail and collaboration.", "Europe/Berlin"),
+    ("Security", "security", Tier.TWO, "Security incidents and compliance.", "Europe/London"),
+]
+
+# slug, name, default Tier 1 queue, security?, description
+CATEGORIES = [
+    ("password-reset", "Password reset", False, "Forgotten or expired passwords, self-service reset problems."),
+    ("account-access", "Account access", False, "Locked accounts, MFA, missing permissions, SSO sign-in."),
+    ("vpn", "VPN", False, "Remote access: VPN client, tunnels, certificates."),
+    ("network-outage", "Network outage", False, "Wired, Wi-Fi or WAN connectivity lost for one or many."),
+    ("email", "Email", False, "Mailboxes, delivery, calendars, shared mailboxes."),
+    ("software-install", "Software install", False, "Requests to install or update approved software."),
+    ("hardware", "Hardware", False, "Laptops, monitors, docks, printers and peripherals."),
+    ("security-incident", "Security incident", True, "Phishing, malware, suspicious sign-ins, data exposure."),
+]
+
+# username, first, last, groups, site, extra
+PEOPLE = [
+    ("agent1", "Alex", "Morgan", [roles.TIER1_AGENT], "london", {}),
+    ("agent2", "Priya", "Shah", [roles.TIER1_AGENT], "new-york", {}),
+    ("agent3", "Tomás", "Ruiz", [roles.TIER1_AGENT], "singapore", {}),
+    ("engineer1", "Jordan", "Lee", [roles.TIER2_ENGINEER], "new-york", {}),
+    ("engineer2", "Sam", "Okafor", [roles.TIER2_ENGINEER], "london", {}),
+    ("engineer3", "Mei", "Tan", [roles.TIER2_ENGINEER], "singapore", {}),
+    ("engineer4", "Lukas", "Becker", [roles.TIER2_ENGINEER], "berlin", {}),
+    ("secops1", "Riley", "Carter", [roles.SECURITY_ENGINEER], "london", {}),
+    ("manager1", "Dana", "Whitfield", [roles.MANAGER], "london", {}),
+    ("admin", "Ada", "Admin", [roles.ADMIN], "london", {"is_staff": True, "is_superuser": True}),
+    ("requester1", "Chris", "Taylor", [roles.REQUESTER], "london", {"department": "Finance"}),
+    ("requester2", "Noor", "Haddad", [roles.REQUESTER], "new-york", {"department": "Sales"}),
+    ("requester3", "Kenji", "Watanabe", [roles.REQUESTER], "singapore", {"department": "Operations"}),
+    ("requester4", "Elena", "Fischer", [roles.REQUESTER], "berlin", {"department": "Engineering"}),
+    ("ceo", "Victoria", "Hale", [roles.REQUESTER], "london", {"department": "Executive", "is_vip": True}),
+]
+
+QUEUE_MEMBERS = {
+    "service-desk": ["agent1", "agent2", "agent3"],
+    "vip-desk": ["agent1"],
+    "network": ["engineer2", "engineer3"],
+    "identity-access": ["engineer1", "engineer2"],
+    "applications": ["engineer3", "engineer4"],
+    "security": ["secops1"],
+}
+QUEUE_LEADS = {
+    "service-desk": "agent1",
+    "vip-desk": "agent1",
+    "network": "engineer2",
+    "identity-access": "engineer1",
+    "applications": "engineer4",
+    "security": "secops1",
+}
+
+# category → realistic (title, description, impact, urgency) samples
+SAMPLES = {
+    "password-reset": [
+        (
+            "Password expired, cannot sign in",
+            "My password expired over the weekend and the reset page says my account is not eligible.",
+            Impact.INDIVIDUAL,
+            Urgency.STOPPED,
+        ),
+        (
+            "Self-service reset email never arrives",
+            "Tried the reset link three times, no email in inbox or junk.",
+            Impact.INDIVIDUAL,
+            Urgency.SLOWED,
+        ),
+    ],
+    "account-access": [
+        (
+            "Account locked after MFA prompts",
+            "I got many MFA prompts I did not start and now my account is locked.",
+            Impact.INDIVIDUAL,
+            Urgency.STOPPED,
+        ),
+        (
+            "Need access to the Finance shared drive",
+            "New role in Finance, need read/write on the month-end close folder.",
+            Impact.INDIVIDUAL,
+            Urgency.MINOR,
+        ),
+        (
+            "SSO loop on the HR portal",
+            "The HR portal keeps redirecting between login and the dashboard for our whole team.",
+            Impact.TEAM,
+            Urgency.SLOWED,
+        ),
+    ],
+    "vpn": [
+        (
+            "VPN disconnects every 10 minutes",
+            "GlobalProtect drops the tunnel roughly every 10 minutes since Monday.",
+            Impact.INDIVIDUAL,
+            Urgency.SLOWED,
+        ),
+        (
+            "VPN certificate error at the Singapore office",
+            "Everyone at the site sees 'certificate not trusted' when connecting.",
+            Impact.SITE,
+            Urgency.STOPPED,
+        ),
+    ],
+    "network-outage": [
+        ("Wi-Fi down on floor 3", "No Wi-Fi on the third floor, wired ports still work.", Impact.TEAM, Urgency.STOPPED),
+        (
+            "WAN link to New York is slow",
+            "File transfers to New York crawl, video calls drop.",
+            Impact.SITE,
+            Urgency.SLOWED,
+        ),
+    ],
+    "email": [
+        (
+            "Shared mailbox missing in Outlook",
+            "The support@ shared mailbox disappeared from my Outlook folder list.",
+            Impact.INDIVIDUAL,
+            Urgency.SLOWED,
+        ),
+        (
+            "Emails to a partner bounce",
+            "Every mail to the logistics partner bounces with 550 5.7.1.",
+            Impact.TEAM,
+            Urgency.SLOWED,
+        ),
+    ],
+    "software-install": [
+        (
+            "Install Power BI Desktop",
+            "Please install Power BI Desktop for the quarterly reporting.",
+            Impact.INDIVIDUAL,
+            Urgency.MINOR,
+        ),
+        ("Update Zoom client", "Zoom says my version is no longer supported.", Impact.INDIVIDUAL, Urgency.MINOR),
+    ],
+    "hardware": [
+        (
+            "Laptop will not charge",
+            "Charging light is off with two different chargers.",
+            Impact.INDIVIDUAL,
+            Urgency.STOPPED,
+        ),
+        (
+            "Printer on floor 2 jams constantly",
+            "The HP on floor 2 jams on every double-sided job.",
+            Impact.TEAM,
+            Urgency.MINOR,
+        ),
+    ],
+    "security-incident": [
+        (
+            "Suspicious email asking for credentials",
+            "Got an email pretending to be IT asking me to confirm my password; I clicked the link.",
+            Impact.INDIVIDUAL,
+            Urgency.STOPPED,
+        ),
+        (
+            "Unknown sign-in from abroad",
+            "Sign-in alert from a country I have never visited.",
+            Impact.INDIVIDUAL,
+            Urgency.STOPPED,
+        ),
+    ],
+}
+
+
+def database_has_real_data() -> bool:
+    """Anything beyond an empty schema means someone's data: refuse to touch it."""
+    return Ticket.objects.exists() or User.objects.exists()
+
+
+@transaction.atomic
+def seed_organization() -> DemoOrg:
+    org = DemoOrg()
+    for name, slug, tz, country in SITES:
+        org.sites[slug] = Site.objects.create(name=name, slug=slug, time_zone=tz, country=country)
+    for name, slug, tier, description, tz in QUEUES:
+        org.queues[slug] = Queue.objects.create(
+            name=name,
+            slug=slug,
+            tier=tier,
+            description=description,
+            time_zone=tz,
+            is_security=slug == "security",
+            is_default_intake=slug == "service-desk",
+        )
+    roles.ensure_role_groups()
+    groups = {group.name: group for group in Group.objects.all()}
+    for username, first, last, group_names, site_slug, extra in PEOPLE:
+        user = User(
+            username=username,
+            first_name=first,
+            last_name=last,
+            email=f"{username}@handoff.example",
+            site=org.sites[site_slug],
+            **extra,
+        )
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+        user.groups.set([groups[name] for name in group_names])
+        org.users[username] = user
+    for slug, members in QUEUE_MEMBERS.items():
+        queue = org.queues[slug]
+        queue.members.set([org.users[name] for name in members])
+        queue.lead = org.users[QUEUE_LEADS[slug]]
+        queue.save(update_fields=["lead"])
+    for slug, name, is_security, description in CATEGORIES:
+        org.categories[slug] = Category.objects.create(
+            slug=slug,
+            name=name,
+            description=description,
+            default_queue=org.queues["service-desk"],
+            is_security=is_security,
+        )
+    RoutingRule.objects.create(
+        name="VIP requesters go to the VIP desk",
+        position=10,
+        requester_is_vip=True,
+        target_queue=org.queues["vip-desk"],
+        raise_priority_to="P2",
+    )
+    RoutingRule.objects.create(
+        name="Outage keywords raise priority",
+        position=20,
+        keywords="outage, everyone, whole office, all users",
+        raise_priority_to="P2",
+    )
+    return org
+
+
+def seed_tickets(org: DemoOrg, *, count: int) -> None:
+    """Create `count` tickets through the real services, spread over the last 30 days."""
+    rng = org.rng
+    requesters = [user for name, user in org.users.items() if name.startswith("requester") or name == "ceo"]
+    agents = [org.users[name] for name in ("agent1", "agent2", "agent3")]
+    now = timezone.now()
+    for index in range(count):
+        slug = rng.choice(list(SAMPLES))
+        title, description, impact, urgency = rng.choice(SAMPLES[slug])
+        requester = rng.choice(requesters)
+        created_at = now - timedelta(minutes=rng.randint(5, 30 * 24 * 60))
+        with time_machine.travel(created_at, tick=False):
+            channel = rng.choice([Channel.PHONE, Channel.PORTAL, Channel.EMAIL, Channel.WALK_UP])
+            actor = requester if channel == Channel.PORTAL else rng.choice(agents)
+            ticket = services.ticket_create(
+                intake=services.TicketIntake(
+                    title=title,
+                    description=description,
+                    category=org.categories[slug],
+                    impact=impact,
+                    urgency=urgency,
+                    requester=requester,
+                    channel=channel,
+                ),
+                acting_user=actor,
+            )
+        org.tickets.append(ticket)
+        _advance(org, ticket, created_at=created_at, now=now, agents=agents, index=index)
+
+
+def _advance(org: DemoOrg, ticket: Ticket, *, created_at, now, agents, index: int) -> None:
+    """Move some tickets along: replies, waiting on requester, resolved, reopened."""
+    rng = org.rng
+    age = now - created_at
+    agent = rng.choice(agents)
+    step = created_at + timedelta(minutes=rng.randint(3, 90))
+    if step >= now or rng.random() < 0.15:
+        return  # still new
+    with time_machine.travel(step, tick=False):
+        services.ticket_assign(ticket_id=ticket.pk, assignee=agent, acting_user=agent)
+        services.ticket_comment_add(
+            ticket_id=ticket.pk,
+            body="Thanks for reporting this. I'm looking into it now.",
+            public=True,
+            acting_user=agent,
+        )
+    step += timedelta(minutes=rng.randint(10, 240))
+    if step >= now:
+        return
+    roll = rng.random()
+    if roll < 0.2:
+        with time_machine.travel(step, tick=False):
+            services.ticket_set_pending(
+                ticket_id=ticket.pk, reason="Asked the requester for a screenshot of the error.", acting_user=agent
+            )
+        return
+    if roll < 0.65 and age > timedelta(hours=6):
+        with time_machine.travel(step, tick=False):
+            services.ticket_resolve(
+                ticket_id=ticket.pk,
+                resolution="Walked the requester through the fix; confirmed working.",
+                acting_user=agent,
+            )
+        if rng.random() < 0.1 and step + timedelta(hours=2) < now:
+            with time_machine.travel(step + timedelta(hours=2), tick=False):
+                services.ticket_reopen(
+                    ticket_id=ticket.pk, reason="It happened again this morning.", acting_user=ticket.requester
+                )
+
+
+def bulk_tickets(org_or_none, *, count: int, batch_size: int = 5000, stdout=None) -> int:
+    """Bulk-create `count` tickets fast (benchmarks, 100k+): one created event each, no per-row services.
+
+    Tickets are historical: most resolved, spread over 180 days. The SLA and
+    escalation apps add their records in their own bulk hooks.
+    """
+    rng = random.Random(count)
+    categories = list(Category.objects.all())
+    requesters = list(User.objects.filter(groups__name=roles.REQUESTER))
+    queue = Queue.objects.get(is_default_intake=True)
+    agents = list(User.objects.filter(groups__name=roles.TIER1_AGENT))
+    now = timezone.now()
+    made = 0
+    while made < count:
+        size = min(batch_size, count - made)
+        rows = []
+        for _ in range(size):
+            category = rng.choice(categories)
+            title, description, impact, urgency = rng.choice(SAMPLES.get(category.slug, SAMPLES["hardware"]))
+            created_at = now - timedelta(minutes=rng.randint(1, 180 * 24 * 60))
+            resolved = rng.random() < 0.85 and created_at < now - timedelta(hours=4)
+            rows.append(
+                Ticket(
+                    title=title,
+                    description=description,
+                    category=category,
+                    impact=impact,
+                    urgency=urgency,
+                    priority=rng.choice(["P2", "P3", "P3", "P4", "P4"]),
+                    requester=rng.choice(requesters),
+                    channel=Channel.EMAIL,
+                    queue=queue,
+                    tier1_queue=queue,
+                    assignee=rng.choice(agents) if resolved else None,
+                    status="resolved" if resolved else "new",
+                    created_at=created_at,
+                    first_responded_at=created_at + timedelta(minutes=rng.randint(5, 120)) if resolved else None,
+                    resolved_at=created_at + timedelta(minutes=rng.randint(30, 3000)) if resolved else None,
+                    routing_reason="Bulk demo data.",
+                )
+            )
+        with transaction.atomic():
+            created = Ticket.objects.bulk_create(rows, batch_size=batch_size)
+            TicketEvent.objects.bulk_create(
+                [
+                    TicketEvent(
+                        ticket=t, kind="created", created_at=t.created_at, message="Bulk demo data", is_public=True
+                    )
+                    for t in created
+                ],
+                batch_size=batch_size,
+            )
+        made += size
+        if stdout:
+            stdout.write(f"  … {made}/{count} tickets")
+    return made

@@ -1,0 +1,99 @@
+"""Intake routing: category, keywords and requester type choose queue and priority.
+
+Routing is not escalation: it picks a Tier 1 starting point automatically, with
+no handoff. The decision and its reason go on the timeline.
+"""
+
+from dataclasses import dataclass
+
+from .models import Category, Impact, Priority, PriorityMatrixCell, Queue, RoutingRule, Site, Urgency, User
+
+# The ITSM convention, used when the admin-editable matrix lacks a cell.
+DEFAULT_MATRIX: dict[tuple[str, str], str] = {
+    (Impact.ORGANIZATION, Urgency.STOPPED): Priority.P1,
+    (Impact.ORGANIZATION, Urgency.SLOWED): Priority.P1,
+    (Impact.ORGANIZATION, Urgency.MINOR): Priority.P2,
+    (Impact.SITE, Urgency.STOPPED): Priority.P1,
+    (Impact.SITE, Urgency.SLOWED): Priority.P2,
+    (Impact.SITE, Urgency.MINOR): Priority.P3,
+    (Impact.TEAM, Urgency.STOPPED): Priority.P2,
+    (Impact.TEAM, Urgency.SLOWED): Priority.P3,
+    (Impact.TEAM, Urgency.MINOR): Priority.P3,
+    (Impact.INDIVIDUAL, Urgency.STOPPED): Priority.P3,
+    (Impact.INDIVIDUAL, Urgency.SLOWED): Priority.P4,
+    (Impact.INDIVIDUAL, Urgency.MINOR): Priority.P4,
+}
+
+
+def priority_for(*, impact: str, urgency: str) -> str:
+    cell = PriorityMatrixCell.objects.filter(impact=impact, urgency=urgency).values_list("priority", flat=True).first()
+    return cell or DEFAULT_MATRIX[(impact, urgency)]
+
+
+def higher_priority(first: str, second: str) -> str:
+    """The more severe of two priorities ('P1' beats 'P2')."""
+    return min(first, second)
+
+
+@dataclass(frozen=True)
+class RoutingDecision:
+    queue: Queue
+    priority: str
+    rule: RoutingRule | None
+    reason: str
+
+
+def route(
+    *,
+    category: Category,
+    title: str,
+    description: str,
+    requester: User,
+    site: Site | None,
+    priority: str,
+) -> RoutingDecision:
+    text = f"{title}\n{description}".lower()
+    requester_site_id = site.pk if site else requester.site_id
+    rules = RoutingRule.objects.filter(is_active=True).select_related("target_queue")
+    for rule in rules:
+        matched = _match(rule, category=category, text=text, requester=requester, site_id=requester_site_id)
+        if matched is None:
+            continue
+        queue = rule.target_queue or category.default_queue
+        new_priority = higher_priority(priority, rule.raise_priority_to) if rule.raise_priority_to else priority
+        reason = f"Rule “{rule.name}” matched ({matched})"
+        if new_priority != priority:
+            reason += f"; priority raised {priority} → {new_priority}"
+        return RoutingDecision(queue=queue, priority=new_priority, rule=rule, reason=f"{reason}; queue {queue}.")
+    queue = category.default_queue
+    return RoutingDecision(
+        queue=queue, priority=priority, rule=None, reason=f"No rule matched; category {category} → queue {queue}."
+    )
+
+
+def _match(rule: RoutingRule, *, category: Category, text: str, requester: User, site_id: int | None) -> str | None:
+    """Return why the rule matched (all its conditions hold), or None."""
+    why = []
+    if rule.category_id:
+        if rule.category_id != category.pk:
+            return None
+        why.append(f"category {category.slug}")
+    keywords = rule.keyword_list
+    if keywords:
+        hit = next((word for word in keywords if word in text), None)
+        if hit is None:
+            return None
+        why.append(f"keyword “{hit}”")
+    if rule.requester_is_vip is not None:
+        if requester.is_vip != rule.requester_is_vip:
+            return None
+        why.append("VIP requester" if requester.is_vip else "non-VIP requester")
+    if rule.requester_site_id:
+        if rule.requester_site_id != site_id:
+            return None
+        why.append(f"site {rule.requester_site}")
+    if rule.requester_department:
+        if requester.department.lower() != rule.requester_department.lower():
+            return None
+        why.append(f"department {requester.department}")
+    return ", ".join(why) or None

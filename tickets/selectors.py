@@ -1,0 +1,44 @@
+"""Reads. Access lives here: every page and endpoint starts from ticket_list_for(user),
+so a ticket the user may not see is a 404 everywhere."""
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from . import roles
+from .models import Comment, Ticket, TicketEvent, User
+
+
+def ticket_list_for(user: User) -> QuerySet[Ticket]:
+    if not user.is_authenticated or not user.is_active:
+        return Ticket.objects.none()
+    queryset = Ticket.objects.all()
+    if not roles.is_agent(user):
+        return queryset.filter(requester=user)
+    if not roles.can_see_restricted(user):
+        queryset = queryset.filter(is_restricted=False)
+    return queryset
+
+
+def ticket_list_with_related(user: User) -> QuerySet[Ticket]:
+    return ticket_list_for(user).select_related("queue", "category", "requester", "assignee", "site")
+
+
+def ticket_get_for(user: User, ticket_id: int) -> Ticket:
+    try:
+        return ticket_list_with_related(user).get(pk=ticket_id)
+    except (Ticket.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such ticket.") from None
+
+
+def comment_list_for(user: User, ticket: Ticket) -> QuerySet[Comment]:
+    comments = ticket.comments.select_related("author").prefetch_related("attachments")
+    if not roles.is_agent(user):
+        comments = comments.filter(is_public=True)
+    return comments
+
+
+def timeline_for(user: User, ticket: Ticket) -> QuerySet[TicketEvent]:
+    events = ticket.events.select_related("actor")
+    if not roles.is_agent(user):
+        events = events.filter(is_public=True)
+    return events

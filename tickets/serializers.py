@@ -1,0 +1,152 @@
+"""Shape and validate ticket data for the API. No business logic here."""
+
+from django.db.models import Q
+from rest_framework import serializers
+
+from .models import Category, Comment, Impact, Priority, Queue, Site, Ticket, TicketEvent, Urgency, User
+
+
+class UserRefField(serializers.SlugRelatedField):
+    """A person by username or e-mail address."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="username", queryset=User.objects.filter(is_active=True), **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not data.strip():
+            self.fail("invalid")
+        match = self.get_queryset().filter(Q(username=data.strip()) | Q(email__iexact=data.strip())).first()
+        if match is None:
+            raise serializers.ValidationError(f"No active user with username or e-mail “{data}”.")
+        return match
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    reference = serializers.CharField(read_only=True)
+    category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    queue = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    site = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    requester = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    routing = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id",
+            "reference",
+            "title",
+            "description",
+            "status",
+            "tier",
+            "queue",
+            "category",
+            "impact",
+            "urgency",
+            "priority",
+            "priority_override_reason",
+            "requester",
+            "assignee",
+            "site",
+            "channel",
+            "is_restricted",
+            "reopen_count",
+            "version",
+            "created_at",
+            "updated_at",
+            "first_responded_at",
+            "resolved_at",
+            "first_response_due_at",
+            "resolution_due_at",
+            "routing",
+        ]
+        read_only_fields = fields
+
+    def get_routing(self, ticket) -> dict:
+        return {"rule": ticket.routing_rule.name if ticket.routing_rule_id else None, "reason": ticket.routing_reason}
+
+
+class TicketCreateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField()
+    category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.filter(is_active=True))
+    impact = serializers.ChoiceField(choices=Impact.choices)
+    urgency = serializers.ChoiceField(choices=Urgency.choices)
+    requester = UserRefField(required=False)
+    site = serializers.SlugRelatedField(slug_field="slug", queryset=Site.objects.all(), required=False, allow_null=True)
+
+
+class TicketUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False)
+    category = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Category.objects.filter(is_active=True), required=False
+    )
+    impact = serializers.ChoiceField(choices=Impact.choices, required=False)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
+    site = serializers.SlugRelatedField(slug_field="slug", queryset=Site.objects.all(), required=False, allow_null=True)
+    priority = serializers.ChoiceField(
+        choices=Priority.choices, required=False, help_text="An override; needs priority_reason."
+    )
+    priority_reason = serializers.CharField(required=False, allow_blank=True)
+    assignee = UserRefField(required=False, allow_null=True)
+    version = serializers.IntegerField(required=False, help_text="Send the version you read to detect lost updates.")
+
+    def validate(self, attrs):
+        if "priority" in attrs and not attrs.get("priority_reason", "").strip():
+            raise serializers.ValidationError({"priority_reason": ["An override needs a reason; it is audited."]})
+        return attrs
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    public = serializers.BooleanField(source="is_public")
+
+    class Meta:
+        model = Comment
+        fields = ["id", "body", "public", "author", "created_at"]
+        read_only_fields = ["id", "author", "created_at"]
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=False)
+
+
+class ResolveSerializer(serializers.Serializer):
+    resolution = serializers.CharField(allow_blank=False)
+    version = serializers.IntegerField(required=False)
+
+
+class TicketEventSerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+
+    class Meta:
+        model = TicketEvent
+        fields = ["id", "kind", "kind_display", "actor", "created_at", "message", "data"]
+        read_only_fields = fields
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    default_queue = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Category
+        fields = [
+            "id",
+            "slug",
+            "name",
+            "description",
+            "default_queue",
+            "default_impact",
+            "default_urgency",
+            "is_security",
+        ]
+
+
+class QueueSerializer(serializers.ModelSerializer):
+    lead = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Queue
+        fields = ["id", "slug", "name", "tier", "description", "lead", "is_security", "time_zone"]

@@ -1,0 +1,387 @@
+"""Every write to a ticket. Each action: check, lock, change, timeline, outbox — one transaction.
+
+Pages, the API and Celery tasks call these; none of them saves a Ticket itself.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from escalation.sla import hooks as sla_hooks
+from tickets.notifications import services as notifications
+
+from . import events, roles, routing
+from .errors import ConcurrentUpdate, InvalidInput, NotAllowed
+from .locks import lock_ticket
+from .models import (
+    Attachment,
+    Category,
+    Channel,
+    Comment,
+    EventKind,
+    Impact,
+    Priority,
+    Site,
+    Ticket,
+    TicketStatus,
+    Tier,
+    Urgency,
+    User,
+)
+from .transitions import check_transition
+
+
+@dataclass(frozen=True)
+class TicketIntake:
+    title: str
+    description: str
+    category: Category
+    impact: str
+    urgency: str
+    requester: User
+    site: Site | None = None
+    channel: str = Channel.PORTAL
+
+
+def _bump(ticket: Ticket, fields: list[str]) -> list[str]:
+    ticket.version = F("version") + 1
+    return [*fields, "version", "updated_at"]
+
+
+def _save(ticket: Ticket, fields: list[str]) -> None:
+    ticket.save(update_fields=_bump(ticket, fields))
+    ticket.refresh_from_db(fields=["version"])
+
+
+def _check_version(ticket: Ticket, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != ticket.version:
+        raise ConcurrentUpdate(
+            f"{ticket.reference} was changed by someone else (version {ticket.version}, you had {expected_version}). "
+            "Reload and try again."
+        )
+
+
+@transaction.atomic
+def ticket_create(*, intake: TicketIntake, acting_user: User | None) -> Ticket:
+    """Log a ticket: derive priority, route it, start its SLA clocks, record all of it."""
+    _validate_intake(intake)
+    derived = routing.priority_for(impact=intake.impact, urgency=intake.urgency)
+    site = intake.site or intake.requester.site
+    decision = routing.route(
+        category=intake.category,
+        title=intake.title,
+        description=intake.description,
+        requester=intake.requester,
+        site=site,
+        priority=derived,
+    )
+    ticket = Ticket.objects.create(
+        title=intake.title.strip(),
+        description=intake.description,
+        category=intake.category,
+        impact=intake.impact,
+        urgency=intake.urgency,
+        priority=decision.priority,
+        requester=intake.requester,
+        created_by=acting_user,
+        site=site,
+        channel=intake.channel,
+        queue=decision.queue,
+        tier1_queue=decision.queue,
+        tier=Tier.ONE,
+        is_restricted=decision.queue.is_security or intake.category.is_security,
+        routing_rule=decision.rule,
+        routing_reason=decision.reason,
+    )
+    events.ticket_created(ticket=ticket, actor=acting_user)
+    events.ticket_routed(ticket=ticket, rule_name=decision.rule.name if decision.rule else None, reason=decision.reason)
+    sla_hooks.ticket_created(ticket=ticket)
+    from escalation import rules  # escalation builds on tickets; import late to keep layers one-way
+
+    rules.evaluate_trigger_rules(ticket_id=ticket.pk, moment=rules.Moment.INTAKE)
+    ticket.refresh_from_db()
+    return ticket
+
+
+def _validate_intake(intake: TicketIntake) -> None:
+    errors: dict[str, list[str]] = {}
+    if len(intake.title.strip()) < 5:
+        errors["title"] = ["Give the ticket a title of at least 5 characters."]
+    if len(intake.description.strip()) < 10:
+        errors["description"] = ["Describe the problem in at least 10 characters."]
+    if intake.impact not in Impact.values:
+        errors["impact"] = [f"Choose one of: {', '.join(Impact.values)}."]
+    if intake.urgency not in Urgency.values:
+        errors["urgency"] = [f"Choose one of: {', '.join(Urgency.values)}."]
+    if not intake.category.is_active:
+        errors["category"] = ["This category is no longer in use."]
+    if not intake.requester.is_active:
+        errors["requester"] = ["This requester's account is inactive."]
+    if errors:
+        raise InvalidInput(errors)
+
+
+@transaction.atomic
+def ticket_comment_add(*, ticket_id: int, body: str, public: bool, acting_user: User) -> Comment:
+    """A public reply or an internal note.
+
+    An agent's first public reply answers the first-response target. A requester's
+    reply on a ticket waiting on them resumes it (and its SLA clock).
+    """
+    if not body.strip():
+        raise InvalidInput({"body": ["Write something before sending."]})
+    ticket = lock_ticket(ticket_id)
+    check_transition(ticket, "comment")
+    is_agent = roles.is_agent(acting_user)
+    if not is_agent:
+        if ticket.requester_id != acting_user.pk:
+            raise NotAllowed("Only the requester and agents can comment on this ticket.")
+        public = True  # requesters cannot write internal notes
+    now = timezone.now()
+    comment = Comment.objects.create(ticket=ticket, author=acting_user, body=body, is_public=public, created_at=now)
+    event = events.comment_added(ticket=ticket, actor=acting_user, comment_id=comment.pk, is_public=public)
+    fields: list[str] = []
+    if public and is_agent and ticket.first_responded_at is None and acting_user.pk != ticket.requester_id:
+        ticket.first_responded_at = now
+        fields.append("first_responded_at")
+        sla_hooks.first_response_given(ticket=ticket, at=now)
+    if public and is_agent and ticket.status == TicketStatus.NEW:
+        ticket.status = TicketStatus.OPEN
+        fields.append("status")
+    if fields:
+        _save(ticket, fields)
+    if public and is_agent:
+        sla_hooks.agent_replied(ticket=ticket, at=now)
+        notifications.notify(event=event, kind="public_reply", recipients=[ticket.requester])
+    if not is_agent:
+        sla_hooks.requester_replied(ticket=ticket, at=now)
+        recipients = [ticket.assignee] if ticket.assignee else list(ticket.queue.members.all())
+        notifications.notify(event=event, kind="requester_replied", recipients=recipients)
+        if ticket.status == TicketStatus.PENDING:
+            _resume(ticket, acting_user=acting_user, reason="The requester replied.")
+    return comment
+
+
+@transaction.atomic
+def ticket_set_pending(*, ticket_id: int, reason: str, acting_user: User) -> Ticket:
+    """Wait on the requester: the resolution clock pauses until they reply."""
+    if not reason.strip():
+        raise InvalidInput({"reason": ["Say what you are waiting for from the requester."]})
+    ticket = lock_ticket(ticket_id)
+    old = ticket.status
+    ticket.status = check_transition(ticket, "pending")
+    _save(ticket, ["status"])
+    events.status_changed(
+        ticket=ticket, kind=EventKind.PENDING, actor=acting_user, old=old, new=ticket.status, reason=reason
+    )
+    sla_hooks.ticket_paused(ticket=ticket, at=timezone.now(), acting_user=acting_user, reason=reason)
+    return ticket
+
+
+@transaction.atomic
+def ticket_resume(*, ticket_id: int, reason: str, acting_user: User) -> Ticket:
+    ticket = lock_ticket(ticket_id)
+    return _resume(ticket, acting_user=acting_user, reason=reason or "Resumed by an agent.")
+
+
+def _resume(ticket: Ticket, *, acting_user: User, reason: str) -> Ticket:
+    old = ticket.status
+    ticket.status = check_transition(ticket, "resume")
+    _save(ticket, ["status"])
+    events.status_changed(
+        ticket=ticket, kind=EventKind.RESUMED, actor=acting_user, old=old, new=ticket.status, reason=reason
+    )
+    sla_hooks.ticket_resumed(ticket=ticket, at=timezone.now(), acting_user=acting_user, reason=reason)
+    return ticket
+
+
+@transaction.atomic
+def ticket_assign(*, ticket_id: int, assignee: User | None, acting_user: User) -> Ticket:
+    ticket = lock_ticket(ticket_id)
+    check_transition(ticket, "assign")
+    if assignee is not None and not roles.is_agent(assignee):
+        raise InvalidInput({"assignee": [f"{assignee} is not a support agent."]})
+    old = ticket.assignee
+    if old == assignee:
+        return ticket
+    ticket.assignee = assignee
+    fields = ["assignee"]
+    if ticket.status == TicketStatus.NEW and assignee is not None:
+        ticket.status = TicketStatus.OPEN
+        fields.append("status")
+    _save(ticket, fields)
+    event = events.assigned(ticket=ticket, actor=acting_user, old=old, new=assignee)
+    if assignee is not None and assignee != acting_user:
+        notifications.notify(event=event, kind="assigned", recipients=[assignee])
+    return ticket
+
+
+@transaction.atomic
+def ticket_resolve(
+    *, ticket_id: int, resolution: str, acting_user: User, expected_version: int | None = None
+) -> Ticket:
+    if not resolution.strip():
+        raise InvalidInput({"resolution": ["Say how it was resolved; the requester sees it."]})
+    ticket = lock_ticket(ticket_id)
+    _check_version(ticket, expected_version)
+    old = ticket.status
+    ticket.status = check_transition(ticket, "resolve")
+    now = timezone.now()
+    ticket.resolved_at = now
+    if ticket.assignee_id is None:
+        ticket.assignee = acting_user
+    _save(ticket, ["status", "resolved_at", "assignee"])
+    Comment.objects.create(ticket=ticket, author=acting_user, body=resolution, is_public=True, created_at=now)
+    event = events.status_changed(
+        ticket=ticket, kind=EventKind.RESOLVED, actor=acting_user, old=old, new=ticket.status, reason=resolution
+    )
+    sla_hooks.ticket_resolved(ticket=ticket, at=now)
+    notifications.notify(event=event, kind="resolved", recipients=[ticket.requester])
+    return ticket
+
+
+@transaction.atomic
+def ticket_reopen(*, ticket_id: int, reason: str, acting_user: User) -> Ticket:
+    """Reopen: back to work in the tier that resolved it; SLA starts a new cycle."""
+    if not reason.strip():
+        raise InvalidInput({"reason": ["Say why the ticket is being reopened."]})
+    ticket = lock_ticket(ticket_id)
+    if not roles.is_agent(acting_user) and ticket.requester_id != acting_user.pk:
+        raise NotAllowed("Only the requester or an agent can reopen this ticket.")
+    old = ticket.status
+    ticket.status = check_transition(ticket, "reopen")
+    ticket.resolved_at = None
+    ticket.reopen_count += 1
+    _save(ticket, ["status", "resolved_at", "reopen_count"])
+    event = events.status_changed(
+        ticket=ticket, kind=EventKind.REOPENED, actor=acting_user, old=old, new=ticket.status, reason=reason
+    )
+    sla_hooks.ticket_reopened(ticket=ticket, at=timezone.now())
+    if ticket.assignee_id:
+        notifications.notify(event=event, kind="reopened", recipients=[ticket.assignee])
+    from escalation import rules
+
+    rules.evaluate_trigger_rules(ticket_id=ticket.pk, moment=rules.Moment.UPDATE)
+    ticket.refresh_from_db()
+    return ticket
+
+
+@transaction.atomic
+def ticket_close(*, ticket_id: int, acting_user: User | None) -> Ticket:
+    ticket = lock_ticket(ticket_id)
+    old = ticket.status
+    ticket.status = check_transition(ticket, "close")
+    _save(ticket, ["status"])
+    events.status_changed(ticket=ticket, kind=EventKind.CLOSED, actor=acting_user, old=old, new=ticket.status)
+    return ticket
+
+
+UPDATABLE_FIELDS = ("title", "description", "category", "impact", "urgency", "site")
+
+
+@transaction.atomic
+def ticket_update(*, ticket_id: int, changes: dict, acting_user: User, expected_version: int | None = None) -> Ticket:
+    """Edit intake fields. Impact/urgency re-derive the priority; SLA due times follow."""
+    unknown = set(changes) - set(UPDATABLE_FIELDS)
+    if unknown:
+        raise InvalidInput({name: ["This field cannot be changed here."] for name in sorted(unknown)})
+    ticket = lock_ticket(ticket_id)
+    _check_version(ticket, expected_version)
+    check_transition(ticket, "update")
+    diff: dict[str, tuple] = {}
+    for name, value in changes.items():
+        old = getattr(ticket, name)
+        if old != value:
+            diff[name] = (_plain(old), _plain(value))
+            setattr(ticket, name, value)
+    if not diff:
+        return ticket
+    errors = {}
+    if "title" in diff and len(ticket.title.strip()) < 5:
+        errors["title"] = ["Give the ticket a title of at least 5 characters."]
+    if "description" in diff and len(ticket.description.strip()) < 10:
+        errors["description"] = ["Describe the problem in at least 10 characters."]
+    if errors:
+        raise InvalidInput(errors)
+    fields = list(diff)
+    old_priority = ticket.priority
+    if {"impact", "urgency"} & set(diff) and not ticket.priority_override_reason:
+        ticket.priority = routing.priority_for(impact=ticket.impact, urgency=ticket.urgency)
+        if ticket.priority != old_priority:
+            diff["priority"] = (old_priority, ticket.priority)
+            fields.append("priority")
+    _save(ticket, fields)
+    events.fields_changed(ticket=ticket, actor=acting_user, changes=diff)
+    if {"priority", "category"} & set(diff):
+        sla_hooks.ticket_targets_changed(ticket=ticket, at=timezone.now())
+    from escalation import rules
+
+    rules.evaluate_trigger_rules(ticket_id=ticket.pk, moment=rules.Moment.UPDATE)
+    ticket.refresh_from_db()
+    return ticket
+
+
+def _plain(value):
+    if hasattr(value, "slug"):
+        return value.slug
+    if hasattr(value, "pk"):
+        return str(value)
+    return value
+
+
+@transaction.atomic
+def ticket_change_priority(*, ticket_id: int, priority: str, reason: str, acting_user: User | None) -> Ticket:
+    """Override the derived priority, with a reason (audited). Also used by rules and the SLA ladder."""
+    errors = {}
+    if priority not in Priority.values:
+        errors["priority"] = [f"Choose one of: {', '.join(Priority.values)}."]
+    if not reason.strip():
+        errors["reason"] = ["An override needs a reason; it is audited."]
+    if errors:
+        raise InvalidInput(errors)
+    if acting_user is not None and not roles.can_override_priority(acting_user) and not roles.is_agent(acting_user):
+        raise NotAllowed("You may not change priorities.")
+    ticket = lock_ticket(ticket_id)
+    check_transition(ticket, "update")
+    old = ticket.priority
+    if old == priority:
+        return ticket
+    ticket.priority = priority
+    ticket.priority_override_reason = reason[:300]
+    _save(ticket, ["priority", "priority_override_reason"])
+    events.priority_changed(ticket=ticket, actor=acting_user, old=old, new=priority, reason=reason)
+    sla_hooks.ticket_targets_changed(ticket=ticket, at=timezone.now())
+    return ticket
+
+
+@transaction.atomic
+def attachment_add(
+    *, ticket_id: int, upload: UploadedFile, acting_user: User, public: bool = True, comment: Comment | None = None
+) -> Attachment:
+    errors = []
+    if upload.size > settings.ATTACHMENT_MAX_BYTES:
+        errors.append(f"{upload.name} is larger than {settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)} MB.")
+    content_type = (upload.content_type or "application/octet-stream").split(";")[0].strip().lower()
+    if content_type not in settings.ATTACHMENT_ALLOWED_TYPES:
+        errors.append(f"{upload.name}: files of type {content_type} are not accepted.")
+    if errors:
+        raise InvalidInput({"attachments": errors})
+    ticket = lock_ticket(ticket_id)
+    check_transition(ticket, "comment")
+    attachment = Attachment(
+        ticket=ticket,
+        comment=comment,
+        filename=upload.name[:255],
+        content_type=content_type,
+        size=upload.size,
+        is_public=public,
+        uploaded_by=acting_user,
+    )
+    attachment.file.save(upload.name, upload, save=False)
+    attachment.save()
+    events.attachment_added(ticket=ticket, actor=acting_user, attachment_id=attachment.pk, filename=attachment.filename)
+    return attachment
