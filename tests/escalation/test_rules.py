@@ -1,0 +1,124 @@
+"""Automatic trigger rules: fire once per cycle, escalate with what exists, flag what is missing."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from escalation import rules
+from escalation.models import Escalation, Trigger, TriggerRule, TriggerRuleFiring
+from tests.factories import make_ticket
+from tickets import services as ticket_services
+from tickets.models import EventKind, Priority, TicketStatus, Tier
+from tickets.notifications.models import Notification
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ransomware_rule(paths):
+    return TriggerRule.objects.create(
+        name="Ransomware → security",
+        keywords="ransomware, encrypted my files",
+        escalate_with_trigger=Trigger.SECURITY_CONCERN,
+    )
+
+
+def test_a_keyword_rule_escalates_automatically_and_flags_missing_fields(
+    ransomware_rule, requester, category, agent, service_desk, security_team, secops, checklist
+):
+    service_desk.lead = agent
+    service_desk.save(update_fields=["lead"])
+    ticket = make_ticket(
+        requester=requester,
+        category=category,
+        title="Strange note on screen",
+        description="A note says ransomware encrypted my files and asks for bitcoin.",
+    )
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.ESCALATED
+    assert ticket.tier == Tier.TWO
+    assert ticket.queue == security_team
+    assert ticket.is_restricted
+    assert ticket.priority == Priority.P2
+    escalation = Escalation.objects.get(ticket=ticket)
+    assert escalation.is_automatic
+    assert escalation.escalated_by is None
+    assert escalation.rule == ransomware_rule
+    assert escalation.problem_summary == "A note says ransomware encrypted my files and asks for bitcoin."
+    assert set(escalation.missing_fields) == {"steps_tried", "error_evidence", "checklist.account_lock_state"}
+    assert escalation.completeness == 3
+    [fired] = ticket.events.filter(kind=EventKind.RULE_FIRED)
+    assert fired.data["rule"] == "Ransomware → security"
+    [escalated_event] = ticket.events.filter(kind=EventKind.ESCALATED)
+    assert escalated_event.data["automatic"] is True
+    assert set(escalated_event.data["missing_fields"]) == set(escalation.missing_fields)
+    # the Tier 1 owner (nobody assigned yet: the desk's lead) is told to complete the handoff
+    task = Notification.objects.get(ticket=ticket, kind="handoff_incomplete", channel="in_app")
+    assert task.recipient == agent
+    assert "error_evidence" in task.body
+    assert Notification.objects.filter(ticket=ticket, kind="escalated_to_team", recipient=secops).exists()
+
+
+def test_a_rule_fires_once_per_ticket_per_cycle(paths, requester, category, agent, engineer):
+    TriggerRule.objects.create(name="P2 on reopen", min_reopen_count=1, raise_priority_to=Priority.P2)
+    ticket = make_ticket(requester=requester, category=category, acting_user=agent)
+    assert ticket.priority == Priority.P4
+    ticket_services.ticket_resolve(ticket_id=ticket.pk, resolution="Fixed.", acting_user=agent)
+    ticket_services.ticket_reopen(ticket_id=ticket.pk, reason="Again.", acting_user=requester)
+    ticket.refresh_from_db()
+    assert ticket.priority == Priority.P2
+    assert TriggerRuleFiring.objects.filter(ticket=ticket).count() == 1
+    # a later update in the same cycle does not fire again, even if the priority was lowered
+    ticket_services.ticket_change_priority(ticket_id=ticket.pk, priority="P3", reason="Calmer", acting_user=agent)
+    ticket_services.ticket_update(ticket_id=ticket.pk, changes={"title": "Laptop will still not start"}, acting_user=agent)
+    ticket.refresh_from_db()
+    assert ticket.priority == Priority.P3
+    assert ticket.events.filter(kind=EventKind.RULE_FIRED).count() == 1
+
+
+def test_rules_that_do_not_match_do_nothing(ransomware_rule, requester, category, agent):
+    ticket = make_ticket(requester=requester, category=category, acting_user=agent)
+    assert ticket.status == TicketStatus.NEW
+    assert not TriggerRuleFiring.objects.exists()
+    assert not ticket.events.filter(kind=EventKind.RULE_FIRED).exists()
+
+
+def test_time_in_tier_is_checked_at_the_sweep(paths, requester, category, agent, identity_team):
+    TriggerRule.objects.create(
+        name="Tier 1 budget", tier=Tier.ONE, min_minutes_in_tier=120, escalate_with_trigger=Trigger.TIME_EXCEEDED
+    )
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        ticket = make_ticket(requester=requester, category=category, acting_user=agent)
+    with time_machine.travel(start + timedelta(minutes=119), tick=False):
+        rules.evaluate_trigger_rules(ticket_id=ticket.pk, moment=rules.Moment.SWEEP)
+    ticket.refresh_from_db()
+    assert ticket.tier == Tier.ONE
+    with time_machine.travel(start + timedelta(minutes=121), tick=False):
+        rules.evaluate_trigger_rules(ticket_id=ticket.pk, moment=rules.Moment.SWEEP)
+        rules.evaluate_trigger_rules(ticket_id=ticket.pk, moment=rules.Moment.SWEEP)
+    ticket.refresh_from_db()
+    assert ticket.queue == identity_team
+    escalation = Escalation.objects.get(ticket=ticket)
+    assert escalation.trigger == Trigger.TIME_EXCEEDED
+    assert escalation.escalated_at == start + timedelta(minutes=121)
+    assert TriggerRuleFiring.objects.get(ticket=ticket).moment == "sweep"
+
+
+def test_an_org_wide_p1_and_the_lead_is_notified(paths, requester, category, agent, service_desk, identity_team):
+    service_desk.lead = agent
+    service_desk.save(update_fields=["lead"])
+    TriggerRule.objects.create(
+        name="Org-wide P1",
+        impact="organization",
+        min_priority=Priority.P1,
+        escalate_with_trigger=Trigger.BUSINESS_IMPACT,
+        notify_team_lead=True,
+    )
+    ticket = make_ticket(requester=requester, category=category, impact="organization", urgency="stopped")
+    ticket.refresh_from_db()
+    assert ticket.queue == identity_team
+    assert Escalation.objects.get(ticket=ticket).trigger == Trigger.BUSINESS_IMPACT
+    assert Notification.objects.filter(ticket=ticket, kind="rule_fired", recipient=agent).exists()
