@@ -21,11 +21,13 @@ from .forms import HandoffForm, RateForm, ReturnForm
 
 
 def ticket_url(ticket_id: int) -> str:
-    # The ticket page belongs to the workspace work; until it exists, go home.
+    # The ticket page belongs to the workspace work; until it exists, go home. The API
+    # router also names a route "ticket-detail": never send a browser to the JSON.
     try:
-        return reverse("ticket-detail", args=[ticket_id])
+        url = reverse("ticket-detail", args=[ticket_id])
     except NoReverseMatch:
         return reverse("home")
+    return reverse("home") if url.startswith("/api/") else url
 
 
 def _agent_ticket(request, ticket_id: int):

@@ -192,7 +192,9 @@ def test_escalating_twice_is_a_conflict(escalated, ticket, agent):
 def test_reassign_within_tier2_moves_the_awaiting_escalation(escalated, ticket, engineer, network_team):
     net_engineer = UserFactory(username="neteng", role=roles.TIER2_ENGINEER)
     network_team.members.add(net_engineer)
-    ticket_reassign(ticket_id=ticket.pk, to_queue=network_team, reason="It's the Wi-Fi controller", acting_user=engineer)
+    ticket_reassign(
+        ticket_id=ticket.pk, to_queue=network_team, reason="It's the Wi-Fi controller", acting_user=engineer
+    )
     ticket.refresh_from_db()
     escalated.refresh_from_db()
     assert ticket.queue == network_team

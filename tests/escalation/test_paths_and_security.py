@@ -80,9 +80,7 @@ def test_no_path_for_a_trigger_is_a_clear_refusal(ticket, agent):
     from tickets.errors import InvalidInput
 
     with pytest.raises(InvalidInput) as refused:
-        ticket_escalate(
-            ticket_id=ticket.pk, trigger=Trigger.BUSINESS_IMPACT, handoff=good_handoff(), acting_user=agent
-        )
+        ticket_escalate(ticket_id=ticket.pk, trigger=Trigger.BUSINESS_IMPACT, handoff=good_handoff(), acting_user=agent)
     assert "no escalation path" in refused.value.errors["trigger"][0]
 
 

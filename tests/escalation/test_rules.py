@@ -72,7 +72,9 @@ def test_a_rule_fires_once_per_ticket_per_cycle(paths, requester, category, agen
     assert TriggerRuleFiring.objects.filter(ticket=ticket).count() == 1
     # a later update in the same cycle does not fire again, even if the priority was lowered
     ticket_services.ticket_change_priority(ticket_id=ticket.pk, priority="P3", reason="Calmer", acting_user=agent)
-    ticket_services.ticket_update(ticket_id=ticket.pk, changes={"title": "Laptop will still not start"}, acting_user=agent)
+    ticket_services.ticket_update(
+        ticket_id=ticket.pk, changes={"title": "Laptop will still not start"}, acting_user=agent
+    )
     ticket.refresh_from_db()
     assert ticket.priority == Priority.P3
     assert ticket.events.filter(kind=EventKind.RULE_FIRED).count() == 1
