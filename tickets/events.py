@@ -121,3 +121,37 @@ def status_changed(
         data={"old_status": old, "new_status": new, "reason": reason},
         is_public=is_public,
     )
+
+
+def sla_warning(*, ticket: Ticket, target: str, cycle: int, due_at, levels: list[str], data: dict) -> TicketEvent:
+    return record(
+        ticket=ticket,
+        kind=EventKind.SLA_WARNING,
+        actor=None,
+        message=f"{target.replace('_', ' ').capitalize()} due {due_at:%Y-%m-%d %H:%M} UTC: {', '.join(levels)}",
+        data={"target": target, "cycle": cycle, "due_at": due_at.isoformat(), "levels": levels, **data},
+    )
+
+
+def sla_breached(*, ticket: Ticket, target: str, cycle: int, due_at, levels: list[str], data: dict) -> TicketEvent:
+    return record(
+        ticket=ticket,
+        kind=EventKind.SLA_BREACHED,
+        actor=None,
+        message=f"{target.replace('_', ' ').capitalize()} was due {due_at:%Y-%m-%d %H:%M} UTC"
+        + (f": {', '.join(levels)}" if levels else ""),
+        data={"target": target, "cycle": cycle, "due_at": due_at.isoformat(), "levels": levels, **data},
+    )
+
+
+def sla_recomputed(
+    *, ticket: Ticket, actor: User | None, reason: str, changes: dict[str, tuple[Any, Any]]
+) -> TicketEvent:
+    """Due times moved (priority/category change, repair): old and new due per target."""
+    return record(
+        ticket=ticket,
+        kind=EventKind.SLA_RECOMPUTED,
+        actor=actor,
+        message=reason,
+        data={"reason": reason, **{name: {"old": old, "new": new} for name, (old, new) in changes.items()}},
+    )
