@@ -232,3 +232,37 @@ def rule_fired(*, ticket: Ticket, rule_name: str, rule_id: int, moment: str, act
         message=f"Trigger rule “{rule_name}” fired at {moment}: {', '.join(actions) or 'no action'}",
         data={"rule": rule_name, "rule_id": rule_id, "moment": moment, "actions": actions},
     )
+
+
+def sla_warning(*, ticket: Ticket, target: str, cycle: int, due_at, levels: list[str], data: dict) -> TicketEvent:
+    return record(
+        ticket=ticket,
+        kind=EventKind.SLA_WARNING,
+        actor=None,
+        message=f"{target.replace('_', ' ').capitalize()} due {due_at:%Y-%m-%d %H:%M} UTC: {', '.join(levels)}",
+        data={"target": target, "cycle": cycle, "due_at": due_at.isoformat(), "levels": levels, **data},
+    )
+
+
+def sla_breached(*, ticket: Ticket, target: str, cycle: int, due_at, levels: list[str], data: dict) -> TicketEvent:
+    return record(
+        ticket=ticket,
+        kind=EventKind.SLA_BREACHED,
+        actor=None,
+        message=f"{target.replace('_', ' ').capitalize()} was due {due_at:%Y-%m-%d %H:%M} UTC"
+        + (f": {', '.join(levels)}" if levels else ""),
+        data={"target": target, "cycle": cycle, "due_at": due_at.isoformat(), "levels": levels, **data},
+    )
+
+
+def sla_recomputed(
+    *, ticket: Ticket, actor: User | None, reason: str, changes: dict[str, tuple[Any, Any]]
+) -> TicketEvent:
+    """Due times moved (priority/category change, repair): old and new due per target."""
+    return record(
+        ticket=ticket,
+        kind=EventKind.SLA_RECOMPUTED,
+        actor=actor,
+        message=reason,
+        data={"reason": reason, **{name: {"old": old, "new": new} for name, (old, new) in changes.items()}},
+    )
