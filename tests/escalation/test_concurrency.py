@@ -1,12 +1,10 @@
 """Two people acting at once on PostgreSQL: exactly one wins, the other gets a conflict."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from escalation.models import Escalation, Outcome, Trigger
 from escalation.services import escalation_accept, ticket_escalate
+from tests.race import race
 from tickets import services as ticket_services
 from tickets.errors import InvalidTransition
 from tickets.models import EventKind, TicketStatus
@@ -14,28 +12,6 @@ from tickets.models import EventKind, TicketStatus
 from .conftest import good_handoff
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def race(*actions):
-    """Run the actions in threads released together; return what each returned or raised."""
-    barrier = threading.Barrier(len(actions))
-    results = [None] * len(actions)
-
-    def run(index, action):
-        try:
-            barrier.wait()
-            results[index] = action()
-        except Exception as exc:  # collected, asserted by the test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 def test_two_engineers_accept_at_once_exactly_one_wins(escalated, ticket, engineer, other_engineer):

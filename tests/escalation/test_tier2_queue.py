@@ -18,11 +18,11 @@ pytestmark = pytest.mark.django_db
 
 def escalate_new(requester, category, agent, title, due_in):
     ticket = make_ticket(requester=requester, category=category, acting_user=agent, title=title)
+    ticket_escalate(ticket_id=ticket.pk, trigger=Trigger.ACCESS_RESTRICTION, handoff=good_handoff(), acting_user=agent)
     # the SLA engine owns this column; set it directly to fix the order under test
     Ticket.objects.filter(pk=ticket.pk).update(
         resolution_due_at=timezone.now() + due_in if due_in is not None else None
     )
-    ticket_escalate(ticket_id=ticket.pk, trigger=Trigger.ACCESS_RESTRICTION, handoff=good_handoff(), acting_user=agent)
     return ticket
 
 
