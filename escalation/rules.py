@@ -6,6 +6,7 @@ fires at most once per ticket per cycle: a TriggerRuleFiring row, unique on
 (rule, ticket, reopen_count), is written under the ticket's row lock.
 """
 
+import logging
 from datetime import datetime
 from enum import StrEnum
 
@@ -14,11 +15,14 @@ from django.db.models import Max
 from django.utils import timezone
 
 from tickets import events
+from tickets.errors import DomainError
 from tickets.locks import lock_ticket
 from tickets.models import Ticket, TicketStatus, Tier
 from tickets.notifications.services import notify
 
 from .models import Escalation, TriggerRule, TriggerRuleFiring
+
+logger = logging.getLogger(__name__)
 
 
 class Moment(StrEnum):
@@ -137,30 +141,17 @@ def _fire(rule: TriggerRule, ticket: Ticket, *, moment: Moment, actions: list[st
             acting_user=None,
         )
     if any(action.startswith("escalate:") for action in actions):
-        services.ticket_escalate(
-            ticket_id=ticket.pk,
-            trigger=rule.escalate_with_trigger,
-            handoff=automatic_handoff(lock_ticket(ticket.pk)),
-            acting_user=None,
-            automatic=True,
-            rule=rule,
-        )
+        try:
+            with transaction.atomic():  # a refused escalation must not undo the intake or update around it
+                services.ticket_escalate(
+                    ticket_id=ticket.pk,
+                    trigger=rule.escalate_with_trigger,
+                    handoff=services.handoff_from_ticket(ticket=lock_ticket(ticket.pk)),
+                    acting_user=None,
+                    automatic=True,
+                    rule=rule,
+                )
+        except DomainError as error:
+            logger.warning("Trigger rule %s could not escalate %s: %s", rule.name, ticket.reference, error)
     if "notify_team_lead" in actions:
         notify(event=event, kind="rule_fired", recipients=[ticket.queue.lead], body=f"Trigger rule “{rule.name}”.")
-
-
-def automatic_handoff(ticket: Ticket):
-    """Whatever documentation exists: the description, ticked playbook steps, the intake impact and urgency."""
-    from knowledgebase import selectors as kb_selectors
-
-    from .handoff import Handoff
-
-    return Handoff(
-        problem_summary=ticket.description,
-        steps_tried=kb_selectors.steps_tried_text(ticket=ticket) or "",
-        error_evidence="",
-        affected_scope=ticket.impact,
-        affected_count=None,
-        urgency=ticket.urgency,
-        checklist={},
-    )

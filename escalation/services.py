@@ -31,6 +31,7 @@ __all__ = [
     "escalation_accept",
     "escalation_rate",
     "escalation_return",
+    "handoff_from_ticket",
     "ticket_escalate",
     "ticket_reassign",
 ]
@@ -171,6 +172,22 @@ def ticket_escalate(
         )
     sla_hooks.ticket_tier_changed(ticket=ticket, at=now, action="escalate")
     return escalation
+
+
+def handoff_from_ticket(*, ticket: Ticket) -> Handoff:
+    """Whatever documentation an automatic escalation can carry: the description, ticked
+    playbook steps, the intake impact and urgency. The service flags the rest as missing."""
+    from knowledgebase import selectors as kb_selectors
+
+    return Handoff(
+        problem_summary=ticket.description,
+        steps_tried=kb_selectors.steps_tried_text(ticket=ticket) or "",
+        error_evidence="",
+        affected_scope=ticket.impact,
+        affected_count=None,
+        urgency=ticket.urgency,
+        checklist={},
+    )
 
 
 def _members(queue: Queue) -> Iterable[User]:
