@@ -130,6 +130,8 @@ class EscalationPathViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["trigger"]
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return selectors.path_list().none()
         if not roles.is_agent(self.request.user):
             raise PermissionDenied("Only support agents can see escalation paths.")
         return selectors.path_list()

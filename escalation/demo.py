@@ -214,7 +214,7 @@ def seed_activity(org) -> None:
         team = escalation.to_queue
         engineer = rng.choice(list(team.members.all()) or [team.lead])
         roll = rng.random()
-        if roll < 0.12 and returns < 8:
+        if returns < 2 or (roll < 0.12 and returns < 8):  # the first two show both reasons
             reason = ReturnReason.HANDOFF_INCOMPLETE if returns % 2 == 0 else ReturnReason.WITHIN_TIER1_SCOPE
             note, missing = RETURN_NOTES[reason]
             returns += 1
@@ -234,11 +234,14 @@ def seed_activity(org) -> None:
                 services.escalation_accept(ticket_id=ticket.pk, acting_user=engineer)
         else:
             continue  # still awaiting Tier 2
+        escalation.refresh_from_db(fields=["outcome"])
         if rng.random() < 0.6 and decided_at + timedelta(minutes=5) < now:
             with time_machine.travel(decided_at + timedelta(minutes=5), tick=False):
                 services.escalation_rate(
                     escalation_id=escalation.pk,
-                    rating=rng.choice([3, 4, 4, 5, 5]) if roll >= 0.12 else rng.choice([1, 2, 3]),
-                    comment="Clear evidence, saved us the first hour." if roll >= 0.12 else "Needed the raw error.",
+                    rating=rng.choice([3, 4, 4, 5, 5]) if escalation.outcome != "returned" else rng.choice([1, 2, 3]),
+                    comment="Clear evidence, saved us the first hour."
+                    if escalation.outcome != "returned"
+                    else "Needed more before escalating.",
                     acting_user=engineer,
                 )

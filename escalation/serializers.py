@@ -1,5 +1,6 @@
 """Shape and validate escalation data for the API. The rules live in escalation.handoff and services."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tickets.models import Impact, Urgency
@@ -102,7 +103,8 @@ class TicketWithEscalationSerializer(TicketSerializer):
         fields = [*TicketSerializer.Meta.fields, "escalation"]
         read_only_fields = fields
 
-    def get_escalation(self, ticket) -> EscalationSerializer:
+    @extend_schema_field(EscalationSerializer(allow_null=True))
+    def get_escalation(self, ticket):
         escalation = self.context.get("escalation")
         return EscalationSerializer(escalation).data if escalation is not None else None
 
