@@ -233,7 +233,9 @@ def test_list_filters(api_for, agent, requester, category):
     assert ids("tier=1&category=account-access&queue=service-desk&ordering=id") == [resolved.pk, fresh.pk]
 
 
-def test_ticket_list_uses_a_constant_number_of_queries(api_for, agent, requester, category, django_assert_max_num_queries):
+def test_ticket_list_uses_a_constant_number_of_queries(
+    api_for, agent, requester, category, django_assert_max_num_queries
+):
     client = api_for(agent)
     for _ in range(3):
         make_ticket(requester=requester, category=category)
