@@ -19,7 +19,9 @@ def test_demo_configuration_starts_clocks_for_seeded_and_bulk_tickets():
     assert Calendar.objects.get(name="24×7").is_24x7
     london = Calendar.objects.get(name="London office hours")
     assert Holiday.objects.filter(calendar=london, name__icontains="Christmas").exists()
-    assert QueueCalendar.objects.filter(queue=org.queues["identity-access"]).get().calendar.time_zone == "America/New_York"
+    assert (
+        QueueCalendar.objects.filter(queue=org.queues["identity-access"]).get().calendar.time_zone == "America/New_York"
+    )
 
     demo.seed_tickets(org, count=5)
     for ticket in org.tickets:
