@@ -74,7 +74,9 @@ def test_requester_cannot_write_articles(requester, client):
 def test_every_save_appends_a_revision(agent, engineer):
     article = make_article(author=agent, title="Map a shared mailbox", body="Outlook adds it automatically. " * 2)
 
-    services.article_update(article_id=article.pk, body_markdown="Add it under File › Account settings.", acting_user=engineer)
+    services.article_update(
+        article_id=article.pk, body_markdown="Add it under File › Account settings.", acting_user=engineer
+    )
     services.article_update(article_id=article.pk, title="Add a shared mailbox in Outlook", acting_user=agent)
 
     revisions = list(ArticleRevision.objects.filter(article=article).order_by("number"))
@@ -216,7 +218,12 @@ def test_editor_preview_saves_nothing_and_publish_creates(client, agent, categor
     response = client.post(reverse("kb:article-new"), {**data, "intent": "publish"})
     article = Article.objects.get()
     assert response.status_code == 302
-    assert (article.status, article.is_public, article.tags, article.author) == ("published", True, "hardware, charger", agent)
+    assert (article.status, article.is_public, article.tags, article.author) == (
+        "published",
+        True,
+        "hardware, charger",
+        agent,
+    )
 
 
 def test_editor_edit_appends_revision_and_history_lists_it(client, agent):
@@ -225,7 +232,12 @@ def test_editor_edit_appends_revision_and_history_lists_it(client, agent):
 
     client.post(
         reverse("kb:article-edit", args=[article.pk]),
-        {"title": article.title, "body_markdown": "New body with enough words in it.", "note": "Clarified", "intent": "draft"},
+        {
+            "title": article.title,
+            "body_markdown": "New body with enough words in it.",
+            "note": "Clarified",
+            "intent": "draft",
+        },
     )
     history = client.get(reverse("kb:article-history", args=[article.pk])).content.decode()
 

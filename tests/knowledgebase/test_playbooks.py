@@ -20,7 +20,9 @@ STEPS = [
 
 @pytest.fixture
 def playbook(category):
-    return make_playbook(category=category, name="Account access checks", steps=STEPS, required_for_triggers=["complexity_limit"])
+    return make_playbook(
+        category=category, name="Account access checks", steps=STEPS, required_for_triggers=["complexity_limit"]
+    )
 
 
 @pytest.fixture
@@ -34,7 +36,11 @@ def step(playbook, position):
 
 def test_ticking_a_step_records_it_and_writes_the_timeline(ticket, playbook, agent):
     record = services.playbook_step_record(
-        ticket_id=ticket.pk, step_id=step(playbook, 1).pk, outcome="succeeded", result="Locked by Outlook on old phone", acting_user=agent
+        ticket_id=ticket.pk,
+        step_id=step(playbook, 1).pk,
+        outcome="succeeded",
+        result="Locked by Outlook on old phone",
+        acting_user=agent,
     )
 
     record.refresh_from_db()
@@ -52,9 +58,13 @@ def test_ticking_a_step_records_it_and_writes_the_timeline(ticket, playbook, age
 
 def test_ticking_again_updates_the_step_and_records_old_and_new(ticket, playbook, agent):
     target = step(playbook, 3).pk
-    services.playbook_step_record(ticket_id=ticket.pk, step_id=target, outcome="failed", result="Sign-in still refused", acting_user=agent)
+    services.playbook_step_record(
+        ticket_id=ticket.pk, step_id=target, outcome="failed", result="Sign-in still refused", acting_user=agent
+    )
 
-    services.playbook_step_record(ticket_id=ticket.pk, step_id=target, outcome="succeeded", result="Worked after cache clear", acting_user=agent)
+    services.playbook_step_record(
+        ticket_id=ticket.pk, step_id=target, outcome="succeeded", result="Worked after cache clear", acting_user=agent
+    )
 
     assert TicketPlaybookStep.objects.get(ticket=ticket).outcome == "succeeded"
     events = TicketEvent.objects.filter(ticket=ticket, kind=EventKind.PLAYBOOK_STEP).order_by("id")
@@ -62,9 +72,27 @@ def test_ticking_again_updates_the_step_and_records_old_and_new(ticket, playbook
 
 
 def test_steps_tried_text_lists_ticked_steps_in_playbook_order(ticket, playbook, agent):
-    services.playbook_step_record(ticket_id=ticket.pk, step_id=step(playbook, 3).pk, outcome="failed", result="AADSTS50126 invalid password", acting_user=agent)
-    services.playbook_step_record(ticket_id=ticket.pk, step_id=step(playbook, 1).pk, outcome="succeeded", result="Unlocked; source was the old phone", acting_user=agent)
-    services.playbook_step_record(ticket_id=ticket.pk, step_id=step(playbook, 2).pk, outcome="skipped", result="User has no MFA yet", acting_user=agent)
+    services.playbook_step_record(
+        ticket_id=ticket.pk,
+        step_id=step(playbook, 3).pk,
+        outcome="failed",
+        result="AADSTS50126 invalid password",
+        acting_user=agent,
+    )
+    services.playbook_step_record(
+        ticket_id=ticket.pk,
+        step_id=step(playbook, 1).pk,
+        outcome="succeeded",
+        result="Unlocked; source was the old phone",
+        acting_user=agent,
+    )
+    services.playbook_step_record(
+        ticket_id=ticket.pk,
+        step_id=step(playbook, 2).pk,
+        outcome="skipped",
+        result="User has no MFA yet",
+        acting_user=agent,
+    )
 
     assert selectors.steps_tried_text(ticket=ticket) == (
         "✔ Check the account lock state in the directory — Unlocked; source was the old phone\n"
@@ -78,7 +106,9 @@ def test_steps_tried_text_is_empty_without_ticks(ticket, playbook):
 
 
 def test_required_playbook_blocks_escalation_naming_unticked_steps(ticket, playbook, agent):
-    services.playbook_step_record(ticket_id=ticket.pk, step_id=step(playbook, 1).pk, outcome="succeeded", acting_user=agent)
+    services.playbook_step_record(
+        ticket_id=ticket.pk, step_id=step(playbook, 1).pk, outcome="succeeded", acting_user=agent
+    )
 
     message = selectors.playbook_missing_for_escalation(ticket=ticket, trigger="complexity_limit")
 
@@ -90,7 +120,13 @@ def test_required_playbook_blocks_escalation_naming_unticked_steps(ticket, playb
 
 def test_required_playbook_is_satisfied_once_every_step_is_worked(ticket, playbook, agent):
     for position in (1, 2, 3):
-        services.playbook_step_record(ticket_id=ticket.pk, step_id=step(playbook, position).pk, outcome="skipped", result="n/a here", acting_user=agent)
+        services.playbook_step_record(
+            ticket_id=ticket.pk,
+            step_id=step(playbook, position).pk,
+            outcome="skipped",
+            result="n/a here",
+            acting_user=agent,
+        )
 
     assert selectors.playbook_missing_for_escalation(ticket=ticket, trigger="complexity_limit") is None
 
@@ -104,7 +140,9 @@ def test_other_triggers_and_inactive_playbooks_do_not_block(ticket, playbook):
 
 def test_failed_step_needs_a_result_and_nothing_changes(ticket, playbook, agent):
     with pytest.raises(InvalidInput) as refused:
-        services.playbook_step_record(ticket_id=ticket.pk, step_id=step(playbook, 1).pk, outcome="failed", result=" ", acting_user=agent)
+        services.playbook_step_record(
+            ticket_id=ticket.pk, step_id=step(playbook, 1).pk, outcome="failed", result=" ", acting_user=agent
+        )
 
     assert set(refused.value.errors) == {"result"}
     assert not TicketPlaybookStep.objects.exists()
@@ -112,10 +150,15 @@ def test_failed_step_needs_a_result_and_nothing_changes(ticket, playbook, agent)
 
 
 def test_step_from_another_categorys_playbook_is_refused(ticket, agent, service_desk):
-    other = make_playbook(category=CategoryFactory(slug="vpn", name="VPN", default_queue=service_desk), steps=[("Reinstall the client", "")])
+    other = make_playbook(
+        category=CategoryFactory(slug="vpn", name="VPN", default_queue=service_desk),
+        steps=[("Reinstall the client", "")],
+    )
 
     with pytest.raises(InvalidInput) as refused:
-        services.playbook_step_record(ticket_id=ticket.pk, step_id=other.steps.get().pk, outcome="succeeded", acting_user=agent)
+        services.playbook_step_record(
+            ticket_id=ticket.pk, step_id=other.steps.get().pk, outcome="succeeded", acting_user=agent
+        )
 
     assert "step" in refused.value.errors
 
@@ -126,7 +169,9 @@ def test_steps_cannot_be_ticked_on_a_resolved_ticket(ticket, playbook, agent):
     ticket_services.ticket_resolve(ticket_id=ticket.pk, resolution="Fixed it together.", acting_user=agent)
 
     with pytest.raises(InvalidTransition):
-        services.playbook_step_record(ticket_id=ticket.pk, step_id=step(playbook, 1).pk, outcome="succeeded", acting_user=agent)
+        services.playbook_step_record(
+            ticket_id=ticket.pk, step_id=step(playbook, 1).pk, outcome="succeeded", acting_user=agent
+        )
 
 
 # ---- API
@@ -146,7 +191,9 @@ def test_agent_ticks_a_step_through_the_api(api_for, ticket, playbook, agent):
 
 
 def test_api_refuses_bad_outcome_field_by_field(api_for, ticket, playbook, agent):
-    response = api_for(agent).post(f"/api/v1/tickets/{ticket.pk}/playbook-steps/", {"step": step(playbook, 1).pk, "outcome": "maybe"})
+    response = api_for(agent).post(
+        f"/api/v1/tickets/{ticket.pk}/playbook-steps/", {"step": step(playbook, 1).pk, "outcome": "maybe"}
+    )
 
     assert response.status_code == 400
     assert "outcome" in response.json()
@@ -160,7 +207,9 @@ def test_requester_cannot_tick_steps_even_on_their_own_ticket(api_for, ticket, p
     assert not TicketPlaybookStep.objects.exists()
 
 
-def test_restricted_ticket_is_404_for_an_agent_who_cannot_see_it(api_for, requester, security_category, agent, service_desk):
+def test_restricted_ticket_is_404_for_an_agent_who_cannot_see_it(
+    api_for, requester, security_category, agent, service_desk
+):
     secret = make_ticket(requester=requester, category=security_category, title="Phishing mail clicked")
     playbook = make_playbook(category=security_category, steps=[("Isolate the device", "")])
 
@@ -200,7 +249,9 @@ def test_htmx_tick_with_error_shows_it_beside_the_step(client, ticket, playbook,
     client.force_login(agent)
 
     response = client.post(
-        f"/kb/tickets/{ticket.pk}/playbook/steps/{step(playbook, 1).pk}/", {"outcome": "failed", "result": ""}, HTTP_HX_REQUEST="true"
+        f"/kb/tickets/{ticket.pk}/playbook/steps/{step(playbook, 1).pk}/",
+        {"outcome": "failed", "result": ""},
+        HTTP_HX_REQUEST="true",
     )
 
     assert response.status_code == 400

@@ -25,14 +25,18 @@ def tag_names(html) -> set[str]:
 
 
 def test_script_tags_are_not_elements():
-    html = render_markdown("Hello\n\n<script>alert('x')</script>\n\nBye <script src='https://evil.example/x.js'></script>")
+    html = render_markdown(
+        "Hello\n\n<script>alert('x')</script>\n\nBye <script src='https://evil.example/x.js'></script>"
+    )
 
     assert "script" not in tag_names(html)
     assert "<script" not in html
 
 
 def test_javascript_links_lose_their_href():
-    html = render_markdown("[click me](javascript:alert(1)) and [also](JAVASCRIPT:alert(2)) and [data](data:text/html,hi)")
+    html = render_markdown(
+        "[click me](javascript:alert(1)) and [also](JAVASCRIPT:alert(2)) and [data](data:text/html,hi)"
+    )
 
     hrefs = [attrs.get("href") for tag, attrs in parse(html) if tag == "a"]
     assert hrefs == [None, None, None]
