@@ -322,12 +322,11 @@ def article_draft_from_ticket(*, ticket: Ticket) -> ArticleDraft:
         # Evidence stays verbatim: a fenced block keeps it exact and never rendered as markup.
         fence = "````" if "```" in evidence else "```"
         parts += ["## Error message", "", fence + "text", evidence, fence, ""]
-    if tried_lines or escalation_tried:
-        parts += ["## What to check first", ""]
-        parts += [f"- {line}" for line in tried_lines]
-        if escalation_tried and escalation_tried not in "\n".join(tried_lines):
-            parts += ["", escalation_tried]
-        parts.append("")
+    if escalation_tried:
+        # The handoff's "what was tried" already starts from the ticked steps; the agent's edit wins.
+        parts += ["## What to check first", "", escalation_tried, ""]
+    elif tried_lines:
+        parts += ["## What to check first", "", *[f"- {line}" for line in tried_lines], ""]
     parts += ["## Resolution", "", resolution or "_Describe the fix that worked._", ""]
     tags = ticket.category.slug if ticket.category_id else ""
     return ArticleDraft(

@@ -98,3 +98,47 @@ def test_from_ticket_page_refuses_open_tickets_and_hides_others(client, agent, r
     assert client.get(reverse("kb:article-from-ticket", args=[open_ticket.pk])).status_code == 409
     client.force_login(other_requester)
     assert client.get(reverse("kb:article-from-ticket", args=[open_ticket.pk])).status_code == 403
+
+
+def test_draft_uses_the_latest_escalations_handoff(requester, category, agent, engineer, identity_team):
+    from escalation import services as escalation_services
+    from escalation.handoff import Handoff
+    from escalation.models import EscalationPath
+
+    EscalationPath.objects.create(
+        name="Account access to Identity", category=category, trigger="complexity_limit", to_queue=identity_team
+    )
+    ticket = make_ticket(requester=requester, category=category, title="SSO loop on the HR portal")
+    escalation_services.ticket_escalate(
+        ticket_id=ticket.pk,
+        trigger="complexity_limit",
+        handoff=Handoff(
+            problem_summary="HR portal redirects between login and dashboard for the whole Finance team.",
+            steps_tried="Cleared cookies, tried a private window and a second browser; same loop.",
+            error_evidence="AADSTS50011: The redirect URI 'https://hr.example.com/signin' does not match.",
+            affected_scope="team",
+            affected_count=12,
+            urgency="slowed",
+        ),
+        acting_user=agent,
+    )
+    escalation_services.escalation_accept(ticket_id=ticket.pk, acting_user=engineer)
+    ticket_services.ticket_resolve(
+        ticket_id=ticket.pk, resolution="Added the new redirect URI to the HR app registration.", acting_user=engineer
+    )
+    ticket.refresh_from_db()
+
+    draft = services.article_draft_from_ticket(ticket=ticket)
+
+    assert draft.body_markdown == (
+        "## Symptoms\n\n"
+        "HR portal redirects between login and dashboard for the whole Finance team.\n\n"
+        "## Error message\n\n"
+        "```text\n"
+        "AADSTS50011: The redirect URI 'https://hr.example.com/signin' does not match.\n"
+        "```\n\n"
+        "## What to check first\n\n"
+        "Cleared cookies, tried a private window and a second browser; same loop.\n\n"
+        "## Resolution\n\n"
+        "Added the new redirect URI to the HR app registration.\n"
+    )
