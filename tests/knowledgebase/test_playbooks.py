@@ -263,3 +263,55 @@ def test_ticket_playbook_page_for_agents(client, ticket, playbook, agent, reques
     assert "Check the account lock state" in client.get(f"/kb/tickets/{ticket.pk}/playbook/").content.decode()
     client.force_login(requester)
     assert client.get(f"/kb/tickets/{ticket.pk}/playbook/").status_code == 403
+
+
+def test_escalation_is_refused_until_the_required_playbook_is_worked(ticket, playbook, agent, identity_team):
+    from escalation import services as escalation_services
+    from escalation.handoff import Handoff
+    from escalation.models import EscalationPath
+
+    EscalationPath.objects.create(
+        name="Account access to Identity", category=ticket.category, trigger="complexity_limit", to_queue=identity_team
+    )
+    handoff = Handoff(
+        problem_summary="Sign-in fails with AADSTS50126 after the password reset this morning.",
+        steps_tried="Reset the password twice and cleared cached credentials on the laptop.",
+        error_evidence="AADSTS50126: Error validating credentials due to invalid username or password.",
+        affected_scope="individual",
+        affected_count=1,
+        urgency="stopped",
+    )
+
+    with pytest.raises(InvalidInput) as refused:
+        escalation_services.ticket_escalate(
+            ticket_id=ticket.pk, trigger="complexity_limit", handoff=handoff, acting_user=agent
+        )
+
+    assert "Check the account lock state in the directory" in refused.value.errors["playbook"][0]
+    ticket.refresh_from_db()
+    assert ticket.status == "new" and ticket.tier == 1
+
+
+def test_demo_configuration_has_articles_and_playbooks_for_every_demo_category(db):
+    from knowledgebase import demo
+    from knowledgebase.models import Article, Playbook
+    from tickets import demo as tickets_demo
+
+    org = tickets_demo.seed_organization()
+    demo.seed_configuration(org)
+
+    assert Article.objects.filter(status="published").count() >= 12
+    assert Article.objects.filter(status="published", is_public=True).count() >= 5
+    slugs = set(Playbook.objects.values_list("category__slug", flat=True))
+    assert {
+        "password-reset",
+        "account-access",
+        "vpn",
+        "email",
+        "hardware",
+        "software-install",
+        "security-incident",
+    } <= slugs
+    for playbook in Playbook.objects.all():
+        assert 3 <= playbook.steps.count() <= 6
+    assert Playbook.objects.get(category__slug="account-access").required_for_triggers == ["complexity_limit"]
