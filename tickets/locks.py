@@ -15,5 +15,14 @@ def tickets_for_update(ids: Iterable[int] | None = None) -> QuerySet[Ticket]:
 
 
 def lock_ticket(ticket_id: int) -> Ticket:
-    """Lock one ticket row for the rest of the transaction and return it fresh."""
-    return tickets_for_update().select_related("queue", "category", "requester", "assignee").get(pk=ticket_id)
+    """Lock one ticket row for the rest of the transaction and return it fresh.
+
+    Lock first without joins, then read with them. PostgreSQL re-checks a FOR UPDATE
+    row that a concurrent transaction changed against the *old* joined rows, so a join
+    on a foreign key the winner just changed (queue, assignee) would make the row vanish
+    for the loser (DoesNotExist → 500) instead of showing it the new state (→ 409).
+    """
+    if not tickets_for_update([ticket_id]).values_list("pk", flat=True):
+        raise Ticket.DoesNotExist(f"No ticket {ticket_id}.")
+    # the lock is held: this read sees the latest committed version
+    return Ticket.objects.select_related("queue", "category", "requester", "assignee").get(pk=ticket_id)
