@@ -121,3 +121,13 @@ def status_changed(
         data={"old_status": old, "new_status": new, "reason": reason},
         is_public=is_public,
     )
+
+
+def notification_sent(*, ticket: Ticket, channel: str, to: str, kind: str) -> TicketEvent:
+    return record(
+        ticket=ticket,
+        kind=EventKind.NOTIFIED,
+        actor=None,
+        message=f"{kind} sent by {channel} to {to}",
+        data={"channel": channel, "to": to, "kind": kind},
+    )
