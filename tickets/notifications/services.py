@@ -175,13 +175,23 @@ def enqueue_deliveries(notification_ids: list[int]) -> int:
     global _broker_down_until
     if not notification_ids or time.monotonic() < _broker_down_until:
         return 0
+    from helpdesk.celery import app
+
     from .tasks import notifications_deliver_task
 
     published = 0
+    queue = getattr(settings, "NOTIFICATIONS_TASK_QUEUE", None)
+    options = {"queue": queue} if queue else {}
     try:
-        for notification_id in notification_ids:
-            notifications_deliver_task.apply_async(args=[notification_id], retry=False)
-            published += 1
+        with app.connection_for_write() as connection:
+            # One connection attempt, bounded by the broker connect timeout: kombu's own
+            # default would sleep and retry (seconds) while the user waits for the page.
+            connection.ensure_connection(max_retries=0, timeout=settings.CELERY_BROKER_CONNECTION_TIMEOUT)
+            for notification_id in notification_ids:
+                notifications_deliver_task.apply_async(
+                    args=[notification_id], retry=False, connection=connection, **options
+                )
+                published += 1
     except Exception as exc:  # broker unreachable: the rows are safe in the database
         _broker_down_until = time.monotonic() + settings.NOTIFICATIONS_BROKER_BACKOFF_SECONDS
         logger.warning(
