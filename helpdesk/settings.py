@@ -194,6 +194,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ImpactEnum": "tickets.models.Impact",
+        "UrgencyEnum": "tickets.models.Urgency",
+        "PriorityEnum": "tickets.models.Priority",
+        "TicketStatusEnum": "tickets.models.TicketStatus",
+    },
 }
 
 # Celery: Redis when REDIS_URL/CELERY_BROKER_URL is set, else the file-system
@@ -248,6 +254,11 @@ NOTIFICATIONS_RETRY_BASE_SECONDS = env_int("NOTIFICATIONS_RETRY_BASE_SECONDS", 3
 NOTIFICATIONS_SENDING_TIMEOUT_SECONDS = env_int("NOTIFICATIONS_SENDING_TIMEOUT_SECONDS", 600)
 # After a failed publish, this process stops trying the broker for a while (the sweep delivers).
 NOTIFICATIONS_BROKER_BACKOFF_SECONDS = env_int("NOTIFICATIONS_BROKER_BACKOFF_SECONDS", 30)
+
+# Signs webhooks that have a bare URL rather than an admin-configured endpoint (SLA ladder levels).
+NOTIFICATIONS_WEBHOOK_SECRET = os.environ.get("NOTIFICATIONS_WEBHOOK_SECRET", "")
+# Route per-row delivery tasks to a dedicated queue (empty: Celery's default queue).
+NOTIFICATIONS_TASK_QUEUE = os.environ.get("NOTIFICATIONS_TASK_QUEUE", "")
 
 # Inbound email (tickets/notifications/inbound.py): IMAP mailbox, or `fetch_mail --maildir PATH`.
 INBOUND_IMAP_HOST = os.environ.get("INBOUND_IMAP_HOST", "")

@@ -124,10 +124,18 @@ def _mark_sent(notification: Notification, claimed_at: datetime) -> str | None:
         events.notification_sent(
             ticket=notification.ticket,
             channel=notification.channel,
-            to=notification.webhook.name if notification.webhook_id else str(notification.recipient),
+            to=_recipient_label(notification),
             kind=notification.kind,
         )
     return DeliveryStatus.SENT
+
+
+def _recipient_label(notification: Notification) -> str:
+    if notification.webhook_id:
+        return notification.webhook.name
+    if notification.recipient_id:
+        return str(notification.recipient)
+    return "webhook"
 
 
 def _mark_failed(notification: Notification, claimed_at: datetime, error: str, *, final: bool) -> str | None:
@@ -251,23 +259,38 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def send_webhook(notification: Notification) -> None:
+def _webhook_target(notification: Notification) -> tuple[str, str, int]:
+    """(url, secret, timeout): an admin-configured endpoint, or a bare URL in the row's body
+    (the SLA ladder's per-level webhook_url), signed with NOTIFICATIONS_WEBHOOK_SECRET."""
     endpoint = notification.webhook
+    if endpoint is not None:
+        return endpoint.url, endpoint.secret, endpoint.timeout_seconds
+    try:
+        url = json.loads(notification.body or "{}").get("url", "")
+    except (ValueError, AttributeError):
+        url = ""
+    if not url:
+        raise ValueError("A webhook row needs an endpoint or a URL.")
+    return url, getattr(settings, "NOTIFICATIONS_WEBHOOK_SECRET", ""), 5
+
+
+def send_webhook(notification: Notification) -> None:
+    url, secret, timeout = _webhook_target(notification)
     timestamp = int(time.time())
     body = json.dumps(webhook_payload(notification, timestamp=timestamp), separators=(",", ":")).encode()
     request = urllib.request.Request(
-        endpoint.url,
+        url,
         data=body,
         method="POST",
         headers={
             "Content-Type": "application/json",
             "User-Agent": "Handoff-Webhook/1",
-            "X-Handoff-Signature": sign(endpoint.secret, body),
+            "X-Handoff-Signature": sign(secret, body),
             "X-Handoff-Timestamp": str(timestamp),
             "X-Handoff-Delivery": str(notification.pk),
             "X-Handoff-Event": notification.kind,
         },
     )
     # urlopen raises HTTPError for any non-2xx answer (redirects included, see above).
-    with _opener.open(request, timeout=endpoint.timeout_seconds) as response:
+    with _opener.open(request, timeout=timeout) as response:
         response.read(1024)
