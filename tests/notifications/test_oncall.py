@@ -136,3 +136,19 @@ def test_team_page_lists_members_lead_and_who_is_on_call(
 def test_team_page_is_for_staff(client, requester, identity_team):
     client.force_login(requester)
     assert client.get(f"/notifications/teams/{identity_team.slug}/").status_code == 403
+
+
+def test_demo_configuration_gives_every_tier2_team_a_rotation(db):
+    from tickets.demo import QUEUE_MEMBERS, seed_organization
+    from tickets.notifications import demo
+    from tickets.notifications.models import WebhookEndpoint
+
+    org = seed_organization()
+    demo.seed_configuration(org)
+
+    rotations = {r.queue.slug: r for r in OnCallRotation.objects.select_related("queue")}
+    assert set(rotations) == {"network", "identity-access", "applications", "security"}
+    assert [m.user.username for m in rotations["network"].members.all()] == QUEUE_MEMBERS["network"]
+    assert OnCallOverride.objects.count() == 1
+    assert not WebhookEndpoint.objects.get().is_active
+    assert on_call_for(queue=org.queues["security"], at=utc(2026, 6, 1, 12, 0)).username == "secops1"
