@@ -204,5 +204,5 @@ def test_maildir_reader_end_to_end(requester, email_category, agent, tmp_path):
 
     assert counts == {InboundOutcome.COMMENT_ADDED: 1}  # the first two were marked seen
     assert ticket.comments.get().body == "It happened again at 3pm."
-    assert all("S" in box.get_message(key).get_flags() for key in box)
+    assert all("S" in box.get_message(key).get_flags() for key in box.keys())  # noqa: SIM118 (a Maildir iterates messages)
     assert fetch_mail(MaildirSource(tmp_path / "Maildir")) == {}
