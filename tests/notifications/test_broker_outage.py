@@ -33,8 +33,8 @@ def celery_broker(url: str):
     from helpdesk.celery import app
 
     def reset_pools():
-        if app._pool is not None:
-            app._pool.force_close_all()
+        # Drop the app's references only: kombu keeps pools in a registry keyed by
+        # broker URL, and closing them would break later publishes to the real one.
         app._pool = None
         app.amqp._producer_pool = None
         notification_services.reset_broker_backoff()
