@@ -268,6 +268,27 @@ def sla_recomputed(
     )
 
 
+def playbook_step_recorded(
+    *,
+    ticket: Ticket,
+    actor: User | None,
+    playbook: str,
+    step: str,
+    outcome: str,
+    result: str,
+    old_outcome: str | None = None,
+) -> TicketEvent:
+    """A playbook step worked on the ticket (knowledgebase.services.playbook_step_record)."""
+    message = f"{step}: {outcome}" + (f" — {result}" if result else "")
+    return record(
+        ticket=ticket,
+        kind=EventKind.PLAYBOOK_STEP,
+        actor=actor,
+        message=message,
+        data={"playbook": playbook, "step": step, "old": old_outcome, "new": outcome, "result": result},
+    )
+
+
 def notification_sent(*, ticket: Ticket, channel: str, to: str, kind: str) -> TicketEvent:
     return record(
         ticket=ticket,
