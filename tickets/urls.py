@@ -4,4 +4,15 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("desk/", views.desk, name="desk"),
+    path("desk/log-call/", views.ticket_create, name="ticket-create"),
+    path("desk/lookup/requesters/", views.requester_lookup, name="requester-lookup"),
+    path("desk/lookup/priority/", views.priority_preview, name="priority-preview"),
+    path("tier2/", views.tier2_queue, name="tier2-queue"),
+    path("tickets/<int:pk>/", views.ticket_detail, name="ticket-detail"),
+    path("tickets/<int:pk>/comment/", views.ticket_comment, name="ticket-comment"),
+    path("tickets/<int:pk>/<slug:action>/", views.ticket_action, name="ticket-action"),
+    path("attachments/<int:pk>/", views.attachment_download, name="attachment-download"),
+    path("portal/", views.portal, name="portal"),
+    path("portal/new/", views.portal_create, name="portal-create"),
 ]
