@@ -194,6 +194,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ImpactEnum": "tickets.models.Impact",
+        "UrgencyEnum": "tickets.models.Urgency",
+        "PriorityEnum": "tickets.models.Priority",
+        "TicketStatusEnum": "tickets.models.TicketStatus",
+    },
 }
 
 # Celery: Redis when REDIS_URL/CELERY_BROKER_URL is set, else the file-system

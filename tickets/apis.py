@@ -5,12 +5,15 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from . import roles, selectors, services
 from .filters import TicketFilter
 from .models import Category, Channel, Queue
 from .serializers import (
+    AttachmentSerializer,
+    AttachmentUploadSerializer,
     CategorySerializer,
     CommentSerializer,
     QueueSerializer,
@@ -141,6 +144,18 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             ticket_id=ticket.pk, reason=serializer.validated_data["reason"], acting_user=request.user
         )
         return self.respond(ticket.pk)
+
+    @extend_schema(request=AttachmentUploadSerializer, responses=AttachmentSerializer)
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
+    def attachments(self, request, pk=None):
+        ticket = self.ticket()
+        serializer = AttachmentUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        public = serializer.validated_data["public"] if roles.is_agent(request.user) else True
+        attachment = services.attachment_add(
+            ticket_id=ticket.pk, upload=serializer.validated_data["file"], public=public, acting_user=request.user
+        )
+        return Response(AttachmentSerializer(attachment).data, status=201)
 
     @extend_schema(request=None, responses=TicketEventSerializer(many=True))
     @action(detail=True, methods=["get"])

@@ -3,7 +3,7 @@
 from django.db.models import Q
 from rest_framework import serializers
 
-from .models import Category, Comment, Impact, Priority, Queue, Site, Ticket, TicketEvent, Urgency, User
+from .models import Attachment, Category, Comment, Impact, Priority, Queue, Site, Ticket, TicketEvent, Urgency, User
 
 
 class UserRefField(serializers.SlugRelatedField):
@@ -150,3 +150,17 @@ class QueueSerializer(serializers.ModelSerializer):
     class Meta:
         model = Queue
         fields = ["id", "slug", "name", "tier", "description", "lead", "is_security", "time_zone"]
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    public = serializers.BooleanField(default=True)
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "filename", "content_type", "size", "is_public", "uploaded_by", "created_at"]
+        read_only_fields = fields

@@ -44,6 +44,6 @@ class Command(BaseCommand):
             for module in modules:
                 if hasattr(module, "seed_bulk"):
                     module.seed_bulk(count=options["tickets"])
-        self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in at http://127.0.0.1:8000 with:"))
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in with:"))
         for username, _first, _last, groups, _site, _extra in demo.PEOPLE:
             self.stdout.write(f"  {username:<12} password: {demo.DEMO_PASSWORD:<6} {', '.join(groups)}")

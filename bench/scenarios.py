@@ -1,0 +1,44 @@
+"""What `make bench` times. Each scenario is a function run several times; apps add theirs."""
+
+from django.test import Client
+
+from tickets.models import User
+
+
+def _client_for(username: str) -> Client:
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    return client
+
+
+def ticket_list_api():
+    response = _client_for("agent1").get("/api/v1/tickets/?status=new&ordering=resolution_due_at")
+    assert response.status_code == 200
+
+
+def ticket_search_api():
+    response = _client_for("agent1").get("/api/v1/tickets/?search=vpn")
+    assert response.status_code == 200
+
+
+def ticket_create_api():
+    response = _client_for("agent1").post(
+        "/api/v1/tickets/",
+        {
+            "title": "Bench: VPN drops every few minutes",
+            "description": "The tunnel drops roughly every ten minutes since the update.",
+            "category": "vpn",
+            "impact": "individual",
+            "urgency": "slowed",
+            "requester": "requester1",
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+
+
+ALL = [
+    ("GET /api/v1/tickets/ (new, by resolution due)", ticket_list_api),
+    ("GET /api/v1/tickets/?search=vpn", ticket_search_api),
+    ("POST /api/v1/tickets/ (intake + routing + SLA start)", ticket_create_api),
+]
