@@ -8,6 +8,7 @@ become form errors or messages, never a 500.
 import mimetypes
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -50,6 +51,11 @@ from .models import (
 from .transitions import allowed_actions
 
 PAGE_SIZE = 25
+
+
+def poll_seconds() -> int:
+    """How often the queues refresh themselves (browser tests shorten it)."""
+    return getattr(settings, "WORKSPACE_POLL_SECONDS", 30)
 
 
 def agent_required(view):
@@ -117,6 +123,9 @@ SLA_FILTERS = {"breached": "breached", "at_risk": "at_risk"}
 def _filtered(request, queryset):
     """Apply the list filters (TicketFilter) from the query string; 'sla' picks breached/at-risk."""
     data = request.GET.copy()
+    # An empty select ("Any") means no filter, not "status = ''".
+    for key in [key for key, values in data.lists() if not any(v.strip() for v in values)]:
+        del data[key]
     sla = data.pop("sla", [""])[-1]
     if sla in SLA_FILTERS:
         data[SLA_FILTERS[sla]] = "true"
@@ -145,7 +154,7 @@ def desk(request):
     visible = selectors.ticket_list_with_related(request.user)
     queue_qs = visible.filter(tier=Tier.ONE, status__in=[TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING])
     page = _page(request, by_sla_urgency(_filtered(request, queue_qs)))
-    context = {"page": page, "list_url": request.get_full_path(), "list_title": "Tier 1 queue"}
+    context = {"page": page, "list_url": request.get_full_path(), "poll_seconds": poll_seconds()}
     if request.htmx and request.htmx.target == "queue-list":
         return render(request, "tickets/_ticket_list.html", context)
     mine = by_sla_urgency(visible.filter(assignee=request.user, status__in=OPEN_STATUSES))[:8]
@@ -434,6 +443,7 @@ def tier2_queue(request):
         "is_own_queues": bool(my_queues),
         "filters": request.GET,
         "list_url": request.get_full_path(),
+        "poll_seconds": poll_seconds(),
         "accept_view": _optional_url("escalation-accept", 0) is not None,
     }
     if request.htmx and request.htmx.target == "tier2-list":

@@ -330,3 +330,8 @@ def test_tier2_queue_query_budget_does_not_grow_with_tickets(
         response = client.get(reverse("tier2-queue"))
     assert response.status_code == 200
     assert response.content.decode().count("Escalated ") >= min(count, 25)
+
+
+def test_desk_filters_ignore_empty_selects(client, agent, ticket):
+    page = login(client, agent).get(reverse("desk"), {"search": "VPN", "status": "", "priority": "", "sla": ""})
+    assert ticket.title in page.content.decode()
