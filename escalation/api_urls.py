@@ -1,1 +1,18 @@
-urlpatterns: list = []
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from . import apis
+
+router = SimpleRouter()
+router.register("escalation-paths", apis.EscalationPathViewSet, basename="escalation-path")
+router.register("checklist-items", apis.ChecklistItemViewSet, basename="checklist-item")
+
+urlpatterns = [
+    path("tickets/<int:pk>/escalate/", apis.EscalateView.as_view(), name="api-ticket-escalate"),
+    path("tickets/<int:pk>/accept/", apis.AcceptView.as_view(), name="api-ticket-accept"),
+    path("tickets/<int:pk>/return/", apis.ReturnView.as_view(), name="api-ticket-return"),
+    path("tickets/<int:pk>/rate/", apis.RateView.as_view(), name="api-ticket-rate"),
+    path("tickets/<int:pk>/escalations/", apis.TicketEscalationsView.as_view(), name="api-ticket-escalations"),
+    path("triggers/", apis.TriggerCatalogueView.as_view(), name="api-triggers"),
+    *router.urls,
+]

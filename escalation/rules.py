@@ -1,9 +1,24 @@
 """Automatic trigger rules: evaluated at intake, on update and by the SLA sweep.
 
-SCAFFOLD — the escalation work (issue 3) replaces this with the real evaluator.
+A rule fires when every condition it sets holds; it then does every action it
+sets (raise priority, escalate along a path, notify the team lead). Each rule
+fires at most once per ticket per cycle: a TriggerRuleFiring row, unique on
+(rule, ticket, reopen_count), is written under the ticket's row lock.
 """
 
+from datetime import datetime
 from enum import StrEnum
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from tickets import events
+from tickets.locks import lock_ticket
+from tickets.models import Ticket, TicketStatus, Tier
+from tickets.notifications.services import notify
+
+from .models import Escalation, TriggerRule, TriggerRuleFiring
 
 
 class Moment(StrEnum):
@@ -13,4 +28,139 @@ class Moment(StrEnum):
 
 
 def evaluate_trigger_rules(*, ticket_id: int, moment: Moment) -> None:
-    return None
+    """Fire every active rule that matches this ticket now and has not fired in this cycle.
+
+    1. Lock the ticket (callers may already hold the lock: same transaction).
+    2. For each rule in position order: skip if it fired this cycle or does not match.
+    3. Record the firing and a RULE_FIRED event, then act: raise priority first (so an
+       escalation carries it), then escalate, then notify.
+    """
+    rules = list(TriggerRule.objects.filter(is_active=True).select_related("category").order_by("position", "id"))
+    if not rules:
+        return
+    with transaction.atomic():
+        ticket = lock_ticket(ticket_id)
+        if not ticket.is_open:
+            return
+        fired = set(
+            TriggerRuleFiring.objects.filter(ticket=ticket, reopen_count=ticket.reopen_count).values_list(
+                "rule_id", flat=True
+            )
+        )
+        now = timezone.now()
+        for rule in rules:
+            if rule.pk in fired:
+                continue
+            ticket = lock_ticket(ticket_id)  # fresh: an earlier rule may have changed it
+            if not ticket.is_open or not matches(rule, ticket, now=now):
+                continue
+            actions = _applicable_actions(rule, ticket)
+            if not actions:
+                continue
+            _fire(rule, ticket, moment=moment, actions=actions, now=now)
+
+
+def matches(rule: TriggerRule, ticket: Ticket, *, now: datetime) -> bool:
+    if rule.category_id and rule.category_id != ticket.category_id:
+        return False
+    if rule.tier and rule.tier != ticket.tier:
+        return False
+    # Lexical order is severity order: P1 < P2 < P3 < P4.
+    if rule.min_priority and ticket.priority > rule.min_priority:
+        return False
+    if rule.impact and rule.impact != ticket.impact:
+        return False
+    if rule.keyword_list:
+        text = f"{ticket.title}\n{ticket.description}".lower()
+        if not any(word in text for word in rule.keyword_list):
+            return False
+    if rule.requester_is_vip is not None and ticket.requester.is_vip != rule.requester_is_vip:
+        return False
+    if rule.min_reopen_count is not None and ticket.reopen_count < rule.min_reopen_count:
+        return False
+    return not (
+        rule.min_minutes_in_tier is not None
+        and (now - entered_tier_at(ticket)).total_seconds() < rule.min_minutes_in_tier * 60
+    )
+
+
+def entered_tier_at(ticket: Ticket) -> datetime:
+    """When the ticket entered its current tier (created, escalated or returned)."""
+    if ticket.tier == Tier.TWO:
+        last = Escalation.objects.filter(ticket=ticket).aggregate(at=Max("escalated_at"))["at"]
+        return last or ticket.created_at
+    last_return = Escalation.objects.filter(ticket=ticket, returned_at__isnull=False).aggregate(at=Max("returned_at"))[
+        "at"
+    ]
+    return max(ticket.created_at, last_return) if last_return else ticket.created_at
+
+
+def _applicable_actions(rule: TriggerRule, ticket: Ticket) -> list[str]:
+    actions = []
+    if rule.raise_priority_to and ticket.priority > rule.raise_priority_to:
+        actions.append(f"priority→{rule.raise_priority_to}")
+    if (
+        rule.escalate_with_trigger
+        and ticket.tier == Tier.ONE
+        and ticket.status in (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING)
+        and _has_route(ticket, rule.escalate_with_trigger)
+    ):
+        actions.append(f"escalate:{rule.escalate_with_trigger}")
+    if rule.notify_team_lead and ticket.queue.lead_id:
+        actions.append("notify_team_lead")
+    return actions
+
+
+def _has_route(ticket: Ticket, trigger: str) -> bool:
+    from .paths import is_security_trigger, resolve_path, security_queue
+
+    if resolve_path(ticket=ticket, trigger=trigger):
+        return True
+    return is_security_trigger(trigger) and security_queue() is not None
+
+
+def _fire(rule: TriggerRule, ticket: Ticket, *, moment: Moment, actions: list[str], now: datetime) -> None:
+    # tickets.services imports this module lazily; import it lazily too so the layers stay one-way.
+    from tickets import services as ticket_services
+
+    from . import services
+
+    TriggerRuleFiring.objects.create(
+        rule=rule, ticket=ticket, reopen_count=ticket.reopen_count, moment=str(moment), fired_at=now, actions=actions
+    )
+    event = events.rule_fired(ticket=ticket, rule_name=rule.name, rule_id=rule.pk, moment=str(moment), actions=actions)
+    if any(action.startswith("priority→") for action in actions):
+        ticket_services.ticket_change_priority(
+            ticket_id=ticket.pk,
+            priority=rule.raise_priority_to,
+            reason=f"Trigger rule “{rule.name}”.",
+            acting_user=None,
+        )
+    if any(action.startswith("escalate:") for action in actions):
+        services.ticket_escalate(
+            ticket_id=ticket.pk,
+            trigger=rule.escalate_with_trigger,
+            handoff=automatic_handoff(lock_ticket(ticket.pk)),
+            acting_user=None,
+            automatic=True,
+            rule=rule,
+        )
+    if "notify_team_lead" in actions:
+        notify(event=event, kind="rule_fired", recipients=[ticket.queue.lead], body=f"Trigger rule “{rule.name}”.")
+
+
+def automatic_handoff(ticket: Ticket):
+    """Whatever documentation exists: the description, ticked playbook steps, the intake impact and urgency."""
+    from knowledgebase import selectors as kb_selectors
+
+    from .handoff import Handoff
+
+    return Handoff(
+        problem_summary=ticket.description,
+        steps_tried=kb_selectors.steps_tried_text(ticket=ticket) or "",
+        error_evidence="",
+        affected_scope=ticket.impact,
+        affected_count=None,
+        urgency=ticket.urgency,
+        checklist={},
+    )

@@ -281,7 +281,8 @@ def seed_tickets(org: DemoOrg, *, count: int) -> None:
         slug = rng.choice(list(SAMPLES))
         title, description, impact, urgency = rng.choice(SAMPLES[slug])
         requester = rng.choice(requesters)
-        created_at = now - timedelta(minutes=rng.randint(5, 30 * 24 * 60))
+        # Skewed towards recent days, as a real backlog is.
+        created_at = now - timedelta(minutes=int(rng.triangular(5, 30 * 24 * 60, 12 * 60)))
         with time_machine.travel(created_at, tick=False):
             channel = rng.choice([Channel.PHONE, Channel.PORTAL, Channel.EMAIL, Channel.WALK_UP])
             actor = requester if channel == Channel.PORTAL else rng.choice(agents)
@@ -302,43 +303,90 @@ def seed_tickets(org: DemoOrg, *, count: int) -> None:
 
 
 def _advance(org: DemoOrg, ticket: Ticket, *, created_at, now, agents, index: int) -> None:
-    """Move some tickets along: replies, waiting on requester, resolved, reopened."""
+    """Move tickets along as a real desk would: old ones are mostly resolved, recent ones in flight."""
     rng = org.rng
     age = now - created_at
     agent = rng.choice(agents)
-    step = created_at + timedelta(minutes=rng.randint(3, 90))
-    if step >= now or rng.random() < 0.15:
+    step = created_at + timedelta(minutes=rng.randint(3, 45))
+    if step >= now or (age < timedelta(hours=24) and rng.random() < 0.35):
         return  # still new
     with time_machine.travel(step, tick=False):
         services.ticket_assign(ticket_id=ticket.pk, assignee=agent, acting_user=agent)
         services.ticket_comment_add(
             ticket_id=ticket.pk,
-            body="Thanks for reporting this. I'm looking into it now.",
+            body=f"Hi {ticket.requester.first_name}, thanks for reporting this. I'm looking into it now.",
             public=True,
             acting_user=agent,
         )
-    step += timedelta(minutes=rng.randint(10, 240))
+    step += timedelta(minutes=rng.randint(10, 180))
     if step >= now:
         return
+    if age > timedelta(days=3):
+        resolve_chance = 0.93
+    elif age > timedelta(hours=8):
+        resolve_chance = 0.55
+    else:
+        resolve_chance = 0.15
     roll = rng.random()
-    if roll < 0.2:
+    if roll >= resolve_chance:
+        if roll < resolve_chance + 0.25:
+            with time_machine.travel(step, tick=False):
+                services.ticket_set_pending(
+                    ticket_id=ticket.pk, reason="Asked the requester for a screenshot of the error.", acting_user=agent
+                )
+        return
+    if rng.random() < 0.2:
         with time_machine.travel(step, tick=False):
             services.ticket_set_pending(
-                ticket_id=ticket.pk, reason="Asked the requester for a screenshot of the error.", acting_user=agent
+                ticket_id=ticket.pk, reason="Waiting for the requester to try the fix.", acting_user=agent
             )
-        return
-    if roll < 0.65 and age > timedelta(hours=6):
+        step += timedelta(minutes=rng.randint(20, 600))
+        if step >= now:
+            return
         with time_machine.travel(step, tick=False):
-            services.ticket_resolve(
-                ticket_id=ticket.pk,
-                resolution="Walked the requester through the fix; confirmed working.",
-                acting_user=agent,
+            services.ticket_comment_add(
+                ticket_id=ticket.pk, body="Tried it, looks better now.", public=True, acting_user=ticket.requester
             )
-        if rng.random() < 0.1 and step + timedelta(hours=2) < now:
-            with time_machine.travel(step + timedelta(hours=2), tick=False):
-                services.ticket_reopen(
-                    ticket_id=ticket.pk, reason="It happened again this morning.", acting_user=ticket.requester
-                )
+        step += timedelta(minutes=rng.randint(5, 60))
+    with time_machine.travel(step, tick=False):
+        services.ticket_resolve(
+            ticket_id=ticket.pk,
+            resolution=rng.choice(RESOLUTIONS.get(ticket.category.slug, RESOLUTIONS["default"])),
+            acting_user=agent,
+        )
+    reopen_at = step + timedelta(hours=rng.randint(2, 30))
+    if rng.random() < 0.06 and reopen_at < now:
+        with time_machine.travel(reopen_at, tick=False):
+            services.ticket_reopen(
+                ticket_id=ticket.pk, reason="It happened again this morning.", acting_user=ticket.requester
+            )
+
+
+RESOLUTIONS = {
+    "password-reset": [
+        "Reset the password and confirmed sign-in with the requester.",
+        "Cleared the stale cached credentials; sign-in works.",
+    ],
+    "account-access": [
+        "Unlocked the account and re-registered MFA.",
+        "Added the requester to the correct access group.",
+    ],
+    "vpn": [
+        "Reinstalled the VPN client and renewed the certificate.",
+        "Switched the client to the nearest gateway; stable now.",
+    ],
+    "network-outage": ["Access point rebooted; floor confirmed back online.", "Replaced the faulty patch cable."],
+    "email": [
+        "Re-added the shared mailbox permission; it reappeared after restart.",
+        "Partner's SPF record fixed on their side; mail flows.",
+    ],
+    "software-install": [
+        "Installed via Software Center and verified it launches.",
+        "Updated to the supported version.",
+    ],
+    "hardware": ["Replaced the charger; battery charging normally.", "Cleared the jam and replaced the worn roller."],
+    "default": ["Walked the requester through the fix; confirmed working."],
+}
 
 
 def bulk_tickets(org_or_none, *, count: int, batch_size: int = 5000, stdout=None) -> int:

@@ -121,3 +121,148 @@ def status_changed(
         data={"old_status": old, "new_status": new, "reason": reason},
         is_public=is_public,
     )
+
+
+def escalated(
+    *,
+    ticket: Ticket,
+    actor: User | None,
+    trigger: str,
+    from_queue: str,
+    to_queue: str,
+    path: str | None,
+    automatic: bool,
+    missing_fields: list[str],
+    after_hours: bool,
+    escalation_id: int,
+    old_status: str,
+    rule: str | None = None,
+) -> TicketEvent:
+    how = "automatically" if automatic else "manually"
+    message = f"Escalated {how} ({trigger}): {from_queue} → {to_queue}"
+    if missing_fields:
+        message += f"; missing: {', '.join(missing_fields)}"
+    return record(
+        ticket=ticket,
+        kind=EventKind.ESCALATED,
+        actor=actor,
+        message=message,
+        data={
+            "escalation_id": escalation_id,
+            "trigger": trigger,
+            "path": path,
+            "from_queue": from_queue,
+            "to_queue": to_queue,
+            "automatic": automatic,
+            "missing_fields": missing_fields,
+            "after_hours": after_hours,
+            "rule": rule,
+            "old_status": old_status,
+            "new_status": ticket.status,
+        },
+        is_public=True,
+    )
+
+
+def escalation_accepted(
+    *, ticket: Ticket, actor: User, escalation_id: int, queue: str, seconds_to_accept: int
+) -> TicketEvent:
+    return record(
+        ticket=ticket,
+        kind=EventKind.ACCEPTED,
+        actor=actor,
+        message=f"Accepted by {actor} for {queue}",
+        data={
+            "escalation_id": escalation_id,
+            "queue": queue,
+            "assignee": actor.username,
+            "seconds_to_accept": seconds_to_accept,
+        },
+        is_public=True,
+    )
+
+
+def escalation_returned(
+    *,
+    ticket: Ticket,
+    actor: User,
+    escalation_id: int,
+    from_queue: str,
+    to_queue: str,
+    reason: str,
+    note: str,
+    missing_fields: list[str],
+    kb_reference: str,
+) -> TicketEvent:
+    detail = f"missing {', '.join(missing_fields)}" if missing_fields else kb_reference
+    return record(
+        ticket=ticket,
+        kind=EventKind.RETURNED,
+        actor=actor,
+        message=f"Returned to {to_queue} ({reason}: {detail}). {note}".strip(),
+        data={
+            "escalation_id": escalation_id,
+            "from_queue": from_queue,
+            "to_queue": to_queue,
+            "reason": reason,
+            "note": note,
+            "missing_fields": missing_fields,
+            "kb_reference": kb_reference,
+        },
+    )
+
+
+def escalation_rated(
+    *, ticket: Ticket, actor: User, escalation_id: int, old: int | None, new: int, comment: str
+) -> TicketEvent:
+    return record(
+        ticket=ticket,
+        kind=EventKind.RATED,
+        actor=actor,
+        message=f"Handoff rated {new}/5" + (f": {comment}" if comment else ""),
+        data={"escalation_id": escalation_id, "old": old, "new": new, "comment": comment},
+    )
+
+
+def rule_fired(*, ticket: Ticket, rule_name: str, rule_id: int, moment: str, actions: list[str]) -> TicketEvent:
+    return record(
+        ticket=ticket,
+        kind=EventKind.RULE_FIRED,
+        actor=None,
+        message=f"Trigger rule “{rule_name}” fired at {moment}: {', '.join(actions) or 'no action'}",
+        data={"rule": rule_name, "rule_id": rule_id, "moment": moment, "actions": actions},
+    )
+
+
+def sla_warning(*, ticket: Ticket, target: str, cycle: int, due_at, levels: list[str], data: dict) -> TicketEvent:
+    return record(
+        ticket=ticket,
+        kind=EventKind.SLA_WARNING,
+        actor=None,
+        message=f"{target.replace('_', ' ').capitalize()} due {due_at:%Y-%m-%d %H:%M} UTC: {', '.join(levels)}",
+        data={"target": target, "cycle": cycle, "due_at": due_at.isoformat(), "levels": levels, **data},
+    )
+
+
+def sla_breached(*, ticket: Ticket, target: str, cycle: int, due_at, levels: list[str], data: dict) -> TicketEvent:
+    return record(
+        ticket=ticket,
+        kind=EventKind.SLA_BREACHED,
+        actor=None,
+        message=f"{target.replace('_', ' ').capitalize()} was due {due_at:%Y-%m-%d %H:%M} UTC"
+        + (f": {', '.join(levels)}" if levels else ""),
+        data={"target": target, "cycle": cycle, "due_at": due_at.isoformat(), "levels": levels, **data},
+    )
+
+
+def sla_recomputed(
+    *, ticket: Ticket, actor: User | None, reason: str, changes: dict[str, tuple[Any, Any]]
+) -> TicketEvent:
+    """Due times moved (priority/category change, repair): old and new due per target."""
+    return record(
+        ticket=ticket,
+        kind=EventKind.SLA_RECOMPUTED,
+        actor=actor,
+        message=reason,
+        data={"reason": reason, **{name: {"old": old, "new": new} for name, (old, new) in changes.items()}},
+    )

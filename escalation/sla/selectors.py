@@ -1,35 +1,64 @@
-"""SLA reads used by ticket lists: breached / at-risk filters.
-
-SCAFFOLD — works on the ticket's denormalised due columns; the SLA engine
-(issue 4) switches it to the SLA records (ever breached, warning thresholds).
-"""
+"""SLA reads: breached / at-risk filters for ticket lists, and a ticket's clocks for its page."""
 
 from datetime import timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from tickets.models import OPEN_STATUSES
+from tickets.models import Ticket, User
+
+from .models import SlaPolicy, SlaRecord, Stage
 
 AT_RISK_WINDOW = timedelta(hours=1)
 
 
-def filter_breached(queryset: QuerySet, value: bool) -> QuerySet:
-    now = timezone.now()
-    overdue = Q(status__in=OPEN_STATUSES) & (
-        Q(resolution_due_at__lt=now) | Q(first_responded_at__isnull=True, first_response_due_at__lt=now)
-    )
-    return queryset.filter(overdue) if value else queryset.exclude(overdue)
+def filter_breached(queryset: QuerySet, value: bool, *, ever: bool = False) -> QuerySet:
+    """Tickets with a breached SLA record in the current cycle (ever=True: in any cycle)."""
+    records = SlaRecord.objects.filter(ticket=OuterRef("pk"), ever_breached=True)
+    if not ever:
+        records = records.filter(is_current=True)
+    condition = Exists(records)
+    return queryset.filter(condition) if value else queryset.exclude(condition)
 
 
-def filter_at_risk(queryset: QuerySet, value: bool) -> QuerySet:
+def filter_at_risk(queryset: QuerySet, value: bool, *, window: timedelta = AT_RISK_WINDOW) -> QuerySet:
+    """Tickets with a running clock past its first warning level, or due within `window`, not yet breached."""
     now = timezone.now()
-    soon = Q(status__in=OPEN_STATUSES) & (
-        Q(resolution_due_at__gte=now, resolution_due_at__lt=now + AT_RISK_WINDOW)
-        | Q(
-            first_responded_at__isnull=True,
-            first_response_due_at__gte=now,
-            first_response_due_at__lt=now + AT_RISK_WINDOW,
-        )
+    records = SlaRecord.objects.filter(
+        Q(warn_at__lte=now) | Q(due_at__lte=now + window),
+        ticket=OuterRef("pk"),
+        stopped_at__isnull=True,
+        stage=Stage.RUNNING,
     )
-    return queryset.filter(soon) if value else queryset.exclude(soon)
+    condition = Exists(records)
+    return queryset.filter(condition) if value else queryset.exclude(condition)
+
+
+def filter_paused(queryset: QuerySet, value: bool) -> QuerySet:
+    condition = Exists(SlaRecord.objects.filter(ticket=OuterRef("pk"), stopped_at__isnull=True, stage=Stage.PAUSED))
+    return queryset.filter(condition) if value else queryset.exclude(condition)
+
+
+def sla_records_for_ticket(*, ticket: Ticket) -> list[SlaRecord]:
+    """The ticket's clocks for its page and API (countdowns): one query, current cycle first."""
+    return list(
+        SlaRecord.objects.filter(ticket_id=ticket.pk)
+        .select_related("policy", "calendar")
+        .order_by("-is_current", "-cycle", "started_at", "id")
+    )
+
+
+def sla_records_for(user: User, ticket_id: int) -> list[SlaRecord]:
+    """A ticket's records if the user may see the ticket (else Http404, like every ticket read)."""
+    from tickets.selectors import ticket_get_for
+
+    return sla_records_for_ticket(ticket=ticket_get_for(user, ticket_id))
+
+
+def policy_list() -> QuerySet[SlaPolicy]:
+    return (
+        SlaPolicy.objects.filter(is_active=True)
+        .select_related("calendar", "category", "site")
+        .prefetch_related("ladder")
+        .order_by("position", "id")
+    )

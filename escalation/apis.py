@@ -1,0 +1,154 @@
+"""Escalation API: validate input, fetch through the scoped selector, call one service, serialize."""
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from tickets import roles
+from tickets.errors import InvalidTransition
+from tickets.selectors import ticket_list_for, ticket_list_with_related
+
+from . import selectors, services
+from .models import TRIGGER_DESCRIPTIONS, ChecklistItem, Trigger
+from .serializers import (
+    ChecklistItemSerializer,
+    EscalateSerializer,
+    EscalationPathSerializer,
+    EscalationSerializer,
+    RateSerializer,
+    ReturnSerializer,
+    TicketWithEscalationSerializer,
+    TriggerSerializer,
+)
+
+
+class TicketActionView(APIView):
+    """Base: the ticket comes from the user's scoped queryset, so a forbidden ticket is a 404."""
+
+    def ticket(self, pk):
+        if not roles.is_agent(self.request.user):
+            # Handoffs are the desk's business: to a requester these endpoints do not exist.
+            raise Http404("No such ticket.")
+        return get_object_or_404(ticket_list_for(self.request.user), pk=pk)
+
+    def respond(self, ticket_id: int, escalation, status: int = 200) -> Response:
+        # Re-read through the scope: after a security escalation the actor may no longer see it.
+        ticket = ticket_list_with_related(self.request.user).select_related("routing_rule").filter(pk=ticket_id).first()
+        if ticket is None:
+            return Response(
+                {"detail": "Escalated to a restricted team; you can no longer see this ticket.", "id": ticket_id},
+                status=status,
+            )
+        serializer = TicketWithEscalationSerializer(ticket, context={"escalation": escalation})
+        return Response(serializer.data, status=status)
+
+
+class EscalateView(TicketActionView):
+    @extend_schema(
+        request=EscalateSerializer,
+        responses={201: TicketWithEscalationSerializer},
+        summary="Escalate to Tier 2 with the five-field handoff",
+    )
+    def post(self, request, pk):
+        ticket = self.ticket(pk)
+        serializer = EscalateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        handoff = services.Handoff(
+            problem_summary=data.get("problem_summary", ""),
+            steps_tried=data.get("steps_tried", ""),
+            error_evidence=data.get("error_evidence", ""),
+            affected_scope=data.get("affected_scope", ""),
+            affected_count=data.get("affected_count"),
+            urgency=data.get("urgency", ""),
+            checklist=dict(data.get("checklist") or {}),
+        )
+        escalation = services.ticket_escalate(
+            ticket_id=ticket.pk, trigger=data.get("trigger", ""), handoff=handoff, acting_user=request.user
+        )
+        return self.respond(ticket.pk, escalation, status=201)
+
+
+class AcceptView(TicketActionView):
+    @extend_schema(request=None, responses=TicketWithEscalationSerializer, summary="Tier 2 takes ownership")
+    def post(self, request, pk):
+        ticket = self.ticket(pk)
+        escalation = services.escalation_accept(ticket_id=ticket.pk, acting_user=request.user)
+        return self.respond(ticket.pk, escalation)
+
+
+class ReturnView(TicketActionView):
+    @extend_schema(request=ReturnSerializer, responses=TicketWithEscalationSerializer, summary="Back to Tier 1")
+    def post(self, request, pk):
+        ticket = self.ticket(pk)
+        serializer = ReturnSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        escalation = services.escalation_return(
+            ticket_id=ticket.pk,
+            reason=data.get("reason", ""),
+            note=data.get("note", ""),
+            missing_fields=data.get("missing_fields", []),
+            kb_reference=data.get("kb_reference", ""),
+            acting_user=request.user,
+        )
+        return self.respond(ticket.pk, escalation)
+
+
+class RateView(TicketActionView):
+    @extend_schema(request=RateSerializer, responses=TicketWithEscalationSerializer, summary="Rate the handoff")
+    def post(self, request, pk):
+        ticket = self.ticket(pk)
+        serializer = RateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        latest = selectors.latest_escalation(ticket)
+        if latest is None:
+            raise InvalidTransition(f"{ticket.reference} was never escalated; there is no handoff to rate.")
+        escalation = services.escalation_rate(
+            escalation_id=latest.pk,
+            rating=serializer.validated_data["rating"],
+            comment=serializer.validated_data.get("comment", ""),
+            acting_user=request.user,
+        )
+        return self.respond(ticket.pk, escalation)
+
+
+class TicketEscalationsView(TicketActionView):
+    @extend_schema(responses=EscalationSerializer(many=True), summary="The handoffs of one ticket")
+    def get(self, request, pk):
+        ticket = self.ticket(pk)
+        return Response(EscalationSerializer(selectors.escalations_for_ticket(request.user, ticket), many=True).data)
+
+
+class EscalationPathViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = EscalationPathSerializer
+    pagination_class = None
+    filterset_fields = ["trigger"]
+
+    def get_queryset(self):
+        if not roles.is_agent(self.request.user):
+            raise PermissionDenied("Only support agents can see escalation paths.")
+        return selectors.path_list()
+
+
+class ChecklistItemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = ChecklistItemSerializer
+    pagination_class = None
+    filterset_fields = ["category__slug"]
+
+    def get_queryset(self):
+        return ChecklistItem.objects.select_related("category").order_by("category__slug", "position", "id")
+
+
+class TriggerCatalogueView(APIView):
+    @extend_schema(responses=TriggerSerializer(many=True), summary="The trigger catalogue")
+    def get(self, request):
+        data = [
+            {"value": value, "label": label, "description": str(TRIGGER_DESCRIPTIONS[value])}
+            for value, label in Trigger.choices
+        ]
+        return Response(TriggerSerializer(data, many=True).data)

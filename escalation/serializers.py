@@ -1,0 +1,146 @@
+"""Shape and validate escalation data for the API. The rules live in escalation.handoff and services."""
+
+from rest_framework import serializers
+
+from tickets.models import Impact, Urgency
+from tickets.serializers import TicketSerializer
+
+from .models import ChecklistItem, Escalation, EscalationPath, ReturnReason, Trigger
+
+
+class EscalateSerializer(serializers.Serializer):
+    # Everything optional and blank-able here on purpose: the service's substance check
+    # answers field by field with one set of messages (the same ones the page shows).
+    trigger = serializers.CharField(required=False, allow_blank=True, help_text=", ".join(Trigger.values))
+    problem_summary = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    steps_tried = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    error_evidence = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, help_text="Verbatim; stored byte-for-byte."
+    )
+    affected_scope = serializers.CharField(required=False, allow_blank=True, help_text=", ".join(Impact.values))
+    affected_count = serializers.IntegerField(required=False, allow_null=True)
+    urgency = serializers.CharField(required=False, allow_blank=True, help_text=", ".join(Urgency.values))
+    checklist = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False),
+        required=False,
+        help_text="The category's checklist answers, {key: answer}.",
+    )
+
+
+class ReturnSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, help_text=", ".join(ReturnReason.values))
+    note = serializers.CharField(required=False, allow_blank=True)
+    missing_fields = serializers.ListField(child=serializers.CharField(), required=False)
+    kb_reference = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+class RateSerializer(serializers.Serializer):
+    rating = serializers.IntegerField(min_value=1, max_value=5, error_messages={"min_value": "Rate from 1 to 5."})
+    comment = serializers.CharField(required=False, allow_blank=True)
+
+
+class EscalationSerializer(serializers.ModelSerializer):
+    from_queue = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    to_queue = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    path = serializers.StringRelatedField(read_only=True)
+    escalated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    accepted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    returned_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    rated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    completeness = serializers.IntegerField(read_only=True)
+    seconds_to_accept = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Escalation
+        fields = [
+            "id",
+            "trigger",
+            "problem_summary",
+            "steps_tried",
+            "error_evidence",
+            "affected_scope",
+            "affected_count",
+            "urgency",
+            "checklist",
+            "from_queue",
+            "to_queue",
+            "path",
+            "after_hours",
+            "escalated_by",
+            "escalated_at",
+            "is_automatic",
+            "missing_fields",
+            "completeness",
+            "outcome",
+            "accepted_by",
+            "accepted_at",
+            "seconds_to_accept",
+            "returned_by",
+            "returned_at",
+            "return_reason",
+            "return_note",
+            "returned_missing_fields",
+            "kb_reference",
+            "rating",
+            "rating_comment",
+            "rated_by",
+            "rated_at",
+        ]
+        read_only_fields = fields
+
+    def get_seconds_to_accept(self, escalation) -> int | None:
+        delta = escalation.time_to_accept
+        return int(delta.total_seconds()) if delta is not None else None
+
+
+class TicketWithEscalationSerializer(TicketSerializer):
+    """The ticket after the action, plus the escalation it touched."""
+
+    escalation = serializers.SerializerMethodField()
+
+    class Meta(TicketSerializer.Meta):
+        fields = [*TicketSerializer.Meta.fields, "escalation"]
+        read_only_fields = fields
+
+    def get_escalation(self, ticket) -> EscalationSerializer:
+        escalation = self.context.get("escalation")
+        return EscalationSerializer(escalation).data if escalation is not None else None
+
+
+class EscalationPathSerializer(serializers.ModelSerializer):
+    category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    queue = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    to_queue = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    after_hours_queue = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = EscalationPath
+        fields = [
+            "id",
+            "name",
+            "category",
+            "queue",
+            "trigger",
+            "to_queue",
+            "owner",
+            "after_hours_queue",
+            "after_hours_notify_on_call",
+            "position",
+        ]
+        read_only_fields = fields
+
+
+class TriggerSerializer(serializers.Serializer):
+    value = serializers.CharField()
+    label = serializers.CharField()
+    description = serializers.CharField()
+
+
+class ChecklistItemSerializer(serializers.ModelSerializer):
+    category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = ChecklistItem
+        fields = ["id", "category", "key", "question", "required", "position"]
+        read_only_fields = fields

@@ -1,0 +1,387 @@
+"""Escalation actions: escalate, accept, return, rate, reassign.
+
+Each runs in one transaction, locks the ticket row first (so two people acting
+at once are serialised and the loser gets InvalidTransition), checks the
+transition table, validates, changes the ticket, writes the timeline and the
+outbox, and tells the SLA engine.
+"""
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from escalation.sla import calendars
+from escalation.sla import hooks as sla_hooks
+from tickets import events, roles
+from tickets.errors import InvalidInput, InvalidTransition, NotAllowed
+from tickets.locks import lock_ticket
+from tickets.models import Priority, Queue, Ticket, TicketStatus, Tier, User
+from tickets.notifications import oncall
+from tickets.notifications.services import notify
+from tickets.transitions import check_transition
+
+from .handoff import Handoff, handoff_problems, validate_handoff
+from .models import HANDOFF_FIELDS, Escalation, Outcome, ReturnReason, TriggerRule
+from .paths import is_security_trigger, resolve_path, security_queue
+
+__all__ = [
+    "Handoff",
+    "escalation_accept",
+    "escalation_rate",
+    "escalation_return",
+    "ticket_escalate",
+    "ticket_reassign",
+]
+
+SECURITY_MIN_PRIORITY = Priority.P2
+
+
+def _save(ticket: Ticket, fields: list[str]) -> None:
+    """Save the named fields and bump the version (optimistic-locking readers see the change)."""
+    ticket.version = F("version") + 1
+    ticket.save(update_fields=[*fields, "version", "updated_at"])
+    ticket.refresh_from_db(fields=["version"])
+
+
+@transaction.atomic
+def ticket_escalate(
+    *,
+    ticket_id: int,
+    trigger: str,
+    handoff: Handoff,
+    acting_user: User | None,
+    automatic: bool = False,
+    rule: TriggerRule | None = None,
+) -> Escalation:
+    """Hand a Tier 1 ticket to Tier 2 along its escalation path.
+
+    1. Lock the ticket; refuse if it cannot be escalated now (someone else acted first → 409).
+    2. Validate the handoff. A manual escalation with anything missing is refused and
+       nothing changes; an automatic one records what is missing instead.
+    3. Pick the path (most specific), then the after-hours target outside the team's hours.
+       Security concerns go to the security team, at least P2, restricted.
+    4. Move the ticket (escalated, Tier 2, the team's queue, unassigned), record the
+       escalation, the timeline event and the notifications, and tell the SLA engine.
+    """
+    ticket = lock_ticket(ticket_id)
+    check_transition(ticket, "escalate")
+    if acting_user is not None and not acting_user.has_perm("tickets.escalate_ticket"):
+        raise NotAllowed("Only support agents can escalate tickets.")
+    if automatic:
+        problems = handoff_problems(ticket=ticket, trigger=trigger, handoff=handoff)
+        if "trigger" in problems:
+            raise InvalidInput({"trigger": problems["trigger"]})
+        missing_fields = [name for name in problems if name in HANDOFF_FIELDS or name.startswith("checklist.")]
+    else:
+        validate_handoff(ticket=ticket, trigger=trigger, handoff=handoff)
+        missing_fields = []
+
+    now = timezone.now()
+    security = is_security_trigger(trigger)
+    path = resolve_path(ticket=ticket, trigger=trigger)
+    target = path.to_queue if path else (security_queue() if security else None)
+    if target is None:
+        raise InvalidInput(
+            {
+                "trigger": [
+                    f"There is no escalation path for “{trigger}” from {ticket.category}; ask an admin to add one."
+                ]
+            }
+        )
+    after_hours = not calendars.queue_in_business_hours(queue=target, at=now)
+    team = target
+    if after_hours and path and path.after_hours_queue_id:
+        target = path.after_hours_queue
+    on_call = None
+    if after_hours and (path is None or path.after_hours_notify_on_call):
+        on_call = oncall.on_call_for(queue=target, at=now)
+    security = security or target.is_security
+
+    from_queue = ticket.queue
+    tier1_assignee = ticket.assignee
+    old_status = ticket.status
+    fields = ["status", "tier", "queue", "assignee", "tier1_queue"]
+    if security and ticket.priority > SECURITY_MIN_PRIORITY:
+        # Lexical order is severity order (P1 < P2 …): anything below P2 is raised to P2.
+        old_priority = ticket.priority
+        ticket.priority = SECURITY_MIN_PRIORITY
+        ticket.priority_override_reason = "Security escalation: at least P2."
+        fields += ["priority", "priority_override_reason"]
+        events.priority_changed(
+            ticket=ticket, actor=acting_user, old=old_priority, new=ticket.priority, reason="Security escalation."
+        )
+    if security and not ticket.is_restricted:
+        ticket.is_restricted = True
+        fields.append("is_restricted")
+    ticket.status = TicketStatus.ESCALATED
+    ticket.tier = Tier.TWO
+    ticket.tier1_queue = from_queue  # a return goes back to the Tier 1 queue it came from
+    ticket.queue = target
+    ticket.assignee = None
+    _save(ticket, fields)
+
+    escalation = Escalation.objects.create(
+        ticket=ticket,
+        trigger=trigger,
+        problem_summary=handoff.problem_summary or "",
+        steps_tried=handoff.steps_tried or "",
+        error_evidence=handoff.error_evidence or "",  # byte-for-byte: never strip or normalise
+        affected_scope=handoff.affected_scope or "",
+        affected_count=handoff.affected_count,
+        urgency=handoff.urgency or "",
+        checklist=dict(handoff.checklist or {}),
+        from_queue=from_queue,
+        to_queue=target,
+        path=path,
+        after_hours=after_hours,
+        escalated_by=acting_user,
+        tier1_assignee=tier1_assignee,
+        escalated_at=now,
+        is_automatic=automatic,
+        missing_fields=missing_fields,
+        rule=rule,
+    )
+    event = events.escalated(
+        ticket=ticket,
+        actor=acting_user,
+        trigger=trigger,
+        from_queue=from_queue.slug,
+        to_queue=target.slug,
+        path=path.name if path else None,
+        automatic=automatic,
+        missing_fields=missing_fields,
+        after_hours=after_hours,
+        escalation_id=escalation.pk,
+        old_status=old_status,
+        rule=rule.name if rule else None,
+    )
+    recipients = [*_members(target), target.lead, path.owner if path else None, on_call]
+    if team != target:
+        recipients.append(team.lead)
+    notify(event=event, kind="escalated_to_team", recipients=[user for user in recipients if user != acting_user])
+    if automatic and missing_fields:
+        owner = tier1_assignee or from_queue.lead
+        notify(
+            event=event,
+            kind="handoff_incomplete",
+            recipients=[owner],
+            body="Missing: " + ", ".join(missing_fields),
+        )
+    sla_hooks.ticket_tier_changed(ticket=ticket, at=now, action="escalate")
+    return escalation
+
+
+def _members(queue: Queue) -> Iterable[User]:
+    return queue.members.filter(is_active=True)
+
+
+def _awaiting(ticket: Ticket) -> Escalation:
+    escalation = (
+        Escalation.objects.select_for_update(of=("self",))
+        .filter(ticket=ticket, outcome=Outcome.AWAITING)
+        .order_by("-escalated_at", "-id")
+        .first()
+    )
+    if escalation is None:
+        raise InvalidTransition(f"{ticket.reference} has no escalation awaiting Tier 2.")
+    return escalation
+
+
+def _check_tier2(ticket: Ticket, user: User, verb: str) -> None:
+    """Tier 2 acts on its own queue; managers and admins may act on any."""
+    if not roles.is_tier2(user):
+        raise NotAllowed(f"Only Tier 2 engineers can {verb} escalations.")
+    if user.is_superuser or roles.can_view_dashboard(user):
+        return
+    queue = ticket.queue
+    if queue.lead_id == user.pk or queue.members.filter(pk=user.pk).exists():
+        return
+    raise NotAllowed(f"{ticket.reference} belongs to {queue}; only its members can {verb} it.")
+
+
+@transaction.atomic
+def escalation_accept(*, ticket_id: int, acting_user: User) -> Escalation:
+    """Tier 2 takes ownership: the ticket opens, assigned to the engineer who accepted."""
+    ticket = lock_ticket(ticket_id)
+    ticket.status = check_transition(ticket, "accept")  # a second accept finds it open: 409
+    _check_tier2(ticket, acting_user, "accept")
+    escalation = _awaiting(ticket)
+    now = timezone.now()
+    ticket.assignee = acting_user
+    _save(ticket, ["status", "assignee"])
+    escalation.outcome = Outcome.ACCEPTED
+    escalation.accepted_by = acting_user
+    escalation.accepted_at = now
+    escalation.save(update_fields=["outcome", "accepted_by", "accepted_at"])
+    events.escalation_accepted(
+        ticket=ticket,
+        actor=acting_user,
+        escalation_id=escalation.pk,
+        queue=ticket.queue.slug,
+        seconds_to_accept=int((now - escalation.escalated_at).total_seconds()),
+    )
+    sla_hooks.ticket_tier_changed(ticket=ticket, at=now, action="accept")
+    return escalation
+
+
+def _return_input_problems(*, reason: str, note: str, missing_fields, kb_reference: str) -> dict[str, list[str]]:
+    problems: dict[str, list[str]] = {}
+    if reason not in ReturnReason.values:
+        problems["reason"] = [f"Choose a reason: {', '.join(ReturnReason.values)}."]
+    if not (note or "").strip():
+        problems["note"] = ["Tell Tier 1 why it is coming back; they see this note."]
+    if reason == ReturnReason.HANDOFF_INCOMPLETE:
+        unknown = [name for name in missing_fields if name not in HANDOFF_FIELDS]
+        if not missing_fields:
+            problems["missing_fields"] = [f"Name what is missing from the handoff: {', '.join(HANDOFF_FIELDS)}."]
+        elif unknown:
+            problems["missing_fields"] = [
+                f"Not a handoff field: {', '.join(map(str, unknown))}. Choose from {', '.join(HANDOFF_FIELDS)}."
+            ]
+    if reason == ReturnReason.WITHIN_TIER1_SCOPE and not (kb_reference or "").strip():
+        problems["kb_reference"] = ["Name the knowledge-base article or playbook (title or link) that solves it."]
+    return problems
+
+
+@transaction.atomic
+def escalation_return(
+    *,
+    ticket_id: int,
+    reason: str,
+    note: str,
+    acting_user: User,
+    missing_fields: Iterable[str] = (),
+    kb_reference: str = "",
+) -> Escalation:
+    """Send an escalation back to the Tier 1 queue it came from, with the reason on the timeline."""
+    missing_fields = list(dict.fromkeys(missing_fields or ()))
+    problems = _return_input_problems(
+        reason=reason, note=note, missing_fields=missing_fields, kb_reference=kb_reference
+    )
+    if problems:
+        raise InvalidInput(problems)
+    ticket = lock_ticket(ticket_id)
+    ticket.status = check_transition(ticket, "return")
+    _check_tier2(ticket, acting_user, "return")
+    escalation = _awaiting(ticket)
+    now = timezone.now()
+    from_queue = ticket.queue
+    back_to = ticket.tier1_queue or escalation.from_queue
+    back_to_person = escalation.escalated_by or escalation.tier1_assignee
+    if back_to_person is not None and not back_to_person.is_active:
+        back_to_person = None
+    ticket.queue = back_to
+    ticket.tier = Tier.ONE
+    ticket.assignee = back_to_person
+    _save(ticket, ["status", "tier", "queue", "assignee"])
+    escalation.outcome = Outcome.RETURNED
+    escalation.returned_by = acting_user
+    escalation.returned_at = now
+    escalation.return_reason = reason
+    escalation.return_note = note.strip()
+    escalation.returned_missing_fields = missing_fields if reason == ReturnReason.HANDOFF_INCOMPLETE else []
+    escalation.kb_reference = kb_reference.strip() if reason == ReturnReason.WITHIN_TIER1_SCOPE else ""
+    escalation.save(
+        update_fields=[
+            "outcome",
+            "returned_by",
+            "returned_at",
+            "return_reason",
+            "return_note",
+            "returned_missing_fields",
+            "kb_reference",
+        ]
+    )
+    event = events.escalation_returned(
+        ticket=ticket,
+        actor=acting_user,
+        escalation_id=escalation.pk,
+        from_queue=from_queue.slug,
+        to_queue=back_to.slug,
+        reason=reason,
+        note=escalation.return_note,
+        missing_fields=escalation.returned_missing_fields,
+        kb_reference=escalation.kb_reference,
+    )
+    notify(
+        event=event,
+        kind="returned",
+        recipients=[back_to_person or back_to.lead],
+        body=f"{ReturnReason(reason).label}: {escalation.return_note}",
+    )
+    sla_hooks.ticket_tier_changed(ticket=ticket, at=now, action="return")
+    return escalation
+
+
+@transaction.atomic
+def escalation_rate(*, escalation_id: int, rating: int, acting_user: User, comment: str = "") -> Escalation:
+    """Tier 2 rates the handoff quality (1–5) once it accepted or returned it; a new rating replaces the old."""
+    if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
+        raise InvalidInput({"rating": ["Rate the handoff from 1 (unusable) to 5 (everything needed)."]})
+    if not roles.is_tier2(acting_user):
+        raise NotAllowed("Only Tier 2 engineers rate handoffs.")
+    ticket_id = Escalation.objects.filter(pk=escalation_id).values_list("ticket_id", flat=True).first()
+    if ticket_id is None:
+        raise InvalidInput({"escalation": ["No such escalation."]})
+    ticket = lock_ticket(ticket_id)
+    escalation = Escalation.objects.select_for_update(of=("self",)).get(pk=escalation_id)
+    if escalation.outcome == Outcome.AWAITING:
+        raise InvalidTransition("Accept or return the escalation before rating its handoff.")
+    old = escalation.rating
+    escalation.rating = rating
+    escalation.rating_comment = (comment or "").strip()
+    escalation.rated_by = acting_user
+    escalation.rated_at = timezone.now()
+    escalation.save(update_fields=["rating", "rating_comment", "rated_by", "rated_at"])
+    events.escalation_rated(
+        ticket=ticket,
+        actor=acting_user,
+        escalation_id=escalation.pk,
+        old=old,
+        new=rating,
+        comment=escalation.rating_comment,
+    )
+    return escalation
+
+
+@transaction.atomic
+def ticket_reassign(*, ticket_id: int, to_queue: Queue, reason: str, acting_user: User) -> Ticket:
+    """Move a ticket to another queue of the same tier (audited, with a reason). Tiers change only by escalation."""
+    if not (reason or "").strip():
+        raise InvalidInput({"reason": ["Say why the ticket moves to another team; it is audited."]})
+    if not roles.is_agent(acting_user):
+        raise NotAllowed("Only support agents can reassign tickets.")
+    ticket = lock_ticket(ticket_id)
+    check_transition(ticket, "reassign")
+    if to_queue.tier != ticket.tier:
+        raise InvalidInput(
+            {"queue": [f"{to_queue} is a Tier {to_queue.tier} queue; reassign within Tier {ticket.tier} only."]}
+        )
+    if to_queue.pk == ticket.queue_id:
+        raise InvalidInput({"queue": [f"{ticket.reference} is already in {to_queue}."]})
+    old_queue = ticket.queue
+    ticket.queue = to_queue
+    ticket.assignee = None
+    fields = ["queue", "assignee"]
+    if ticket.tier == Tier.ONE:
+        ticket.tier1_queue = to_queue
+        fields.append("tier1_queue")
+    if to_queue.is_security and not ticket.is_restricted:
+        ticket.is_restricted = True
+        fields.append("is_restricted")
+    _save(ticket, fields)
+    if ticket.status == TicketStatus.ESCALATED:
+        # the awaiting escalation follows the ticket, so the new team sees it in its Tier 2 queue
+        Escalation.objects.filter(ticket=ticket, outcome=Outcome.AWAITING).update(to_queue=to_queue)
+    event = events.reassigned(
+        ticket=ticket, actor=acting_user, old_queue=old_queue.slug, new_queue=to_queue.slug, reason=reason.strip()
+    )
+    kind = "escalated_to_team" if ticket.status == TicketStatus.ESCALATED else "reassigned"
+    notify(
+        event=event,
+        kind=kind,
+        recipients=[u for u in [*_members(to_queue), to_queue.lead] if u != acting_user],
+    )
+    return ticket

@@ -1,0 +1,103 @@
+from django.contrib import admin, messages
+from django.utils import timezone
+
+from tickets.errors import InvalidInput
+
+from .calendars import holidays_import
+from .models import Calendar, Holiday, LadderLevel, QueueCalendar, SlaPolicy, SlaRecord, SweepState, WorkingInterval
+
+
+class WorkingIntervalInline(admin.TabularInline):
+    model = WorkingInterval
+    extra = 0
+
+
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 0
+
+
+@admin.register(Calendar)
+class CalendarAdmin(admin.ModelAdmin):
+    list_display = ["name", "time_zone", "is_24x7", "country"]
+    inlines = [WorkingIntervalInline, HolidayInline]
+    actions = ["import_holidays_this_year", "import_holidays_next_year"]
+
+    def _import(self, request, queryset, year):
+        for calendar in queryset:
+            if not calendar.country:
+                self.message_user(request, f"{calendar} has no country; set one first.", messages.WARNING)
+                continue
+            try:
+                added = holidays_import(calendar=calendar, country=calendar.country, year=year)
+            except InvalidInput as error:
+                self.message_user(request, f"{calendar}: {error.errors}", messages.ERROR)
+                continue
+            self.message_user(request, f"{calendar}: {added} public holidays added for {year}.")
+
+    @admin.action(description="Import public holidays for this year (calendar's country)")
+    def import_holidays_this_year(self, request, queryset):
+        self._import(request, queryset, timezone.now().year)
+
+    @admin.action(description="Import public holidays for next year (calendar's country)")
+    def import_holidays_next_year(self, request, queryset):
+        self._import(request, queryset, timezone.now().year + 1)
+
+
+@admin.register(QueueCalendar)
+class QueueCalendarAdmin(admin.ModelAdmin):
+    list_display = ["queue", "calendar"]
+
+
+class LadderLevelInline(admin.TabularInline):
+    model = LadderLevel
+    extra = 0
+    filter_horizontal = ["notify_managers"]
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "position",
+        "is_active",
+        "is_default",
+        "priority",
+        "category",
+        "calendar",
+        "first_response_minutes",
+        "resolution_minutes",
+        "tier1_budget_minutes",
+    ]
+    list_editable = ["position", "is_active"]
+    inlines = [LadderLevelInline]
+
+
+@admin.register(SlaRecord)
+class SlaRecordAdmin(admin.ModelAdmin):
+    """Derived from the timeline: read-only (sla_repair rebuilds them)."""
+
+    list_display = ["ticket", "target", "cycle", "stage", "due_at", "ever_breached", "next_check_at"]
+    list_filter = ["target", "stage", "ever_breached", "is_current"]
+    list_select_related = ["ticket"]
+    raw_id_fields = ["ticket"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SweepState)
+class SweepStateAdmin(admin.ModelAdmin):
+    list_display = ["last_swept_at", "last_report"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

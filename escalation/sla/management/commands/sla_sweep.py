@@ -1,0 +1,16 @@
+from django.core.management.base import BaseCommand
+
+from escalation.sla.sweep import sla_sweep
+
+
+class Command(BaseCommand):
+    help = "Run one SLA sweep now (fire due ladder levels, mark breaches, auto-escalate) and print what it did."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--batch-size", type=int, default=500)
+
+    def handle(self, *args, **options):
+        report = sla_sweep(batch_size=options["batch_size"])
+        self.stdout.write(f"SLA sweep: {report}")
+        for ticket_id in report.escalated_ticket_ids:
+            self.stdout.write(f"  escalated HD-{ticket_id:06d} (time exceeded)")

@@ -1,0 +1,500 @@
+"""The SLA clock: starting, pausing, stopping and recomputing a ticket's SLA records.
+
+Called from escalation.sla.hooks inside the ticket service's transaction, with
+the ticket row already locked (tickets.locks.lock_ticket), so the records of one
+ticket are only ever written by whoever holds that ticket's lock.
+
+Due time of a record = started_at + (target + paused business time), counted on
+the record's calendar. Everything below keeps that one formula true.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db.models import Max
+
+from tickets import events
+from tickets.models import Priority, Ticket, TicketStatus, Tier
+
+from . import businesstime as bt
+from .models import (
+    Calendar,
+    Holiday,
+    LadderFiring,
+    LadderLevel,
+    Segment,
+    SlaPolicy,
+    SlaRecord,
+    Stage,
+    Target,
+    WorkingInterval,
+)
+
+logger = logging.getLogger(__name__)
+
+LIVE_STAGES = (Stage.RUNNING, Stage.PAUSED, Stage.BREACHED)
+# What waits while the ticket waits on the requester. A first response not yet
+# given keeps counting unless the policy says otherwise (PRODUCT.md "SLA clock").
+PAUSING_TARGETS = {Target.RESOLUTION, Target.NEXT_RESPONSE, Target.TIER1_BUDGET, Target.TIER2_ACCEPT}
+
+
+# ---------------------------------------------------------------- calendars
+
+
+class ScheduleCache:
+    """Schedules by (calendar, zone) for the length of one operation (a hook call or one sweep)."""
+
+    def __init__(self):
+        self._schedules: dict[tuple[int | None, str], bt.Schedule] = {}
+
+    def get(self, calendar_id: int | None, time_zone: str) -> bt.Schedule:
+        key = (calendar_id, time_zone)
+        if key not in self._schedules:
+            self._schedules[key] = load_schedule(calendar_id=calendar_id, time_zone=time_zone)
+        return self._schedules[key]
+
+    def for_record(self, record: SlaRecord) -> bt.Schedule:
+        return self.get(record.calendar_id, record.time_zone)
+
+
+def load_schedule(*, calendar_id: int | None, time_zone: str | None = None) -> bt.Schedule:
+    if calendar_id is None:
+        return bt.TWENTY_FOUR_SEVEN
+    calendar = Calendar.objects.get(pk=calendar_id)
+    zone = time_zone or calendar.time_zone
+    if calendar.is_24x7:
+        return bt.Schedule(time_zone=zone, is_24x7=True)
+    intervals = [
+        (i.weekday, i.start_minutes, i.end_minutes) for i in WorkingInterval.objects.filter(calendar_id=calendar_id)
+    ]
+    holidays = set(Holiday.objects.filter(calendar_id=calendar_id).values_list("date", flat=True))
+    return bt.Schedule.build(time_zone=zone, intervals=intervals, holidays=holidays)
+
+
+# ---------------------------------------------------------------- policies
+
+
+def policy_for(ticket: Ticket) -> SlaPolicy | None:
+    """The first active policy whose conditions all hold, else the default (else none: no clocks)."""
+    default = None
+    for policy in SlaPolicy.objects.filter(is_active=True).order_by("position", "id"):
+        if policy.is_default:
+            default = default or policy
+            continue
+        if _matches(policy, ticket):
+            return policy
+    return default
+
+
+def _matches(policy: SlaPolicy, ticket: Ticket) -> bool:
+    if not (policy.priority or policy.category_id or policy.requester_is_vip is not None or policy.site_id):
+        return False  # a non-default policy without conditions would swallow everything
+    if policy.priority and policy.priority != ticket.priority:
+        return False
+    if policy.category_id and policy.category_id != ticket.category_id:
+        return False
+    if policy.requester_is_vip is not None and policy.requester_is_vip != ticket.requester.is_vip:
+        return False
+    return not (policy.site_id and policy.site_id != ticket.site_id)
+
+
+def _time_zone_for(policy: SlaPolicy, ticket: Ticket) -> str:
+    if policy.use_site_time_zone and ticket.site_id:
+        return ticket.site.time_zone
+    if policy.calendar_id:
+        return policy.calendar.time_zone
+    return "UTC"
+
+
+# ---------------------------------------------------------------- record arithmetic
+
+
+def segment_for(ticket: Ticket) -> str:
+    """Where the time goes right now, by the ticket's state."""
+    if ticket.status == TicketStatus.PENDING:
+        return Segment.PAUSED
+    if ticket.status == TicketStatus.ESCALATED:
+        return Segment.AWAITING_TIER2
+    return Segment.TIER2 if ticket.tier == Tier.TWO else Segment.TIER1
+
+
+def compute_due(record: SlaRecord, schedule: bt.Schedule) -> datetime:
+    return bt.add_business_seconds(schedule, record.started_at, record.target_seconds + record.paused_business_seconds)
+
+
+def level_moment(record: SlaRecord, level: LadderLevel, schedule: bt.Schedule) -> datetime:
+    seconds = level.offset_seconds(record.target_seconds) + record.paused_business_seconds
+    return bt.add_business_seconds(schedule, record.started_at, seconds)
+
+
+def switch_segment(record: SlaRecord, *, at: datetime, schedule: bt.Schedule, segment: str | None) -> None:
+    """Close the running tier segment (attributing its business time) and open `segment` (None: stop)."""
+    if record.segment_started_at is not None and record.segment_tier:
+        seconds = bt.business_seconds_between(schedule, record.segment_started_at, at)
+        field = f"{record.segment_tier}_seconds"
+        setattr(record, field, getattr(record, field) + seconds)
+    record.segment_started_at = at if segment else None
+    record.segment_tier = segment or ""
+
+
+def plan(record: SlaRecord, *, schedule: bt.Schedule, levels: Iterable[LadderLevel], fired: set[int]) -> None:
+    """Set warn_at and next_check_at: the next moment the sweep must look at this record."""
+    levels = list(levels)
+    before_due = [lv for lv in levels if not lv.is_at_or_after_due(record.target_seconds)]
+    record.warn_at = min((level_moment(record, lv, schedule) for lv in before_due), default=None)
+    if record.stopped_at is not None or record.stage == Stage.PAUSED:
+        record.next_check_at = None
+        return
+    moments = [level_moment(record, lv, schedule) for lv in levels if lv.pk not in fired]
+    if record.breached_at is None:
+        moments.append(record.due_at)
+    record.next_check_at = min(moments, default=None)
+
+
+def ladders_for(policy_ids: Iterable[int | None]) -> dict[tuple[int, str], list[LadderLevel]]:
+    ladders: dict[tuple[int, str], list[LadderLevel]] = defaultdict(list)
+    ids = {pk for pk in policy_ids if pk}
+    if ids:
+        for level in LadderLevel.objects.filter(policy_id__in=ids).order_by("position", "id"):
+            ladders[(level.policy_id, level.target)].append(level)
+    return ladders
+
+
+def fired_levels(records: Iterable[SlaRecord]) -> dict[int, set[int]]:
+    fired: dict[int, set[int]] = defaultdict(set)
+    ids = [r.pk for r in records if r.pk]
+    if ids:
+        for record_id, level_id in LadderFiring.objects.filter(record_id__in=ids).values_list("record_id", "level_id"):
+            fired[record_id].add(level_id)
+    return fired
+
+
+# ---------------------------------------------------------------- the clock's life
+
+
+class Clock:
+    """One hook call's view of a ticket's records, with the calendars and ladders it needs.
+
+    Loads the live records once, lets the hook change them in memory, and
+    `save()` writes them back, re-plans the sweep and syncs the ticket's
+    denormalised due columns.
+    """
+
+    def __init__(self, ticket: Ticket, *, schedules: ScheduleCache | None = None):
+        self.ticket = ticket
+        self.schedules = schedules or ScheduleCache()
+        self.live = list(SlaRecord.objects.filter(ticket_id=ticket.pk, stopped_at__isnull=True).order_by("id"))
+        self.created: list[SlaRecord] = []
+        self._policy: SlaPolicy | None | bool = False
+
+    @property
+    def policy(self) -> SlaPolicy | None:
+        if self._policy is False:
+            self._policy = policy_for(self.ticket)
+        return self._policy
+
+    def current_cycle(self) -> int:
+        if self.live:
+            return max(r.cycle for r in self.live)
+        return SlaRecord.objects.filter(ticket_id=self.ticket.pk).aggregate(c=Max("cycle"))["c"] or 1
+
+    def live_record(self, target: str) -> SlaRecord | None:
+        return next((r for r in self.live if r.target == target and r.stopped_at is None), None)
+
+    def start(self, target: str, *, at: datetime, cycle: int, policy: SlaPolicy | None = None) -> SlaRecord | None:
+        policy = policy if policy is not None else self.policy
+        if policy is None or self.live_record(target) is not None:
+            return None
+        minutes = policy.target_minutes(target)
+        if minutes is None:
+            return None
+        time_zone = _time_zone_for(policy, self.ticket)
+        schedule = self.schedules.get(policy.calendar_id, time_zone)
+        due = bt.add_business_minutes(schedule, at, minutes)
+        record = SlaRecord(
+            ticket_id=self.ticket.pk,
+            target=target,
+            cycle=cycle,
+            policy=policy,
+            calendar_id=policy.calendar_id,
+            time_zone=time_zone,
+            target_seconds=minutes * 60,
+            started_at=at,
+            due_at=due,
+            original_due_at=due,
+            segment_started_at=at,
+            segment_tier=segment_for(self.ticket),
+        )
+        if self.ticket.status == TicketStatus.PENDING:
+            self.pause(record, at=at)
+        self.live.append(record)
+        self.created.append(record)
+        return record
+
+    def stop(self, record: SlaRecord, *, at: datetime, cancel: bool = False) -> None:
+        schedule = self.schedules.for_record(record)
+        self._unpause(record, at=at, schedule=schedule)
+        switch_segment(record, at=at, schedule=schedule, segment=None)
+        record.stopped_at = at
+        if cancel:
+            record.stage = Stage.CANCELLED
+        elif record.breached_at is not None or at > record.due_at:
+            record.stage = Stage.BREACHED
+            record.breached_at = record.breached_at or record.due_at
+            record.ever_breached = True
+        else:
+            record.stage = Stage.MET
+
+    def pauses(self, record: SlaRecord) -> bool:
+        if record.target == Target.FIRST_RESPONSE:
+            return bool(record.policy and record.policy.pause_first_response)
+        return record.target in PAUSING_TARGETS
+
+    def pause(self, record: SlaRecord, *, at: datetime) -> None:
+        if record.stage != Stage.PAUSED and self.pauses(record):
+            record.stage = Stage.PAUSED
+            record.paused_since = at
+
+    def _unpause(self, record: SlaRecord, *, at: datetime, schedule: bt.Schedule) -> None:
+        if record.stage != Stage.PAUSED:
+            return
+        record.paused_business_seconds += bt.business_seconds_between(schedule, record.paused_since, at)
+        record.paused_since = None
+        record.due_at = compute_due(record, schedule)
+        record.stage = Stage.BREACHED if record.breached_at else Stage.RUNNING
+
+    def resume(self, record: SlaRecord, *, at: datetime) -> None:
+        self._unpause(record, at=at, schedule=self.schedules.for_record(record))
+
+    def switch_all(self, *, at: datetime, segment: str) -> None:
+        for record in self.live:
+            if record.stopped_at is None:
+                switch_segment(record, at=at, schedule=self.schedules.for_record(record), segment=segment)
+
+    def save(self) -> None:
+        touched = [r for r in self.live if r not in self.created]
+        ladders = ladders_for(r.policy_id for r in self.live)
+        fired = fired_levels(touched)
+        for record in self.live:
+            plan(
+                record,
+                schedule=self.schedules.for_record(record),
+                levels=ladders.get((record.policy_id, record.target), []),
+                fired=fired.get(record.pk, set()),
+            )
+        if touched:
+            SlaRecord.objects.bulk_update(touched, RECORD_FIELDS)
+        if self.created:
+            SlaRecord.objects.bulk_create(self.created)
+        sync_ticket_due(self.ticket)
+
+
+RECORD_FIELDS = [
+    "policy",
+    "calendar",
+    "time_zone",
+    "target_seconds",
+    "due_at",
+    "original_due_at",
+    "warn_at",
+    "paused_business_seconds",
+    "paused_since",
+    "stage",
+    "stopped_at",
+    "breached_at",
+    "ever_breached",
+    "tier1_seconds",
+    "awaiting_tier2_seconds",
+    "tier2_seconds",
+    "paused_seconds",
+    "segment_started_at",
+    "segment_tier",
+    "next_check_at",
+    "is_current",
+]
+
+
+def sync_ticket_due(ticket: Ticket) -> None:
+    """Keep Ticket.first_response_due_at / resolution_due_at in step with the current cycle's records."""
+    due = {Target.FIRST_RESPONSE: None, Target.RESOLUTION: None}
+    rows = (
+        SlaRecord.objects.filter(ticket_id=ticket.pk, target__in=list(due))
+        .exclude(stage=Stage.CANCELLED)
+        .order_by("cycle", "started_at", "id")
+        .values_list("target", "due_at")
+    )
+    for target, due_at in rows:
+        due[target] = due_at  # the latest cycle wins
+    first, resolution = due[Target.FIRST_RESPONSE], due[Target.RESOLUTION]
+    if (ticket.first_response_due_at, ticket.resolution_due_at) != (first, resolution):
+        # Two denormalised columns, written beside the service's own save (it
+        # never lists them in update_fields, so neither write clobbers the other).
+        Ticket.objects.filter(pk=ticket.pk).update(first_response_due_at=first, resolution_due_at=resolution)
+        ticket.first_response_due_at, ticket.resolution_due_at = first, resolution
+
+
+# ---------------------------------------------------------------- what the lifecycle tells us
+
+
+def start_clocks(*, ticket: Ticket, at: datetime) -> None:
+    clock = Clock(ticket)
+    for target in (Target.FIRST_RESPONSE, Target.RESOLUTION):
+        clock.start(target, at=at, cycle=1)
+    if ticket.tier == Tier.ONE:
+        clock.start(Target.TIER1_BUDGET, at=at, cycle=1)
+    clock.save()
+
+
+def stop_target(*, ticket: Ticket, target: str, at: datetime) -> None:
+    clock = Clock(ticket)
+    record = clock.live_record(target)
+    if record is None:
+        return
+    clock.stop(record, at=at)
+    clock.save()
+
+
+def start_next_response(*, ticket: Ticket, at: datetime) -> None:
+    clock = Clock(ticket)
+    if clock.live_record(Target.NEXT_RESPONSE) is None:
+        clock.start(Target.NEXT_RESPONSE, at=at, cycle=clock.current_cycle())
+        clock.save()
+
+
+def pause_clocks(*, ticket: Ticket, at: datetime) -> None:
+    clock = Clock(ticket)
+    clock.switch_all(at=at, segment=Segment.PAUSED)
+    for record in clock.live:
+        clock.pause(record, at=at)
+    clock.save()
+
+
+def resume_clocks(*, ticket: Ticket, at: datetime) -> None:
+    clock = Clock(ticket)
+    for record in clock.live:
+        clock.resume(record, at=at)
+    clock.switch_all(at=at, segment=segment_for(ticket))
+    clock.save()
+
+
+def change_tier(*, ticket: Ticket, at: datetime, action: str) -> None:
+    segment = {"escalate": Segment.AWAITING_TIER2, "accept": Segment.TIER2, "return": Segment.TIER1}.get(action)
+    if segment is None:
+        raise ValueError(f"Unknown tier action {action!r}.")
+    clock = Clock(ticket)
+    if ticket.status != TicketStatus.PENDING:
+        # Escalating straight from "waiting on requester" ends the wait.
+        for record in clock.live:
+            clock.resume(record, at=at)
+    clock.switch_all(at=at, segment=segment)
+    cycle = clock.current_cycle()
+    if action == "escalate":
+        if record := clock.live_record(Target.TIER1_BUDGET):
+            clock.stop(record, at=at)
+        clock.start(Target.TIER2_ACCEPT, at=at, cycle=cycle)
+    elif action == "accept":
+        if record := clock.live_record(Target.TIER2_ACCEPT):
+            clock.stop(record, at=at)
+    else:  # returned to Tier 1: the accept clock is moot, Tier 1's budget starts again
+        if record := clock.live_record(Target.TIER2_ACCEPT):
+            clock.stop(record, at=at, cancel=True)
+        clock.start(Target.TIER1_BUDGET, at=at, cycle=cycle)
+    clock.save()
+
+
+def stop_all(*, ticket: Ticket, at: datetime) -> None:
+    clock = Clock(ticket)
+    for record in clock.live:
+        clock.stop(record, at=at)
+    clock.save()
+
+
+def start_cycle(*, ticket: Ticket, at: datetime) -> None:
+    """Reopen: the previous cycle's records stay as they are (ever_breached stays answerable)."""
+    clock = Clock(ticket)
+    for record in clock.live:  # nothing should run on a resolved ticket; cancel leftovers
+        clock.stop(record, at=at, cancel=True)
+    cycle = clock.current_cycle() + 1
+    SlaRecord.objects.filter(ticket_id=ticket.pk, is_current=True).update(is_current=False)
+    for record in clock.live:
+        record.is_current = False
+    clock.start(Target.RESOLUTION, at=at, cycle=cycle)
+    if ticket.tier == Tier.ONE:
+        clock.start(Target.TIER1_BUDGET, at=at, cycle=cycle)
+    clock.save()
+
+
+def recompute_targets(*, ticket: Ticket, at: datetime, acting_user=None, record_event: bool = True) -> None:
+    """Priority or category changed: new targets from the original start, paused time carried.
+
+    Ladder levels already fired stay fired. Levels the new (stricter) target has
+    already passed are recorded as suppressed, except the latest one, which the
+    next sweep announces: one alert, not a flood. A record already breached
+    announces nothing more.
+    """
+    clock = Clock(ticket)
+    policy = clock.policy
+    live = [r for r in clock.live if r.is_current]
+    ladders = ladders_for([policy.pk] if policy else [])
+    fired = fired_levels(live)
+    changes: dict[str, tuple] = {}
+    suppress: list[LadderFiring] = []
+    for record in live:
+        minutes = policy.target_minutes(record.target) if policy else None
+        old_due = record.due_at
+        if minutes is None:
+            clock.stop(record, at=at, cancel=True)
+            changes[record.target] = (old_due.isoformat(), None)
+            continue
+        was_breached = record.breached_at is not None
+        time_zone = _time_zone_for(policy, ticket)
+        schedule = clock.schedules.get(policy.calendar_id, time_zone)
+        if record.calendar_id != policy.calendar_id or record.time_zone != time_zone:
+            switch_segment(record, at=at, schedule=clock.schedules.for_record(record), segment=record.segment_tier)
+            if record.stage == Stage.PAUSED:
+                clock.resume(record, at=at)
+                clock.pause(record, at=at)
+        record.policy = policy
+        record.calendar_id = policy.calendar_id
+        record.time_zone = time_zone
+        record.target_seconds = minutes * 60
+        record.original_due_at = bt.add_business_minutes(schedule, record.started_at, minutes)
+        record.due_at = compute_due(record, schedule)
+        if record.due_at > at and was_breached and record.stage == Stage.BREACHED:
+            # The new, looser target is not breached (yet); "ever breached" keeps the history.
+            record.stage = Stage.RUNNING
+            record.breached_at = None
+        passed = sorted(
+            (
+                (level_moment(record, level, schedule), level)
+                for level in ladders.get((policy.pk, record.target), [])
+                if level.pk not in fired.get(record.pk, set())
+            ),
+            key=lambda pair: pair[0],
+        )
+        passed = [(moment, level) for moment, level in passed if moment <= at]
+        keep_one = not was_breached and passed
+        for _moment, level in passed[:-1] if keep_one else passed:
+            suppress.append(LadderFiring(record=record, level=level, fired_at=at, suppressed=True))
+            fired[record.pk].add(level.pk)
+        if old_due != record.due_at:
+            changes[record.target] = (old_due.isoformat(), record.due_at.isoformat())
+    LadderFiring.objects.bulk_create(suppress, ignore_conflicts=True)
+    clock.save()
+    if changes and record_event:
+        events.sla_recomputed(
+            ticket=ticket,
+            actor=acting_user,
+            reason=f"Priority {ticket.priority}, {ticket.category}: SLA policy {policy or 'none'}",
+            changes=changes,
+        )
+
+
+def raised(priority: str) -> str:
+    """One step more severe (P1 stays P1)."""
+    order = list(Priority.values)
+    return order[max(0, order.index(priority) - 1)]
