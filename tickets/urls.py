@@ -11,7 +11,11 @@ urlpatterns = [
     path("tier2/", views.tier2_queue, name="tier2-queue"),
     path("tickets/<int:pk>/", views.ticket_detail, name="ticket-detail"),
     path("tickets/<int:pk>/comment/", views.ticket_comment, name="ticket-comment"),
-    path("tickets/<int:pk>/<slug:action>/", views.ticket_action, name="ticket-action"),
+    # Explicit actions: /tickets/<id>/escalate|accept|return|rate/ belong to the escalation app.
+    *(
+        path(f"tickets/<int:pk>/{action}/", views.ticket_action, {"action": action}, name=f"ticket-{action}")
+        for action in views.TICKET_ACTIONS
+    ),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment-download"),
     path("portal/", views.portal, name="portal"),
     path("portal/new/", views.portal_create, name="portal-create"),

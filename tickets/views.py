@@ -14,7 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Prefetch, Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
@@ -251,21 +251,17 @@ def _timeline(request, ticket):
 
 
 def _escalation_context(request, ticket) -> dict:
-    """What the escalation app offers on this page, once it has shipped (None until then)."""
-    context = {
-        "escalate_url": _optional_url("ticket-escalate", ticket.pk),
-        "accept_url": _optional_url("escalation-accept", ticket.pk),
-        "return_url": _optional_url("escalation-return", ticket.pk),
-        "handoff": None,
+    """The escalation app's actions and the latest handoff (Tier 2 reads it first)."""
+    from escalation import selectors as escalation_selectors
+
+    handoff = escalation_selectors.latest_escalation(ticket)
+    return {
+        "escalate_url": reverse("ticket-escalate", args=[ticket.pk]),
+        "accept_url": reverse("ticket-accept", args=[ticket.pk]),
+        "return_url": reverse("ticket-return", args=[ticket.pk]),
+        "rate_url": reverse("ticket-rate", args=[ticket.pk]) if handoff else None,
+        "handoff": handoff,
     }
-    try:
-        from escalation import selectors as escalation_selectors
-    except ImportError:
-        return context
-    latest = getattr(escalation_selectors, "escalation_latest_for", None)
-    if latest is not None and roles.is_agent(request.user):
-        context["handoff"] = latest(ticket=ticket)
-    return context
 
 
 def _detail_context(request, ticket, **forms) -> dict:
@@ -378,6 +374,7 @@ def _action_table():
     }
 
 
+TICKET_ACTIONS = ("assign", "pending", "resume", "resolve", "reopen", "priority")
 REQUESTER_ACTIONS = {"reopen"}
 
 
@@ -428,23 +425,23 @@ def attachment_download(request, pk):
 @tier2_required
 def tier2_queue(request):
     """Only escalations: awaiting acceptance, then accepted work, in my Tier 2 queues; most urgent first."""
+    from escalation import selectors as escalation_selectors
+
     user = request.user
-    my_queues = list(user.queues.filter(tier=Tier.TWO).order_by("name"))
+    my_queues = list(escalation_selectors.tier2_queues_for(user).order_by("name"))
     queues = my_queues or list(Queue.objects.filter(tier=Tier.TWO).order_by("name"))
-    visible = selectors.ticket_list_with_related(user).filter(queue__in=queues)
+    visible = selectors.ticket_list_with_related(user).filter(queue__in=queues, tier=Tier.TWO)
     awaiting = visible.filter(status=TicketStatus.ESCALATED)
-    accepted = visible.filter(tier=Tier.TWO, status__in=[TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.NEW])
-    awaiting = _with_escalation(by_sla_urgency(_filtered(request, awaiting)))
+    accepted = visible.filter(status__in=[TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING])
     page = _page(request, _with_escalation(by_sla_urgency(_filtered(request, accepted))))
     context = {
-        "awaiting": awaiting[:50],
+        "awaiting": list(_with_escalation(by_sla_urgency(_filtered(request, awaiting)))[:50]),
         "page": page,
         "queues": queues,
         "is_own_queues": bool(my_queues),
         "filters": request.GET,
         "list_url": request.get_full_path(),
         "poll_seconds": poll_seconds(),
-        "accept_view": _optional_url("escalation-accept", 0) is not None,
     }
     if request.htmx and request.htmx.target == "tier2-list":
         return render(request, "tickets/_tier2_list.html", context)
@@ -452,13 +449,11 @@ def tier2_queue(request):
 
 
 def _with_escalation(queryset):
-    """Attach the latest escalation to each row once the escalation app provides it (bounded queries)."""
-    try:
-        from escalation import selectors as escalation_selectors
-    except ImportError:
-        return queryset
-    annotate = getattr(escalation_selectors, "with_latest_escalation", None)
-    return annotate(queryset) if annotate else queryset
+    """Each row's handoffs, newest first, in one extra query (t.handoffs.0 is the latest)."""
+    from escalation.models import Escalation
+
+    latest_first = Escalation.objects.order_by("-escalated_at", "-id")
+    return queryset.prefetch_related(Prefetch("escalations", queryset=latest_first, to_attr="handoffs"))
 
 
 # ---------------------------------------------------------------- requester portal

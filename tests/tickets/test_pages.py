@@ -83,9 +83,7 @@ def test_requester_gets_403_on_the_desk(client, requester):
 
 
 def test_requester_cannot_run_agent_actions_on_own_ticket(client, requester, ticket):
-    response = login(client, requester).post(
-        reverse("ticket-action", args=[ticket.pk, "resolve"]), {"resolution": "fixed"}
-    )
+    response = login(client, requester).post(reverse("ticket-resolve", args=[ticket.pk]), {"resolution": "fixed"})
     assert response.status_code == 403
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.NEW
@@ -169,7 +167,7 @@ def test_log_a_call_creates_the_ticket_for_the_requester(client, agent, requeste
 
 
 def test_pending_without_reason_shows_the_error_and_changes_nothing(client, agent, ticket):
-    response = login(client, agent).post(reverse("ticket-action", args=[ticket.pk, "pending"]), {"pending-reason": ""})
+    response = login(client, agent).post(reverse("ticket-pending", args=[ticket.pk]), {"pending-reason": ""})
     assert response.status_code == 400
     assert b"This field is required." in response.content
     ticket.refresh_from_db()
@@ -177,17 +175,17 @@ def test_pending_without_reason_shows_the_error_and_changes_nothing(client, agen
 
 
 def test_invalid_transition_is_a_message_not_a_500(client, agent, ticket):
-    response = login(client, agent).post(reverse("ticket-action", args=[ticket.pk, "resume"]), follow=True)
+    response = login(client, agent).post(reverse("ticket-resume", args=[ticket.pk]), follow=True)
     assert response.status_code == 200
     assert "cannot be resumed now" in response.content.decode()
 
 
 def test_resolve_then_reopen_through_the_page(client, agent, requester, ticket):
-    login(client, agent).post(reverse("ticket-action", args=[ticket.pk, "resolve"]), {"resolution": "Reset the token."})
+    login(client, agent).post(reverse("ticket-resolve", args=[ticket.pk]), {"resolution": "Reset the token."})
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.RESOLVED
     client.force_login(requester)
-    response = client.post(reverse("ticket-action", args=[ticket.pk, "reopen"]), {"reopen-reason": "Still broken"})
+    response = client.post(reverse("ticket-reopen", args=[ticket.pk]), {"reopen-reason": "Still broken"})
     assert response.status_code == 302
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.OPEN
