@@ -8,6 +8,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from escalation import services as escalation_services
+from escalation.models import EscalationPath
 from tests.factories import CategoryFactory, UserFactory, make_ticket
 from tickets import roles
 from tickets.models import Comment, Impact, Ticket, TicketStatus, Tier, Urgency
@@ -70,6 +72,9 @@ def busy_desk(requester, other_requester, agent, category, service_desk, identit
             resolution_due_at=now + due_in, first_response_due_at=now + due_in / 4
         )
         tickets.append(ticket)
+    EscalationPath.objects.create(
+        name="Access problems → Identity", trigger="access_restriction", to_queue=identity_team
+    )
     return tickets
 
 
@@ -125,19 +130,71 @@ def test_tier1_to_tier2_to_requester(
     page.wait_for_url(re.compile(r"/tickets/\d+/"))
     shoot(page, "04-ticket-page")
 
-    # --- escalation: until the escalation app's pages land, put it where an accepted escalation sits
-    escalate_view = _url_or_none("ticket-escalate", ticket.pk)
-    if escalate_view is None:
-        Ticket.objects.filter(pk=ticket.pk).update(tier=Tier.TWO, queue=identity_team, status=TicketStatus.OPEN)
+    # --- escalate ("e"): two of the five fields left empty → both errors, everything else kept
+    page.keyboard.press("e")
+    page.wait_for_url(re.compile(rf"/tickets/{ticket.pk}/escalate/$"))
+    page.get_by_label("Trigger").select_option("access_restriction")
+    summary = "Finance app refuses sign-in for the whole Finance team with AADSTS50105 since 08:40."
+    evidence = "AADSTS50105: Your administrator has configured the application\n  Finance-App to block users unless granted access."
+    page.get_by_label("What is wrong").fill(summary)
+    page.get_by_label("Evidence, verbatim").fill(evidence)
+    page.get_by_label("Who is affected").select_option("team")
+    page.get_by_role("button", name="Escalate").click()
+    page.wait_for_selector(".has-error")
+    errors = page.locator(".field.has-error")
+    assert errors.count() == 2
+    assert page.locator(".field.has-error #id_steps_tried").count() == 1
+    assert page.locator(".field.has-error #id_urgency").count() == 1
+    assert page.get_by_label("What is wrong").input_value() == summary
+    assert page.get_by_label("Evidence, verbatim").input_value() == evidence
+    assert page.get_by_label("Who is affected").input_value() == "team"
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.OPEN
+    shoot(page, "05-escalate-errors")
+    page.get_by_label("What was already tried").fill(
+        "Reset the password (no change); signed in from a private window (same error); account is not locked."
+    )
+    page.get_by_label("How urgent").select_option("stopped")
+    page.get_by_role("button", name="Escalate").click()
+    page.wait_for_selector("text=escalated to Identity & Access")
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.tier, ticket.queue) == (TicketStatus.ESCALATED, Tier.TWO, identity_team)
     log_out(page)
 
-    # --- Tier 2 engineer: the queue shows it (the list polls itself)
+    # --- Tier 2 engineer: the escalation is in the queue with its trigger and completeness
     log_in(page, live_server, "engineer1")
     assert page.url.endswith(reverse("tier2-queue"))
-    page.wait_for_selector(f"#tier2-list >> text={ticket.title}")
+    row = page.locator("#tier2-list tr", has_text=ticket.title)
+    expect(row).to_contain_text("Access restriction")
+    expect(row).to_contain_text("5/5")
+    # a new escalation appears without a reload (the list polls itself)
+    second = make_ticket(
+        requester=requester, category=category, acting_user=agent, title="Payroll export blocked by permissions"
+    )
+    escalation_services.ticket_escalate(
+        ticket_id=second.pk,
+        trigger="access_restriction",
+        handoff=escalation_services.Handoff(
+            problem_summary="Payroll export button greyed out for the payroll clerk since the role change.",
+            steps_tried="Checked the role in the HR portal (assigned); cleared cache; another clerk has the same.",
+            error_evidence="HTTP 403 Forbidden: missing scope payroll.export",
+            affected_scope="team",
+            affected_count=3,
+            urgency="slowed",
+            checklist={},
+        ),
+        acting_user=agent,
+    )
+    page.wait_for_selector("#tier2-list >> text=Payroll export blocked by permissions")
     shoot(page, "06-tier2-queue")
-    page.get_by_role("link", name=ticket.title).click()
+    row.get_by_role("button", name=f"Accept {ticket.reference}").click()
     page.wait_for_url(re.compile(rf"/tickets/{ticket.pk}/$"))
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.assignee) == (TicketStatus.OPEN, engineer)
+    card = page.locator(".handoff-card")
+    expect(card).to_contain_text(summary)
+    assert card.locator("pre.evidence").inner_text() == evidence
+    shoot(page, "08-ticket-page-tier2")
 
     # an internal note, then a public reply, then resolve
     page.get_by_label("Internal note").check()
