@@ -254,7 +254,7 @@ def _escalation_context(request, ticket) -> dict:
     """The escalation app's actions and the latest handoff (Tier 2 reads it first)."""
     from escalation import selectors as escalation_selectors
 
-    handoff = escalation_selectors.latest_escalation(ticket)
+    handoff = escalation_selectors.escalations_for_ticket(request.user, ticket).first()
     return {
         "escalate_url": reverse("ticket-escalate", args=[ticket.pk]),
         "accept_url": reverse("ticket-accept", args=[ticket.pk]),
@@ -452,7 +452,7 @@ def _with_escalation(queryset):
     """Each row's handoffs, newest first, in one extra query (t.handoffs.0 is the latest)."""
     from escalation.models import Escalation
 
-    latest_first = Escalation.objects.order_by("-escalated_at", "-id")
+    latest_first = Escalation.objects.select_related("escalated_by").order_by("-escalated_at", "-id")
     return queryset.prefetch_related(Prefetch("escalations", queryset=latest_first, to_attr="handoffs"))
 
 
