@@ -349,3 +349,24 @@ def test_tier2_queue_query_budget_does_not_grow_with_tickets(
     page = response.content.decode()
     assert page.count("Access restriction") == count
     assert page.count("5/5") == count
+
+
+def test_files_on_an_internal_note_stay_internal(client, agent, requester, ticket, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tickets.models import Attachment
+
+    settings.MEDIA_ROOT = tmp_path
+    upload = SimpleUploadedFile("error.png", b"\x89PNG\r\n\x1a\nfake", content_type="image/png")
+    response = login(client, agent).post(
+        reverse("ticket-comment", args=[ticket.pk]),
+        {"body": "Screenshot from the caller", "visibility": "internal", "attachments": [upload]},
+    )
+    assert response.status_code == 302
+    attachment = Attachment.objects.get(ticket=ticket)
+    assert (attachment.filename, attachment.is_public) == ("error.png", False)
+    assert attachment.comment.body == "Screenshot from the caller"
+    assert client.get(reverse("attachment-download", args=[attachment.pk])).status_code == 200
+    client.force_login(requester)
+    assert client.get(reverse("attachment-download", args=[attachment.pk])).status_code == 404
+    assert "error.png" not in client.get(reverse("ticket-detail", args=[ticket.pk])).content.decode()
