@@ -199,6 +199,9 @@ SPECTACULAR_SETTINGS = {
         "UrgencyEnum": "tickets.models.Urgency",
         "PriorityEnum": "tickets.models.Priority",
         "TicketStatusEnum": "tickets.models.TicketStatus",
+        "ArticleStatusEnum": "knowledgebase.models.ArticleStatus",
+        "EscalationOutcomeEnum": "escalation.models.Outcome",
+        "StepOutcomeEnum": "knowledgebase.models.StepOutcome",
     },
 }
 
