@@ -81,3 +81,41 @@ def make_ticket(
         **extra,
     )
     return services.ticket_create(intake=intake, acting_user=acting_user or requester)
+
+
+def make_article(
+    *,
+    author,
+    title="How to reset your password",
+    body="Open the self-service portal and follow the reset steps for your account.",
+    category=None,
+    tags="",
+    public=False,
+    publish=True,
+):
+    """An article created through the knowledge-base service (revision 1, search vector)."""
+    from knowledgebase import services as kb_services
+
+    return kb_services.article_create(
+        title=title,
+        body_markdown=body,
+        category=category,
+        tags=tags,
+        is_public=public,
+        publish=publish,
+        acting_user=author,
+    )
+
+
+def make_playbook(*, category, name="Account access checks", steps=(), required_for_triggers=()):
+    """A playbook with steps given as (instruction, expected_outcome) pairs, in order."""
+    from knowledgebase.models import Playbook, PlaybookStep
+
+    playbook = Playbook.objects.create(
+        category=category, name=name, required_for_triggers=list(required_for_triggers), is_active=True
+    )
+    for position, (instruction, expected) in enumerate(steps, start=1):
+        PlaybookStep.objects.create(
+            playbook=playbook, position=position, instruction=instruction, expected_outcome=expected
+        )
+    return playbook

@@ -266,3 +266,24 @@ def sla_recomputed(
         message=reason,
         data={"reason": reason, **{name: {"old": old, "new": new} for name, (old, new) in changes.items()}},
     )
+
+
+def playbook_step_recorded(
+    *,
+    ticket: Ticket,
+    actor: User | None,
+    playbook: str,
+    step: str,
+    outcome: str,
+    result: str,
+    old_outcome: str | None = None,
+) -> TicketEvent:
+    """A playbook step worked on the ticket (knowledgebase.services.playbook_step_record)."""
+    message = f"{step}: {outcome}" + (f" — {result}" if result else "")
+    return record(
+        ticket=ticket,
+        kind=EventKind.PLAYBOOK_STEP,
+        actor=actor,
+        message=message,
+        data={"playbook": playbook, "step": step, "old": old_outcome, "new": outcome, "result": result},
+    )

@@ -258,18 +258,7 @@ def _escalate(ticket: Ticket, *, reasons: list[str]) -> bool:
 
 
 def _handoff_so_far(ticket: Ticket, escalation_services):
-    """Whatever documentation exists; the escalation service flags what is missing."""
-    builder = getattr(escalation_services, "handoff_from_ticket", None)
-    if builder is not None:
-        return builder(ticket=ticket)
-    from knowledgebase.selectors import steps_tried_text
+    """Whatever documentation exists; the escalation service flags what is missing (and tells the Tier 1 owner)."""
+    from escalation.rules import automatic_handoff
 
-    return escalation_services.Handoff(
-        problem_summary=ticket.description,
-        steps_tried=steps_tried_text(ticket=ticket),
-        error_evidence="",
-        affected_scope=ticket.impact,
-        affected_count=None,
-        urgency=ticket.urgency,
-        checklist={},
-    )
+    return automatic_handoff(ticket)

@@ -1,0 +1,254 @@
+"""The periodic sweep: ladder levels once, breaches, Tier 1 budget auto-escalation, races, query budget."""
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from escalation.models import Escalation, EscalationPath
+from escalation.sla.models import LadderFiring, SlaRecord, Stage, SweepState, Target
+from escalation.sla.sweep import sla_sweep
+from tests.race import race
+from tickets import services
+from tickets.models import EventKind, Impact, Ticket, TicketStatus, Tier, Urgency
+from tickets.notifications.models import Notification
+
+from ..factories import make_ticket
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def london(*args):
+    return datetime(*args, tzinfo=LONDON)
+
+
+def p3_ticket(requester, category, at, **extra):
+    with time_machine.travel(at, tick=False):
+        return make_ticket(
+            requester=requester, category=category, impact=Impact.INDIVIDUAL, urgency=Urgency.STOPPED, **extra
+        )
+
+
+@pytest.fixture
+def identity_path(category, identity_team, engineer):
+    identity_team.lead = engineer
+    identity_team.save()
+    return EscalationPath.objects.create(
+        name="Account access, too slow",
+        category=category,
+        trigger="time_exceeded",
+        to_queue=identity_team,
+        owner=engineer,
+    )
+
+
+@pytest.mark.django_db
+def test_each_ladder_level_fires_exactly_once(requester, agent, category, p3_policy, service_desk):
+    service_desk.lead = agent
+    service_desk.save()
+    ticket = p3_ticket(requester, category, london(2026, 1, 19, 10, 0))
+    with time_machine.travel(london(2026, 1, 19, 10, 5), tick=False):
+        services.ticket_assign(ticket_id=ticket.pk, assignee=agent, acting_user=agent)
+        services.ticket_comment_add(ticket_id=ticket.pk, body="On it.", public=True, acting_user=agent)
+
+    # 12:01: 50 % (12:00) → one warning to the assignee
+    first = sla_sweep(now=london(2026, 1, 19, 12, 1))
+    assert (first.levels_fired, first.warnings, first.breaches) == (1, 1, 0)
+    warning = ticket.events.get(kind=EventKind.SLA_WARNING)
+    assert warning.data["target"] == "resolution" and warning.data["levels"] == ["Resolution at 50%"]
+    assert set(Notification.objects.filter(event=warning).values_list("kind", "recipient__username")) == {
+        ("sla_warning", "agent1")
+    }
+    # again a minute later: nothing new
+    assert sla_sweep(now=london(2026, 1, 19, 12, 2)).levels_fired == 0
+
+    # 14:30: 75 % (13:00) and 100 % (14:00) together with the breach → one breach event
+    second = sla_sweep(now=london(2026, 1, 19, 14, 30))
+    assert (second.levels_fired, second.breaches) == (2, 1)
+    resolution = SlaRecord.objects.get(ticket=ticket, target=Target.RESOLUTION)
+    assert resolution.stage == Stage.BREACHED and resolution.breached_at == london(2026, 1, 19, 14, 0)
+    assert resolution.ever_breached
+    assert resolution.next_check_at == london(2026, 1, 19, 15, 0)  # the +1 h level
+    breach = ticket.events.get(kind=EventKind.SLA_BREACHED)
+    assert breach.data["levels"] == ["Resolution at 75%", "Resolution at 100%"]
+    assert Notification.objects.filter(event=breach, kind="sla_breached").exists()
+
+    # +1 h and long after: the last level once, then silence
+    assert sla_sweep(now=london(2026, 1, 19, 15, 0)).levels_fired == 1
+    assert sla_sweep(now=london(2026, 1, 19, 16, 0)).levels_fired == 0
+    assert sla_sweep(now=london(2026, 1, 22, 16, 0)).levels_fired == 0
+    assert LadderFiring.objects.filter(record=resolution).count() == 4
+    assert ticket.events.filter(kind__in=[EventKind.SLA_WARNING, EventKind.SLA_BREACHED]).count() == 3
+    assert SlaRecord.objects.get(pk=resolution.pk).next_check_at is None
+    assert SweepState.objects.get().last_swept_at == london(2026, 1, 22, 16, 0)
+
+
+@pytest.mark.django_db
+def test_after_downtime_the_sweep_catches_up_without_double_firing(requester, agent, category, p3_policy):
+    ticket = p3_ticket(requester, category, london(2026, 1, 19, 10, 0))
+    # nothing ran for two days: every level is due at once, each fires once
+    report = sla_sweep(now=london(2026, 1, 21, 12, 0))
+    resolution = SlaRecord.objects.get(ticket=ticket, target=Target.RESOLUTION)
+    assert LadderFiring.objects.filter(record=resolution).count() == 4
+    assert report.breaches == 2  # first response and resolution
+    assert sla_sweep(now=london(2026, 1, 21, 12, 1)).levels_fired == 0
+
+
+@pytest.mark.django_db
+def test_warnings_outside_business_hours_are_recorded_but_not_sent(requester, agent, category, p3_policy):
+    ticket = p3_ticket(requester, category, london(2026, 1, 16, 15, 0))  # Friday: 50 % is Friday 17:00
+    with time_machine.travel(london(2026, 1, 16, 15, 5), tick=False):
+        services.ticket_assign(ticket_id=ticket.pk, assignee=agent, acting_user=agent)
+        services.ticket_comment_add(ticket_id=ticket.pk, body="On it.", public=True, acting_user=agent)
+
+    sla_sweep(now=london(2026, 1, 17, 10, 0))  # Saturday morning
+
+    warning = ticket.events.get(kind=EventKind.SLA_WARNING)
+    assert warning.data["held_outside_hours"] is True
+    assert not Notification.objects.filter(event=warning).exists()
+
+
+@pytest.mark.django_db
+def test_p1_left_in_tier1_past_its_budget_is_escalated_by_one_sweep(
+    requester, agent, category, p1_policy, identity_team, identity_path, service_desk
+):
+    with time_machine.travel(datetime(2026, 1, 19, 10, 0, tzinfo=UTC), tick=False):
+        ticket = make_ticket(
+            requester=requester, category=category, impact=Impact.ORGANIZATION, urgency=Urgency.STOPPED
+        )
+        services.ticket_assign(ticket_id=ticket.pk, assignee=agent, acting_user=agent)
+    assert ticket.priority == "P1"
+    budget = SlaRecord.objects.get(ticket=ticket, target=Target.TIER1_BUDGET)
+    assert budget.due_at == datetime(2026, 1, 19, 10, 30, tzinfo=UTC)
+
+    # when: the sweep runs at 10:31
+    with time_machine.travel(datetime(2026, 1, 19, 10, 31, tzinfo=UTC), tick=False):
+        report = sla_sweep()
+
+    # then: in the Tier 2 queue, with an automatic time-exceeded escalation on the record
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.tier, ticket.queue) == (TicketStatus.ESCALATED, Tier.TWO, identity_team)
+    escalation = Escalation.objects.get(ticket=ticket)
+    assert escalation.is_automatic and escalation.trigger == "time_exceeded"
+    assert report.escalations == 1 and report.escalated_ticket_ids == [ticket.pk]
+    escalated = ticket.events.get(kind=EventKind.ESCALATED)
+    assert escalated.actor is None and escalated.data["trigger"] == "time_exceeded"
+    budget.refresh_from_db()
+    assert budget.stage == Stage.BREACHED and budget.stopped_at is not None
+    breach = ticket.events.get(kind=EventKind.SLA_BREACHED, data__target="tier1_budget")
+    assert breach.created_at <= escalated.created_at
+    # the Tier 2 accept clock started at the escalation
+    accept = SlaRecord.objects.get(ticket=ticket, target=Target.TIER2_ACCEPT)
+    assert accept.stage == Stage.RUNNING and accept.due_at == datetime(2026, 1, 19, 10, 46, tzinfo=UTC)
+    # the Tier 1 owner is told to complete the handoff
+    assert Notification.objects.filter(ticket=ticket, kind="handoff_incomplete", recipient=agent).exists()
+
+    # a second sweep changes nothing
+    events_before = ticket.events.count()
+    with time_machine.travel(datetime(2026, 1, 19, 10, 32, tzinfo=UTC), tick=False):
+        again = sla_sweep()
+    assert again.escalations == 0 and Escalation.objects.filter(ticket=ticket).count() == 1
+    assert ticket.events.count() == events_before
+
+
+@pytest.mark.django_db
+def test_tier_attribution_splits_the_time_between_tiers(
+    requester, agent, engineer, category, p1_policy, identity_path, identity_team
+):
+    from escalation import services as escalation_services
+
+    start = datetime(2026, 1, 19, 10, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        ticket = make_ticket(
+            requester=requester, category=category, impact=Impact.ORGANIZATION, urgency=Urgency.STOPPED
+        )
+    with time_machine.travel(start + timedelta(minutes=31), tick=False):
+        sla_sweep()  # auto-escalates after 30 min in Tier 1
+    with time_machine.travel(start + timedelta(minutes=50), tick=False):
+        escalation_services.escalation_accept(ticket_id=ticket.pk, acting_user=engineer)
+    with time_machine.travel(start + timedelta(minutes=120), tick=False):
+        services.ticket_resolve(ticket_id=ticket.pk, resolution="Restored the IdP certificate.", acting_user=engineer)
+
+    resolution = SlaRecord.objects.get(ticket=ticket, target=Target.RESOLUTION)
+    # Tier 1 from 10:00 to the escalation at 10:31, awaiting Tier 2 until 10:50, Tier 2 until 12:00
+    assert resolution.tier1_seconds == 31 * 60
+    assert resolution.awaiting_tier2_seconds == 19 * 60
+    assert resolution.tier2_seconds == 70 * 60
+    assert resolution.elapsed_business_seconds == 120 * 60  # sums to the elapsed (24×7) time
+    accept = SlaRecord.objects.get(ticket=ticket, target=Target.TIER2_ACCEPT)
+    assert accept.stage == Stage.BREACHED and accept.awaiting_tier2_seconds == 19 * 60  # 15 min target
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_once_escalate_once(requester, agent, category, p1_policy, identity_path, identity_team):
+    with time_machine.travel(datetime(2026, 1, 19, 10, 0, tzinfo=UTC), tick=False):
+        ticket = make_ticket(
+            requester=requester, category=category, impact=Impact.ORGANIZATION, urgency=Urgency.STOPPED
+        )
+    now = datetime(2026, 1, 19, 10, 31, tzinfo=UTC)
+
+    reports = race(lambda: sla_sweep(now=now), lambda: sla_sweep(now=now))
+
+    assert all(not isinstance(r, Exception) for r in reports), reports
+    assert sum(r.escalations for r in reports) == 1
+    assert Escalation.objects.filter(ticket=ticket).count() == 1
+    assert Ticket.objects.get(pk=ticket.pk).status == TicketStatus.ESCALATED
+    assert ticket.events.filter(kind=EventKind.SLA_BREACHED, data__target="tier1_budget").count() == 1
+    assert LadderFiring.objects.filter(record__ticket=ticket).count() == 0  # P1 fixture has no ladder
+
+
+@pytest.mark.django_db
+def test_sweep_queries_grow_with_what_is_due_not_with_open_tickets(requester, agent, category, p3_policy):
+    def measure(not_due: int) -> int:
+        SlaRecord.objects.all().delete()
+        Ticket.objects.all().delete()
+        p3_ticket(requester, category, london(2026, 1, 19, 9, 0))  # its 50 % level is due at 11:00
+        for _ in range(not_due):
+            p3_ticket(requester, category, london(2026, 1, 19, 11, 0))  # nothing due before 12:00
+        with CaptureQueriesContext(connection) as queries:
+            report = sla_sweep(now=london(2026, 1, 19, 11, 30))
+        assert report.tickets == 1
+        return len(queries)
+
+    measure(5)  # warm-up: the sweep-state row and per-process caches exist from here on
+    assert measure(5) == measure(50)
+
+
+@pytest.mark.django_db
+def test_a_poison_ticket_is_pushed_forward_and_does_not_stall_the_sweep(
+    requester, agent, category, p3_policy, monkeypatch
+):
+    bad = p3_ticket(requester, category, london(2026, 1, 19, 9, 0))
+    good = p3_ticket(requester, category, london(2026, 1, 19, 9, 1))
+    from escalation.sla import sweep
+
+    real = sweep._announce
+
+    def explode(ticket, *args, **kwargs):
+        if ticket.pk == bad.pk:
+            raise RuntimeError("corrupt row")
+        return real(ticket, *args, **kwargs)
+
+    monkeypatch.setattr(sweep, "_announce", explode)
+    now = london(2026, 1, 19, 11, 30)
+    report = sla_sweep(now=now)
+
+    assert report.errors == 1
+    assert good.events.filter(kind=EventKind.SLA_WARNING).exists()
+    assert not bad.events.filter(kind=EventKind.SLA_WARNING).exists()
+    due_again = SlaRecord.objects.filter(ticket=bad).exclude(next_check_at=None).values_list("next_check_at", flat=True)
+    assert min(due_again) == now + timedelta(minutes=5)
+
+
+@pytest.mark.django_db
+def test_sla_sweep_command_prints_what_it_did(requester, category, p3_policy, capsys):
+    p3_ticket(requester, category, london(2026, 1, 19, 9, 0))
+    with time_machine.travel(london(2026, 1, 19, 11, 30), tick=False):
+        call_command("sla_sweep")
+    out = capsys.readouterr().out
+    assert "SLA sweep: 1 tickets" in out and "1 ladder levels fired" in out
