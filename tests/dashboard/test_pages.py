@@ -185,4 +185,5 @@ def test_query_count_does_not_grow_with_the_data(manager_client, requester, cate
             services.ticket_resolve(ticket_id=ticket.pk, resolution="Done.", acting_user=agent)
     large = _queries_for_dashboard(manager_client)
     assert large == small
-    assert large <= 30
+    # PostgreSQL computes percentiles inside the grouped queries; the fallback adds one query per percentile column
+    assert large <= (30 if connection.vendor == "postgresql" else 40)
