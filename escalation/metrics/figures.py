@@ -177,7 +177,8 @@ def scoped_tickets(tickets: QuerySet[Ticket], filters: MetricsFilter) -> QuerySe
 
 
 def scoped_records(tickets: QuerySet[Ticket], filters: MetricsFilter) -> QuerySet[SlaRecord]:
-    return SlaRecord.objects.filter(ticket__in=scoped_tickets(tickets, filters).values("pk"))
+    # order_by(): SlaRecord's default ordering starts with "ticket", which would join the ticket table.
+    return SlaRecord.objects.filter(ticket__in=scoped_tickets(tickets, filters).values("pk")).order_by()
 
 
 def scoped_escalations(tickets: QuerySet[Ticket], filters: MetricsFilter) -> QuerySet[Escalation]:
