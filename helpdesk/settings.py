@@ -242,6 +242,43 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Handoff <helpdesk@localhost>")
+# SMTP must not hold a delivery worker forever (delivery happens outside any transaction).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+# Absolute links in emails and webhooks.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# Notification delivery (tickets/notifications/delivery.py).
+NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 6)
+NOTIFICATIONS_RETRY_BASE_SECONDS = env_int("NOTIFICATIONS_RETRY_BASE_SECONDS", 30)
+# A row left in "sending" this long (worker killed mid-delivery) is claimed again.
+NOTIFICATIONS_SENDING_TIMEOUT_SECONDS = env_int("NOTIFICATIONS_SENDING_TIMEOUT_SECONDS", 600)
+# After a failed publish, this process stops trying the broker for a while (the sweep delivers).
+NOTIFICATIONS_BROKER_BACKOFF_SECONDS = env_int("NOTIFICATIONS_BROKER_BACKOFF_SECONDS", 30)
+
+# Signs webhooks that have a bare URL rather than an admin-configured endpoint (SLA ladder levels).
+NOTIFICATIONS_WEBHOOK_SECRET = os.environ.get("NOTIFICATIONS_WEBHOOK_SECRET", "")
+# Route per-row delivery tasks to a dedicated queue (empty: Celery's default queue).
+NOTIFICATIONS_TASK_QUEUE = os.environ.get("NOTIFICATIONS_TASK_QUEUE", "")
+
+# Inbound email (tickets/notifications/inbound.py): IMAP mailbox, or `fetch_mail --maildir PATH`.
+INBOUND_IMAP_HOST = os.environ.get("INBOUND_IMAP_HOST", "")
+INBOUND_IMAP_PORT = env_int("INBOUND_IMAP_PORT", 993)
+INBOUND_IMAP_USER = os.environ.get("INBOUND_IMAP_USER", "")
+INBOUND_IMAP_PASSWORD = os.environ.get("INBOUND_IMAP_PASSWORD", "")
+INBOUND_IMAP_FOLDER = os.environ.get("INBOUND_IMAP_FOLDER", "INBOX")
+INBOUND_IMAP_SSL = env_bool("INBOUND_IMAP_SSL", default=True)
+INBOUND_IMAP_TIMEOUT = env_int("INBOUND_IMAP_TIMEOUT", 30)
+# Mail from an address no account has: "create" a requester account, or "reject" it.
+INBOUND_UNKNOWN_SENDERS = os.environ.get("INBOUND_UNKNOWN_SENDERS", "create")
+if INBOUND_UNKNOWN_SENDERS not in {"create", "reject"}:
+    raise ImproperlyConfigured(f"INBOUND_UNKNOWN_SENDERS={INBOUND_UNKNOWN_SENDERS!r}: use create or reject")
+INBOUND_DEFAULT_CATEGORY = os.environ.get("INBOUND_DEFAULT_CATEGORY", "email")
+INBOUND_FETCH_INTERVAL_SECONDS = env_int("INBOUND_FETCH_INTERVAL_SECONDS", 60)
+if INBOUND_IMAP_HOST:
+    CELERY_BEAT_SCHEDULE["inbound-fetch-mail"] = {
+        "task": "tickets.notifications.tasks.inbound_fetch_mail_task",
+        "schedule": float(INBOUND_FETCH_INTERVAL_SECONDS),
+    }
 
 # Production hardening (all on when DEBUG is false; `check --deploy` passes).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -287,3 +287,13 @@ def playbook_step_recorded(
         message=message,
         data={"playbook": playbook, "step": step, "old": old_outcome, "new": outcome, "result": result},
     )
+
+
+def notification_sent(*, ticket: Ticket, channel: str, to: str, kind: str) -> TicketEvent:
+    return record(
+        ticket=ticket,
+        kind=EventKind.NOTIFIED,
+        actor=None,
+        message=f"{kind} sent by {channel} to {to}",
+        data={"channel": channel, "to": to, "kind": kind},
+    )

@@ -1,16 +1,506 @@
-"""Pages. SCAFFOLD — the workspace work (issue 5) builds the real desk, queue and ticket pages."""
+"""Pages: the Tier 1 desk, the Tier 2 queue, the ticket page and the requester portal.
 
+Each view validates (a form), fetches through tickets.selectors (a ticket the
+user may not see is a 404), calls one service and renders. Domain errors
+become form errors or messages, never a 500.
+"""
+
+import mimetypes
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import F, Prefetch, Q
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import select_template
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from . import roles, routing, selectors, services
+from .errors import DomainError
+from .filters import TicketFilter
+from .forms import (
+    CommentForm,
+    LogCallForm,
+    PortalTicketForm,
+    PriorityForm,
+    ReasonForm,
+    ResolveForm,
+    add_domain_error,
+)
+from .models import (
+    OPEN_STATUSES,
+    Attachment,
+    Category,
+    Channel,
+    EventKind,
+    Impact,
+    Priority,
+    Queue,
+    TicketStatus,
+    Tier,
+    Urgency,
+    User,
+)
+from .transitions import allowed_actions
+
+PAGE_SIZE = 25
+
+
+def poll_seconds() -> int:
+    """How often the queues refresh themselves (browser tests shorten it)."""
+    return getattr(settings, "WORKSPACE_POLL_SECONDS", 30)
+
+
+def agent_required(view):
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not roles.is_agent(request.user):
+            raise PermissionDenied("Only support agents can open this page.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def tier2_required(view):
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not roles.is_tier2(request.user):
+            raise PermissionDenied("Only Tier 2 engineers can open this page.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _optional_url(name: str, *args) -> str | None:
+    """The URL of a page another app may not have shipped yet, else None."""
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+
+
+def _template_exists(name: str) -> bool:
+    try:
+        select_template([name])
+    except TemplateDoesNotExist:
+        return False
+    return True
+
+
+def by_sla_urgency(queryset):
+    """Most urgent first: resolution due time, tickets without a target last."""
+    return queryset.order_by(F("resolution_due_at").asc(nulls_last=True), "created_at", "pk")
+
+
+# ---------------------------------------------------------------- home
 
 
 @login_required
 def home(request):
-    return render(request, "tickets/home.html")
+    user = request.user
+    if not roles.is_agent(user):
+        return redirect("portal")
+    if roles.is_tier2(user) and user.queues.filter(tier=Tier.TWO).exists():
+        return redirect("tier2-queue")
+    return redirect("desk")
+
+
+# ---------------------------------------------------------------- Tier 1 desk
+
+
+SLA_FILTERS = {"breached": "breached", "at_risk": "at_risk"}
+
+
+def _filtered(request, queryset):
+    """Apply the list filters (TicketFilter) from the query string; 'sla' picks breached/at-risk."""
+    data = request.GET.copy()
+    # An empty select ("Any") means no filter, not "status = ''".
+    for key in [key for key, values in data.lists() if not any(v.strip() for v in values)]:
+        del data[key]
+    sla = data.pop("sla", [""])[-1]
+    if sla in SLA_FILTERS:
+        data[SLA_FILTERS[sla]] = "true"
+    data.pop("page", None)
+    ticket_filter = TicketFilter(data, queryset=queryset, request=request)
+    return ticket_filter.qs if ticket_filter.is_valid() else queryset.none()
+
+
+def _page(request, queryset):
+    paginator = Paginator(queryset, PAGE_SIZE)
+    return paginator.get_page(request.GET.get("page"))
+
+
+def _filter_choices():
+    return {
+        "queues": Queue.objects.order_by("tier", "name"),
+        "categories": Category.objects.filter(is_active=True).order_by("name"),
+        "statuses": [(v, label) for v, label in TicketStatus.choices if v in OPEN_STATUSES],
+        "priorities": Priority.choices,
+    }
+
+
+@agent_required
+def desk(request):
+    """Tier 1 desk: my open tickets and the Tier 1 queue, most urgent first; polls itself."""
+    visible = selectors.ticket_list_with_related(request.user)
+    queue_qs = visible.filter(tier=Tier.ONE, status__in=[TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING])
+    page = _page(request, by_sla_urgency(_filtered(request, queue_qs)))
+    context = {"page": page, "list_url": request.get_full_path(), "poll_seconds": poll_seconds()}
+    if request.htmx and request.htmx.target == "queue-list":
+        return render(request, "tickets/_ticket_list.html", context)
+    mine = by_sla_urgency(visible.filter(assignee=request.user, status__in=OPEN_STATUSES))[:8]
+    agents = User.objects.filter(
+        Q(groups__permissions__codename="work_tickets") | Q(user_permissions__codename="work_tickets"),
+        is_active=True,
+    ).distinct()
+    context.update(_filter_choices(), mine=mine, agents=agents, filters=request.GET)
+    return render(request, "tickets/desk.html", context)
+
+
+@agent_required
+def ticket_create(request):
+    """Log a call on a requester's behalf (Tier 1)."""
+    form = LogCallForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        intake = services.TicketIntake(
+            title=data["title"],
+            description=data["description"],
+            category=data["category"],
+            impact=data["impact"],
+            urgency=data["urgency"],
+            requester=data["requester"],
+            site=data["site"],
+            channel=data["channel"],
+        )
+        try:
+            ticket = services.ticket_create(intake=intake, acting_user=request.user)
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, f"{ticket.reference} logged for {ticket.requester}, routed to {ticket.queue}.")
+            return redirect("ticket-detail", pk=ticket.pk)
+    impact = form["impact"].value() or Impact.INDIVIDUAL
+    urgency = form["urgency"].value() or Urgency.SLOWED
+    context = {
+        "form": form,
+        "preview_priority": _preview_priority(impact, urgency),
+        "suggest_url": _optional_url("kb-suggest") or "/kb/suggest/",
+    }
+    return render(request, "tickets/ticket_create.html", context, status=400 if form.errors else 200)
+
+
+def _preview_priority(impact: str, urgency: str) -> str | None:
+    if impact in Impact.values and urgency in Urgency.values:
+        return routing.priority_for(impact=impact, urgency=urgency)
+    return None
+
+
+@agent_required
+@require_GET
+def requester_lookup(request):
+    """As-you-type requester search (name, username or e-mail) for 'log a call'."""
+    query = request.GET.get("requester", request.GET.get("q", "")).strip()
+    people = []
+    if len(query) >= 2:
+        words = query.split()
+        condition = Q()
+        for word in words:
+            condition &= (
+                Q(first_name__icontains=word)
+                | Q(last_name__icontains=word)
+                | Q(username__icontains=word)
+                | Q(email__icontains=word)
+            )
+        people = User.objects.filter(condition, is_active=True).select_related("site").order_by("first_name")[:8]
+    return render(request, "tickets/_requester_matches.html", {"people": people, "query": query})
+
+
+@agent_required
+@require_GET
+def priority_preview(request):
+    """The priority impact × urgency would give, shown live while logging a call."""
+    priority = _preview_priority(request.GET.get("impact", ""), request.GET.get("urgency", ""))
+    return render(request, "tickets/_priority_preview.html", {"preview_priority": priority})
+
+
+# ---------------------------------------------------------------- ticket page
+
+
+def _timeline(request, ticket):
+    """Events and comments interleaved, oldest first, as the viewer may see them."""
+    comments = list(selectors.comment_list_for(request.user, ticket))
+    events = [
+        e
+        for e in selectors.timeline_for(request.user, ticket)
+        if e.kind not in (EventKind.COMMENTED, EventKind.NOTE_ADDED, EventKind.ATTACHMENT_ADDED)
+    ]
+    entries = [{"type": "event", "at": e.created_at, "item": e} for e in events]
+    entries += [{"type": "comment", "at": c.created_at, "item": c} for c in comments]
+    entries.sort(key=lambda entry: (entry["at"], entry["type"] == "comment"))
+    return entries
+
+
+def _escalation_context(request, ticket) -> dict:
+    """The escalation app's actions and the latest handoff (Tier 2 reads it first)."""
+    from escalation import selectors as escalation_selectors
+
+    handoff = escalation_selectors.escalations_for_ticket(request.user, ticket).first()
+    return {
+        "escalate_url": reverse("ticket-escalate", args=[ticket.pk]),
+        "accept_url": reverse("ticket-accept", args=[ticket.pk]),
+        "return_url": reverse("ticket-return", args=[ticket.pk]),
+        "rate_url": reverse("ticket-rate", args=[ticket.pk]) if handoff else None,
+        "handoff": handoff,
+    }
+
+
+def _detail_context(request, ticket, **forms) -> dict:
+    user = request.user
+    is_agent = roles.is_agent(user)
+    attachments = ticket.attachments.all() if is_agent else ticket.attachments.filter(is_public=True)
+    context = {
+        "ticket": ticket,
+        "is_agent": is_agent,
+        "timeline": _timeline(request, ticket),
+        "attachments": list(attachments.select_related("uploaded_by")),
+        "actions": allowed_actions(ticket),
+        "comment_form": forms.get("comment_form") or CommentForm(),
+        "pending_form": forms.get("pending_form") or ReasonForm(prefix="pending"),
+        "resolve_form": forms.get("resolve_form") or ResolveForm(),
+        "reopen_form": forms.get("reopen_form") or ReasonForm(prefix="reopen"),
+        "priority_form": forms.get("priority_form") or PriorityForm(initial={"priority": ticket.priority}),
+        "open_panel": forms.get("open_panel", ""),
+        "has_playbook": is_agent and _template_exists("knowledgebase/_ticket_playbook.html"),
+        "can_change_priority": is_agent,
+        "is_tier2": roles.is_tier2(user),
+    }
+    if is_agent:
+        context.update(_escalation_context(request, ticket))
+    return context
+
+
+@login_required
+def ticket_detail(request, pk):
+    ticket = selectors.ticket_get_for(request.user, pk)
+    template = "tickets/ticket_detail.html" if roles.is_agent(request.user) else "tickets/portal_detail.html"
+    return render(request, template, _detail_context(request, ticket))
+
+
+def _render_detail(request, ticket, status=400, **forms):
+    template = "tickets/ticket_detail.html" if roles.is_agent(request.user) else "tickets/portal_detail.html"
+    ticket.refresh_from_db()
+    return render(request, template, _detail_context(request, ticket, **forms), status=status)
+
+
+@login_required
+@require_POST
+def ticket_comment(request, pk):
+    """A public reply or internal note, with any attached files, in one go."""
+    ticket = selectors.ticket_get_for(request.user, pk)
+    form = CommentForm(request.POST, request.FILES)
+    if form.is_valid():
+        public = form.is_public or not roles.is_agent(request.user)
+        body = form.cleaned_data["body"].strip()
+        try:
+            with transaction.atomic():
+                comment = None
+                if body:
+                    comment = services.ticket_comment_add(
+                        ticket_id=ticket.pk, body=body, public=public, acting_user=request.user
+                    )
+                for upload in form.cleaned_data["attachments"]:
+                    services.attachment_add(
+                        ticket_id=ticket.pk, upload=upload, acting_user=request.user, public=public, comment=comment
+                    )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, "Reply sent." if public else "Internal note added.")
+            return redirect(f"{reverse('ticket-detail', args=[ticket.pk])}#latest")
+    return _render_detail(request, ticket, comment_form=form)
+
+
+# action → (form factory, service call, success message, form key)
+def _action_table():
+    return {
+        "assign": (
+            None,
+            lambda t, u, d: services.ticket_assign(ticket_id=t.pk, assignee=u, acting_user=u),
+            "Assigned to you.",
+            None,
+        ),
+        "pending": (
+            lambda data: ReasonForm(data, prefix="pending"),
+            lambda t, u, d: services.ticket_set_pending(ticket_id=t.pk, reason=d["reason"], acting_user=u),
+            "Waiting on the requester; the resolution clock is paused.",
+            "pending_form",
+        ),
+        "resume": (
+            None,
+            lambda t, u, d: services.ticket_resume(ticket_id=t.pk, reason="", acting_user=u),
+            "Work resumed.",
+            None,
+        ),
+        "resolve": (
+            lambda data: ResolveForm(data),
+            lambda t, u, d: services.ticket_resolve(ticket_id=t.pk, resolution=d["resolution"], acting_user=u),
+            "Resolved; the requester has been told.",
+            "resolve_form",
+        ),
+        "reopen": (
+            lambda data: ReasonForm(data, prefix="reopen"),
+            lambda t, u, d: services.ticket_reopen(ticket_id=t.pk, reason=d["reason"], acting_user=u),
+            "Reopened.",
+            "reopen_form",
+        ),
+        "priority": (
+            lambda data: PriorityForm(data),
+            lambda t, u, d: services.ticket_change_priority(
+                ticket_id=t.pk, priority=d["priority"], reason=d["reason"], acting_user=u
+            ),
+            "Priority changed.",
+            "priority_form",
+        ),
+    }
+
+
+TICKET_ACTIONS = ("assign", "pending", "resume", "resolve", "reopen", "priority")
+REQUESTER_ACTIONS = {"reopen"}
+
+
+@login_required
+@require_POST
+def ticket_action(request, pk, action):
+    """One lifecycle action (assign to me, pending, resume, resolve, reopen, priority)."""
+    table = _action_table()
+    if action not in table:
+        raise Http404("No such action.")
+    ticket = selectors.ticket_get_for(request.user, pk)
+    if action not in REQUESTER_ACTIONS and not roles.is_agent(request.user):
+        raise PermissionDenied("Only support agents can do that.")
+    make_form, call, success, form_key = table[action]
+    form = make_form(request.POST) if make_form else None
+    if form is not None and not form.is_valid():
+        return _render_detail(request, ticket, **{form_key: form, "open_panel": action})
+    try:
+        call(ticket, request.user, form.cleaned_data if form else {})
+    except DomainError as error:
+        if form is None:
+            messages.error(request, error.message or "That could not be done.")
+            return redirect("ticket-detail", pk=ticket.pk)
+        add_domain_error(form, error)
+        return _render_detail(request, ticket, **{form_key: form, "open_panel": action})
+    messages.success(request, success)
+    return redirect("ticket-detail", pk=ticket.pk)
+
+
+@login_required
+def attachment_download(request, pk):
+    """Serve an attachment to someone who may see its ticket (and, for requesters, only public files)."""
+    attachment = get_object_or_404(Attachment.objects.select_related("ticket"), pk=pk)
+    if not selectors.ticket_list_for(request.user).filter(pk=attachment.ticket_id).exists():
+        raise Http404("No such attachment.")
+    if not attachment.is_public and not roles.is_agent(request.user):
+        raise Http404("No such attachment.")
+    content_type = attachment.content_type or mimetypes.guess_type(attachment.filename)[0]
+    response = FileResponse(attachment.file.open("rb"), content_type=content_type)
+    disposition = "inline" if attachment.is_image else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="{attachment.filename}"'
+    return response
+
+
+# ---------------------------------------------------------------- Tier 2 queue
+
+
+@tier2_required
+def tier2_queue(request):
+    """Only escalations: awaiting acceptance, then accepted work, in my Tier 2 queues; most urgent first."""
+    from escalation import selectors as escalation_selectors
+
+    user = request.user
+    my_queues = list(escalation_selectors.tier2_queues_for(user).order_by("name"))
+    queues = my_queues or list(Queue.objects.filter(tier=Tier.TWO).order_by("name"))
+    visible = selectors.ticket_list_with_related(user).filter(queue__in=queues, tier=Tier.TWO)
+    awaiting = visible.filter(status=TicketStatus.ESCALATED)
+    accepted = visible.filter(status__in=[TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING])
+    page = _page(request, _with_escalation(by_sla_urgency(_filtered(request, accepted))))
+    context = {
+        "awaiting": list(_with_escalation(by_sla_urgency(_filtered(request, awaiting)))[:50]),
+        "page": page,
+        "queues": queues,
+        "is_own_queues": bool(my_queues),
+        "filters": request.GET,
+        "list_url": request.get_full_path(),
+        "poll_seconds": poll_seconds(),
+    }
+    if request.htmx and request.htmx.target == "tier2-list":
+        return render(request, "tickets/_tier2_list.html", context)
+    return render(request, "tickets/tier2_queue.html", context)
+
+
+def _with_escalation(queryset):
+    """Each row's handoffs, newest first, in one extra query (t.handoffs.0 is the latest)."""
+    from escalation.models import Escalation
+
+    latest_first = Escalation.objects.select_related("escalated_by").order_by("-escalated_at", "-id")
+    return queryset.prefetch_related(Prefetch("escalations", queryset=latest_first, to_attr="handoffs"))
+
+
+# ---------------------------------------------------------------- requester portal
+
+
+@login_required
+def portal(request):
+    """My tickets, newest first, and a way to ask for help."""
+    tickets = selectors.ticket_list_with_related(request.user).filter(requester=request.user)
+    status = request.GET.get("show", "open")
+    if status == "open":
+        tickets = tickets.filter(status__in=OPEN_STATUSES)
+    elif status == "closed":
+        tickets = tickets.exclude(status__in=OPEN_STATUSES)
+    page = _page(request, tickets.order_by("-created_at"))
+    return render(request, "tickets/portal.html", {"page": page, "show": status})
+
+
+@login_required
+def portal_create(request):
+    form = PortalTicketForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        intake = services.TicketIntake(
+            title=data["title"],
+            description=data["description"],
+            category=data["category"],
+            impact=data["impact"],
+            urgency=data["urgency"],
+            requester=request.user,
+            channel=Channel.PORTAL,
+        )
+        try:
+            ticket = services.ticket_create(intake=intake, acting_user=request.user)
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, f"Thanks — we have your request {ticket.reference}. We'll reply here.")
+            return redirect("ticket-detail", pk=ticket.pk)
+    return render(request, "tickets/portal_create.html", {"form": form}, status=400 if form.errors else 200)
+
+
+# ---------------------------------------------------------------- error pages
 
 
 def permission_denied(request, exception=None):
-    return render(request, "403.html", status=403)
+    return render(request, "403.html", {"reason": str(exception or "")}, status=403)
 
 
 def page_not_found(request, exception=None):
@@ -18,4 +508,7 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
-    return render(request, "500.html", status=500)
+    # No context processors that touch the database: the error may be the database.
+    from django.template import loader
+
+    return HttpResponse(loader.get_template("500.html").render({}), status=500)

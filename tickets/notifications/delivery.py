@@ -1,60 +1,296 @@
-"""Claim due outbox rows and deliver them, one channel at a time."""
+"""Claim due outbox rows and deliver them, one channel at a time.
 
-from datetime import timedelta
+Delivery protocol, for a single row (delivery_attempt) and for the sweep (deliver_due):
+1. Claim: pending and due (or stuck in `sending` longer than the timeout: its worker
+   died) → `sending`, with `claimed_at` = now and attempts + 1. A conditional UPDATE
+   (one row) or SELECT … FOR UPDATE SKIP LOCKED (a batch); either commits at once, so
+   two workers never hold the same row and no transaction stays open during I/O.
+2. Deliver outside any database transaction (SMTP, HTTP have their own timeouts).
+3. Mark sent, or pending again with exponential backoff (failed after the last
+   attempt) — conditionally on our claim still standing, so a slow worker whose row
+   was reclaimed does not overwrite the newer outcome.
+"""
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+
+from tickets import events
 
 from .models import DeliveryStatus, Notification, NotificationChannel
 
+logger = logging.getLogger(__name__)
+
 BATCH_SIZE = 100
-MAX_ATTEMPTS = 5
+LOOP_HEADER = "X-Handoff-Loop"
 
 
-def deliver_due(*, batch_size: int = BATCH_SIZE) -> int:
-    """Deliver what is due; returns how many were sent.
+def _due_filter(now: datetime) -> Q:
+    stale = now - timedelta(seconds=settings.NOTIFICATIONS_SENDING_TIMEOUT_SECONDS)
+    return Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now) | Q(
+        status=DeliveryStatus.SENDING, claimed_at__lt=stale
+    )
 
-    1. Claim a batch with SKIP LOCKED so several workers never take the same row.
-    2. Deliver each; on failure push next_attempt_at out (exponential backoff).
-    """
-    sent = 0
+
+def claim_one(notification_id: int) -> datetime | None:
+    """Take one row if it is due; the claim time is the token for marking it later."""
+    now = timezone.now()
+    claimed = (
+        Notification.objects.filter(_due_filter(now), pk=notification_id)
+        .exclude(channel=NotificationChannel.IN_APP)
+        .update(status=DeliveryStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    )
+    return now if claimed == 1 else None  # 0: sent already, not due, or another worker has it
+
+
+def claim_batch(*, batch_size: int = BATCH_SIZE) -> tuple[list[int], datetime]:
+    now = timezone.now()
     with transaction.atomic():
-        due = list(
+        ids = list(
             Notification.objects.select_for_update(skip_locked=True)
-            .filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=timezone.now())
-            .select_related("recipient", "ticket")
-            .order_by("next_attempt_at", "id")[:batch_size]
+            .filter(_due_filter(now))
+            .exclude(channel=NotificationChannel.IN_APP)
+            .order_by("next_attempt_at", "id")
+            .values_list("id", flat=True)[:batch_size]
         )
-        for notification in due:
-            try:
-                _deliver(notification)
-            except Exception as exc:  # a transport failure: retry later, never lose the row
-                notification.attempts += 1
-                notification.last_error = repr(exc)[:2000]
-                if notification.attempts >= MAX_ATTEMPTS:
-                    notification.status = DeliveryStatus.FAILED
-                notification.next_attempt_at = timezone.now() + timedelta(seconds=30 * 2**notification.attempts)
-                notification.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
-                continue
-            notification.attempts += 1
-            notification.status = DeliveryStatus.SENT
-            notification.sent_at = timezone.now()
-            notification.save(update_fields=["attempts", "status", "sent_at"])
-            sent += 1
-    return sent
+        if ids:
+            Notification.objects.filter(pk__in=ids).update(
+                status=DeliveryStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
+            )
+    return ids, now
 
 
-def _deliver(notification: Notification) -> None:
-    if notification.channel == NotificationChannel.IN_APP:
-        return  # the row itself is the in-app notification
+def delivery_attempt(notification_id: int) -> str | None:
+    """Claim and deliver one row; returns its new status, or None if it was not ours to send."""
+    claimed_at = claim_one(notification_id)
+    if claimed_at is None:
+        return None
+    return _deliver_claimed(notification_id, claimed_at)
+
+
+def deliver_due(*, batch_size: int = BATCH_SIZE) -> dict[str, int]:
+    """One bounded batch of due rows (the redelivery sweep); counts by outcome."""
+    ids, claimed_at = claim_batch(batch_size=batch_size)
+    counts = {"claimed": len(ids), DeliveryStatus.SENT: 0, DeliveryStatus.PENDING: 0, DeliveryStatus.FAILED: 0}
+    for notification_id in ids:
+        status = _deliver_claimed(notification_id, claimed_at)
+        if status:
+            counts[status] += 1
+    return counts
+
+
+def _deliver_claimed(notification_id: int, claimed_at: datetime) -> str | None:
+    notification = (
+        Notification.objects.select_related("recipient", "ticket", "ticket__queue", "webhook")
+        .filter(pk=notification_id)
+        .first()
+    )
+    if notification is None:
+        return None
+    if notification.attempts > settings.NOTIFICATIONS_MAX_ATTEMPTS:
+        # Reclaimed after the last attempt's worker died: give up rather than loop.
+        return _mark_failed(notification, claimed_at, "Gave up: no attempt completed.", final=True)
+    try:
+        send(notification)
+    except Exception as exc:  # a transport failure: retry later, never lose the row
+        logger.warning("Notification %s (%s) failed: %r", notification.pk, notification.channel, exc)
+        final = notification.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS
+        return _mark_failed(notification, claimed_at, repr(exc), final=final)
+    return _mark_sent(notification, claimed_at)
+
+
+@transaction.atomic
+def _mark_sent(notification: Notification, claimed_at: datetime) -> str | None:
+    now = timezone.now()
+    updated = Notification.objects.filter(
+        pk=notification.pk, status=DeliveryStatus.SENDING, claimed_at=claimed_at
+    ).update(status=DeliveryStatus.SENT, sent_at=now, last_error="")
+    if updated != 1:
+        return None  # our claim expired and another worker took over
+    if notification.ticket_id:
+        events.notification_sent(
+            ticket=notification.ticket,
+            channel=notification.channel,
+            to=_recipient_label(notification),
+            kind=notification.kind,
+        )
+    return DeliveryStatus.SENT
+
+
+def _recipient_label(notification: Notification) -> str:
+    if notification.webhook_id:
+        return notification.webhook.name
+    if notification.recipient_id:
+        return str(notification.recipient)
+    return "webhook"
+
+
+def _mark_failed(notification: Notification, claimed_at: datetime, error: str, *, final: bool) -> str | None:
+    delay = settings.NOTIFICATIONS_RETRY_BASE_SECONDS * 2 ** max(notification.attempts - 1, 0)
+    status = DeliveryStatus.FAILED if final else DeliveryStatus.PENDING
+    updated = Notification.objects.filter(
+        pk=notification.pk, status=DeliveryStatus.SENDING, claimed_at=claimed_at
+    ).update(status=status, last_error=error[:2000], next_attempt_at=timezone.now() + timedelta(seconds=delay))
+    return status if updated == 1 else None
+
+
+# --- transports ----------------------------------------------------------------------
+
+
+def send(notification: Notification) -> None:
     if notification.channel == NotificationChannel.EMAIL:
-        send_mail(
-            subject=notification.subject,
-            message=notification.body or notification.subject,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[notification.recipient.email],
+        send_email(notification)
+    elif notification.channel == NotificationChannel.WEBHOOK:
+        send_webhook(notification)
+    else:
+        raise ValueError(f"Nothing to deliver on channel {notification.channel}")
+
+
+def ticket_path(ticket_id: int) -> str:
+    """The ticket page (its URL name belongs to the workspace pages)."""
+    for name in ("ticket-detail", "tickets:detail", "ticket_detail"):
+        try:
+            return reverse(name, args=[ticket_id])
+        except NoReverseMatch:
+            continue
+    return f"/tickets/{ticket_id}/"
+
+
+def ticket_url(ticket) -> str:
+    return settings.SITE_URL + ticket_path(ticket.pk)
+
+
+def thread_id(ticket) -> str:
+    """A stable per-ticket Message-ID every email about the ticket references, so mail
+    clients thread them and a reply that quotes it finds the ticket."""
+    domain = notification_domain()
+    return f"<ticket.{ticket.reference}@{domain}>"
+
+
+def notification_domain() -> str:
+    from email.utils import parseaddr
+
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "handoff.local"
+
+
+def send_email(notification: Notification) -> None:
+    ticket = notification.ticket
+    recipient = notification.recipient
+    if recipient is None or not recipient.email:
+        raise ValueError("The recipient has no email address.")
+    subject = notification.subject
+    if ticket is not None and ticket.reference not in subject:
+        subject = f"[{ticket.reference}] {subject}"
+    context = {
+        "notification": notification,
+        "ticket": ticket,
+        "recipient": recipient,
+        "url": ticket_url(ticket) if ticket else settings.SITE_URL,
+    }
+    headers = {
+        "Message-ID": notification.message_id,
+        LOOP_HEADER: notification_domain(),
+        "Auto-Submitted": "auto-generated",
+        "X-Auto-Response-Suppress": "All",
+    }
+    if ticket is not None:
+        headers.update(
+            {"References": thread_id(ticket), "In-Reply-To": thread_id(ticket), "X-Handoff-Ticket": ticket.reference}
         )
-        return
-    raise ValueError(f"Unknown channel {notification.channel}")
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string("notifications/email/notification.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[recipient.email],
+        headers=headers,
+    )
+    message.attach_alternative(render_to_string("notifications/email/notification.html", context), "text/html")
+    message.send(fail_silently=False)
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is a misconfigured endpoint: fail (and retry) rather than re-POST elsewhere."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+def webhook_payload(notification: Notification, *, timestamp: int) -> dict:
+    ticket = notification.ticket
+    url = ticket_url(ticket) if ticket else settings.SITE_URL
+    return {
+        "id": notification.pk,
+        "kind": notification.kind,
+        "event_id": notification.event_id,
+        "timestamp": timestamp,
+        "text": f"{notification.subject} {url}",
+        "ticket": None
+        if ticket is None
+        else {
+            "id": ticket.pk,
+            "reference": ticket.reference,
+            "title": ticket.title,
+            "status": ticket.status,
+            "priority": ticket.priority,
+            "tier": ticket.tier,
+            "queue": ticket.queue.slug,
+            "url": url,
+        },
+    }
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _webhook_target(notification: Notification) -> tuple[str, str, int]:
+    """(url, secret, timeout): an admin-configured endpoint, or a bare URL in the row's body
+    (the SLA ladder's per-level webhook_url), signed with NOTIFICATIONS_WEBHOOK_SECRET."""
+    endpoint = notification.webhook
+    if endpoint is not None:
+        return endpoint.url, endpoint.secret, endpoint.timeout_seconds
+    try:
+        url = json.loads(notification.body or "{}").get("url", "")
+    except (ValueError, AttributeError):
+        url = ""
+    if not url:
+        raise ValueError("A webhook row needs an endpoint or a URL.")
+    return url, getattr(settings, "NOTIFICATIONS_WEBHOOK_SECRET", ""), 5
+
+
+def send_webhook(notification: Notification) -> None:
+    url, secret, timeout = _webhook_target(notification)
+    timestamp = int(time.time())
+    body = json.dumps(webhook_payload(notification, timestamp=timestamp), separators=(",", ":")).encode()
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "Handoff-Webhook/1",
+            "X-Handoff-Signature": sign(secret, body),
+            "X-Handoff-Timestamp": str(timestamp),
+            "X-Handoff-Delivery": str(notification.pk),
+            "X-Handoff-Event": notification.kind,
+        },
+    )
+    # urlopen raises HTTPError for any non-2xx answer (redirects included, see above).
+    with _opener.open(request, timeout=timeout) as response:
+        response.read(1024)

@@ -1,27 +1,39 @@
-"""Delivery of outbox rows. Thin tasks; the work lives in delivery.py."""
+"""Delivery and mail fetching. Thin tasks: take ids, call one function, own retry policy."""
 
 import logging
 
 from celery import shared_task
 
-from . import delivery
+from . import delivery, services
 
 logger = logging.getLogger(__name__)
 
 
 def enqueue_pending_deliveries() -> None:
-    """Ask a worker to deliver now; if the broker is down the periodic sweep will."""
+    """Kept for callers of the first outbox version: ask a worker to run the sweep now."""
     try:
-        notifications_deliver_task.apply_async(retry=False)
+        notifications_redeliver_task.apply_async(retry=False)
     except Exception as exc:  # broker unreachable: the rows are safe in the database
-        logger.warning("Broker unavailable (%s); notifications stay queued for the redelivery sweep", exc)
+        logger.warning("Broker unavailable (%s); the periodic redelivery sweep will deliver", exc)
 
 
 @shared_task
-def notifications_deliver_task() -> int:
-    return delivery.deliver_due()
+def notifications_deliver_task(notification_id: int) -> str | None:
+    """Deliver one outbox row (published on commit of the event that wrote it)."""
+    return delivery.delivery_attempt(notification_id)
 
 
 @shared_task
-def notifications_redeliver_task() -> int:
-    return delivery.deliver_due()
+def notifications_redeliver_task() -> dict:
+    """The periodic sweep: one bounded batch; a full batch re-enqueues the next one."""
+    counts = delivery.deliver_due(batch_size=delivery.BATCH_SIZE)
+    if counts["claimed"] == delivery.BATCH_SIZE:
+        services.enqueue_redelivery()
+    return counts
+
+
+@shared_task
+def inbound_fetch_mail_task() -> dict:
+    from . import inbound
+
+    return inbound.fetch_mail(inbound.source_from_settings())

@@ -1,0 +1,99 @@
+"""Template helpers for the workspace: SLA countdowns and badges."""
+
+from datetime import datetime, timedelta
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+
+register = template.Library()
+
+# A due time closer than this is "at risk" (amber).
+SOON = timedelta(hours=1)
+
+
+def _span(delta: timedelta) -> str:
+    minutes = int(abs(delta).total_seconds() // 60)
+    if minutes < 1:
+        return "< 1 min"
+    if minutes < 60:
+        return f"{minutes} min"
+    hours = minutes // 60
+    if hours < 48:
+        rest = minutes % 60
+        return f"{hours} h {rest} min" if hours < 4 and rest else f"{hours} h"
+    return f"{hours // 24} d"
+
+
+@register.filter
+def countdown(due: datetime | None, now: datetime | None = None) -> str:
+    """'due in 25 min' / 'overdue 3 h' from a due datetime ('' when there is none)."""
+    if not due:
+        return ""
+    delta = due - (now or timezone.now())
+    if delta.total_seconds() < 0:
+        return f"overdue {_span(delta)}"
+    return f"due in {_span(delta)}"
+
+
+@register.filter
+def due_state(due: datetime | None) -> str:
+    """'overdue' (red), 'soon' (amber), 'ok' (green) or 'none'."""
+    if not due:
+        return "none"
+    delta = due - timezone.now()
+    if delta.total_seconds() < 0:
+        return "overdue"
+    if delta < SOON:
+        return "soon"
+    return "ok"
+
+
+@register.simple_tag
+def countdown_chip(due: datetime | None, label: str = "", done: bool = False):
+    """A coloured chip the JS keeps fresh (data-due) between page loads."""
+    if done:
+        return format_html('<span class="chip chip-done">{}met</span>', f"{label} " if label else "")
+    if not due:
+        return format_html('<span class="chip chip-none">{}no target</span>', f"{label} " if label else "")
+    return format_html(
+        '<span class="chip chip-{}" data-due="{}" data-label="{}" title="{}">{}{}</span>',
+        due_state(due),
+        due.isoformat(),
+        label,
+        timezone.localtime(due).strftime("%a %d %b %H:%M %Z"),
+        f"{label} " if label else "",
+        countdown(due),
+    )
+
+
+@register.simple_tag
+def priority_badge(priority: str):
+    return format_html('<span class="badge badge-{}" title="Priority">{}</span>', (priority or "").lower(), priority)
+
+
+@register.simple_tag
+def status_badge(ticket):
+    return format_html('<span class="badge status status-{}">{}</span>', ticket.status, ticket.get_status_display())
+
+
+@register.filter
+def initials(user) -> str:
+    if not user:
+        return "·"
+    first, last = getattr(user, "first_name", ""), getattr(user, "last_name", "")
+    text = f"{first[:1]}{last[:1]}" or getattr(user, "username", "?")[:2]
+    return text.upper()
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **changes) -> str:
+    """The current query string with some parameters replaced (for pagination links)."""
+    params = context["request"].GET.copy()
+    for key, value in changes.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = value
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"
