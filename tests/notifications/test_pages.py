@@ -76,7 +76,9 @@ def test_mark_all_read(client, inbox, agent):
     response = client.post("/notifications/read-all/")
     assert response.status_code == 302
     assert not inbox.filter(read_at__isnull=True).exists()
-    assert 'class="count">0<' in render_bell(agent)
+    bell = render_bell(agent)
+    assert "Notifications: 0 unread" in bell
+    assert 'class="count"' not in bell  # no red badge when nothing is unread
 
 
 def test_preferences_page_saves_choices_different_from_defaults(client, agent):
