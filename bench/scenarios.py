@@ -42,3 +42,28 @@ ALL = [
     ("GET /api/v1/tickets/?search=vpn", ticket_search_api),
     ("POST /api/v1/tickets/ (intake + routing + SLA start)", ticket_create_api),
 ]
+
+
+def _dashboard_window(days: int = 90) -> str:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    today = timezone.now().date()
+    return f"from={today - timedelta(days=days - 1)}&to={today}"
+
+
+def dashboard_page():
+    response = _client_for("manager1").get(f"/dashboard/?{_dashboard_window()}")
+    assert response.status_code == 200
+
+
+def metrics_api():
+    response = _client_for("manager1").get(f"/api/v1/metrics/sla/?{_dashboard_window()}")
+    assert response.status_code == 200, response.content
+
+
+ALL += [
+    ("GET /dashboard/ (90 days, manager)", dashboard_page),
+    ("GET /api/v1/metrics/sla/ (90 days)", metrics_api),
+]

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from . import apis
@@ -15,4 +15,6 @@ urlpatterns = [
     path("tickets/<int:pk>/escalations/", apis.TicketEscalationsView.as_view(), name="api-ticket-escalations"),
     path("triggers/", apis.TriggerCatalogueView.as_view(), name="api-triggers"),
     *router.urls,
+    # dashboard figures (escalation.metrics)
+    path("", include("escalation.metrics.api_urls")),
 ]

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -8,4 +8,6 @@ urlpatterns = [
     path("tickets/<int:ticket_id>/return/", views.return_, name="ticket-return"),
     path("tickets/<int:ticket_id>/rate/", views.rate, name="ticket-rate"),
     path("escalations/queue/", views.tier2_queue, name="escalation-queue"),
+    # manager dashboard (escalation.metrics)
+    path("", include("escalation.metrics.urls")),
 ]

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from . import apis
+
+urlpatterns = [
+    path("metrics/sla/", apis.metrics_sla, name="api-metrics-sla"),
+]

@@ -1,0 +1,550 @@
+"""Every dashboard figure, as database queries (grouping, filtered aggregates, percentiles).
+
+Pure reads: each function takes querysets already scoped to what the viewer may
+see (`tickets.selectors.ticket_list_for(user)`) and the MetricsFilter, and
+returns plain, JSON-ready data (ints, floats, strings). `dashboard()` returns
+them all; the page, the CSV export and GET /api/v1/metrics/sla/ all call it.
+About twenty queries in all, whatever the data size; no ticket is ever loaded
+into Python.
+
+Definitions (what each number means; the tests work them out by hand):
+
+- Period membership. A figure about *tickets created* uses created_at in the
+  period; *resolved* uses resolved_at (the latest resolution: a reopen clears
+  it); *SLA attainment* uses the SLA record's stopped_at (when it was met or
+  breached); *breaches* use breached_at; *escalation* figures use escalated_at.
+  At-risk and backlog are "now" and ignore the period. Filters (team,
+  category, priority, site) always apply to the ticket.
+- SLA attainment, per target (first response, next response, resolution):
+  records that stopped met or breached in the period (cancelled ones are not
+  judged). met % = met / (met + breached). Business minutes used = the
+  record's per-tier split (Tier 1 + awaiting Tier 2 + Tier 2 + waiting on the
+  requester) minus the paused business time the target did not count (a
+  pausing target does not count waiting on the requester; a first response
+  does unless the policy pauses it). Reported as the median, beside the
+  median target.
+- Breach attribution: each breached record is charged to the tier with the
+  largest share of its business time in the per-tier split (Tier 1, awaiting
+  Tier 2, Tier 2; waiting on the requester is nobody's). Ties go to the later
+  tier (Tier 2, then awaiting Tier 2, then Tier 1): the later tier held the
+  ticket when the tie arose. The split covers closed segments (up to the last
+  tier change or the stop); if it is still all zero — the breach happened in
+  the first segment, still open — the tier holding the record now is charged.
+- Tickets ever breached: distinct tickets with a record that breached in the
+  period (any target, any cycle; a reopened ticket's old cycle counts).
+- At risk now: distinct tickets with a running clock past its first warning
+  level or due within the hour (escalation.sla.selectors.filter_at_risk);
+  breached now: distinct tickets with a live breached clock.
+- Escalation rate: tickets created in the period that have been escalated at
+  least once / tickets created in the period. Manual vs automatic and by
+  trigger count escalations (a ticket escalated twice counts twice).
+- Handoff completeness: escalations in the period whose handoff misses none of
+  the five fields (Escalation.missing_fields; manual handoffs are validated,
+  so only automatic ones can miss any); average fields present out of 5.
+- Bounce-back rate: returned / (accepted + returned) among escalations in the
+  period; escalations still awaiting Tier 2 are not yet decided. Reasons
+  count the returned ones by return_reason.
+- Tier 2 time-to-accept: wall-clock accepted_at − escalated_at of accepted
+  escalations in the period; median and p90 (percentile_cont).
+- Resolution time by tier: over resolution records stopped in the period,
+  median and p90 of the business minutes used (as above) and of each tier's
+  share of the split — where the resolution time went. Also grouped by the
+  tier holding the ticket now (the tier that resolved it).
+- Tier 1 first-contact resolution: among tickets resolved in the period, those
+  resolved in Tier 1 (tier 1 now), never escalated (no Escalation at all, so a
+  returned escalation disqualifies too) and never reopened (reopen_count 0:
+  the first resolution held). Rate = those / all tickets resolved in the period.
+- Backlog aging: open tickets (new, open, pending, escalated) now, by age since
+  created_at: < 1 d, 1–3 d, 3–7 d, 7–30 d, > 30 d (lower bound inclusive).
+- Volume: tickets created in the period by hour of day in the viewer's time
+  zone, by site, and per day (trend charts; days in the viewer's zone).
+- Agents and teams: tickets resolved in the period by the owner at resolution
+  (assignee) / owning team; escalations made in the period by who escalated /
+  the Tier 1 queue it left (automatic ones with no actor are one row);
+  returns received = those of them returned; median Tier 2 handoff rating.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db.models import (
+    Avg,
+    Case,
+    CharField,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import ExtractHour, TruncDate
+from django.utils import timezone
+
+from escalation.models import HANDOFF_FIELDS, Escalation, Outcome, ReturnReason, Trigger
+from escalation.sla.models import Segment, SlaRecord, Stage, Target
+from escalation.sla.selectors import AT_RISK_WINDOW
+from tickets.models import OPEN_STATUSES, Ticket, TicketStatus, Tier
+
+from .aggregates import Pct, figures
+from .filters import MetricsFilter
+
+SLA_TARGETS = (Target.FIRST_RESPONSE, Target.NEXT_RESPONSE, Target.RESOLUTION)
+JUDGED = (Stage.MET, Stage.BREACHED)
+RESOLVED_STATUSES = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
+TIERS = (Segment.TIER1, Segment.AWAITING_TIER2, Segment.TIER2)
+TIER_LABELS = {
+    Segment.TIER1: "Tier 1",
+    Segment.AWAITING_TIER2: "Awaiting Tier 2",
+    Segment.TIER2: "Tier 2",
+    Segment.PAUSED: "Waiting on requester",
+    "total": "Total",
+}
+# (key, label, lower bound in days inclusive, upper bound in days exclusive)
+AGE_BUCKETS = (
+    ("lt_1d", "< 1 day", 0, 1),
+    ("1_3d", "1–3 days", 1, 3),
+    ("3_7d", "3–7 days", 3, 7),
+    ("7_30d", "7–30 days", 7, 30),
+    ("gt_30d", "> 30 days", 30, None),
+)
+
+# Business seconds the target actually counted (see "SLA attainment" above).
+USED_SECONDS = ExpressionWrapper(
+    F("tier1_seconds")
+    + F("awaiting_tier2_seconds")
+    + F("tier2_seconds")
+    + F("paused_seconds")
+    - F("paused_business_seconds"),
+    output_field=IntegerField(),
+)
+
+# Which tier a breach is charged to (see "Breach attribution" above).
+BREACH_TIER = Case(
+    When(
+        Q(tier2_seconds__gt=0)
+        & Q(tier2_seconds__gte=F("awaiting_tier2_seconds"))
+        & Q(tier2_seconds__gte=F("tier1_seconds")),
+        then=Value(Segment.TIER2.value),
+    ),
+    When(
+        Q(awaiting_tier2_seconds__gt=0, awaiting_tier2_seconds__gte=F("tier1_seconds")),
+        then=Value(Segment.AWAITING_TIER2.value),
+    ),
+    When(tier1_seconds__gt=0, then=Value(Segment.TIER1.value)),
+    When(segment_tier__in=[t.value for t in TIERS], then=F("segment_tier")),
+    default=Value(Segment.TIER1.value),
+    output_field=CharField(),
+)
+
+# How many of the five handoff fields an escalation carries.
+FIELDS_PRESENT = ExpressionWrapper(
+    Value(len(HANDOFF_FIELDS))
+    - sum(
+        (Case(When(missing_fields__icontains=f'"{name}"', then=Value(1)), default=Value(0)) for name in HANDOFF_FIELDS),
+        Value(0),
+    ),
+    output_field=IntegerField(),
+)
+
+TIME_TO_ACCEPT = ExpressionWrapper(F("accepted_at") - F("escalated_at"), output_field=DurationField())
+
+
+def minutes(seconds) -> float | None:
+    if seconds is None:
+        return None
+    if isinstance(seconds, timedelta):
+        seconds = seconds.total_seconds()
+    return round(float(seconds) / 60, 1)
+
+
+def percent(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+# ---------------------------------------------------------------- scope
+
+
+def scoped_tickets(tickets: QuerySet[Ticket], filters: MetricsFilter) -> QuerySet[Ticket]:
+    return tickets.filter(filters.ticket_q())
+
+
+def scoped_records(tickets: QuerySet[Ticket], filters: MetricsFilter) -> QuerySet[SlaRecord]:
+    # order_by(): SlaRecord's default ordering starts with "ticket", which would join the ticket table.
+    return SlaRecord.objects.filter(ticket__in=scoped_tickets(tickets, filters).values("pk")).order_by()
+
+
+def scoped_escalations(tickets: QuerySet[Ticket], filters: MetricsFilter) -> QuerySet[Escalation]:
+    return Escalation.objects.filter(ticket__in=scoped_tickets(tickets, filters).values("pk"))
+
+
+def ticket_conditions(filters: MetricsFilter, now: datetime) -> dict[str, Q]:
+    """Named ticket conditions, shared with the drill-down so a list matches its figure."""
+    escalated = Exists(Escalation.objects.filter(ticket=OuterRef("pk")))
+    created = filters.within("created_at")
+    resolved = filters.within("resolved_at") & Q(status__in=RESOLVED_STATUSES)
+    open_ = Q(status__in=OPEN_STATUSES)
+    conditions = {
+        "created": created,
+        "escalated": created & Q(escalated),
+        "resolved": resolved,
+        "first_contact": resolved & Q(tier=Tier.ONE, reopen_count=0) & ~Q(escalated),
+        "backlog": open_,
+    }
+    for key, _label, low, high in AGE_BUCKETS:
+        q = open_ & Q(created_at__lte=now - timedelta(days=low))
+        if high is not None:
+            q &= Q(created_at__gt=now - timedelta(days=high))
+        conditions[f"age_{key}"] = q
+    return conditions
+
+
+# ---------------------------------------------------------------- figures
+
+
+def ticket_counts(scoped: QuerySet[Ticket], filters: MetricsFilter, now: datetime) -> dict:
+    """Created, escalated, resolved, first-contact resolved, backlog by age: one query."""
+    conditions = ticket_conditions(filters, now)
+    relevant = conditions["created"] | conditions["resolved"] | conditions["backlog"]
+    counts = scoped.filter(relevant).aggregate(**{name: Count("pk", filter=q) for name, q in conditions.items()})
+    return {
+        "created": counts["created"],
+        "escalated": counts["escalated"],
+        "escalation_rate_pct": percent(counts["escalated"], counts["created"]),
+        "resolved": counts["resolved"],
+        "first_contact_resolved": counts["first_contact"],
+        "first_contact_rate_pct": percent(counts["first_contact"], counts["resolved"]),
+        "backlog": counts["backlog"],
+        "backlog_aging": [
+            {"bucket": key, "label": label, "tickets": counts[f"age_{key}"]} for key, label, _low, _high in AGE_BUCKETS
+        ],
+    }
+
+
+def closed_records(records: QuerySet[SlaRecord], filters: MetricsFilter) -> QuerySet[SlaRecord]:
+    return records.filter(filters.within("stopped_at"), target__in=SLA_TARGETS, stage__in=JUDGED)
+
+
+def sla_attainment(records: QuerySet[SlaRecord], filters: MetricsFilter) -> list[dict]:
+    rows = figures(
+        closed_records(records, filters).annotate(used=USED_SECONDS),
+        group_by=["target"],
+        aggregates={
+            "met": Count("pk", filter=Q(stage=Stage.MET)),
+            "breached": Count("pk", filter=Q(stage=Stage.BREACHED)),
+        },
+        percentiles={"median_used": Pct("used", 0.5), "median_target": Pct("target_seconds", 0.5)},
+    )
+    by_target = {row["target"]: row for row in rows}
+    result = []
+    for target in SLA_TARGETS:
+        row = by_target.get(target, {})
+        met, breached = row.get("met", 0), row.get("breached", 0)
+        result.append(
+            {
+                "target": target.value,
+                "label": target.label,
+                "met": met,
+                "breached": breached,
+                "total": met + breached,
+                "met_pct": percent(met, met + breached),
+                "median_minutes": minutes(row.get("median_used")),
+                "median_target_minutes": minutes(row.get("median_target")),
+            }
+        )
+    return result
+
+
+def breached_records(records: QuerySet[SlaRecord], filters: MetricsFilter) -> QuerySet[SlaRecord]:
+    return records.filter(filters.within("breached_at"), ever_breached=True).annotate(tier=BREACH_TIER)
+
+
+def breaches(records: QuerySet[SlaRecord], filters: MetricsFilter) -> dict:
+    breached = breached_records(records, filters)
+    rows = list(breached.values("target", "tier").annotate(count=Count("pk")).order_by("target", "tier"))
+    tickets = breached.aggregate(tickets=Count("ticket", distinct=True))["tickets"]
+    by_tier = {tier.value: 0 for tier in TIERS}
+    by_target = {target.value: 0 for target in Target}
+    for row in rows:
+        by_tier[row["tier"]] = by_tier.get(row["tier"], 0) + row["count"]
+        by_target[row["target"]] += row["count"]
+    return {
+        "total": sum(by_tier.values()),
+        "tickets_ever_breached": tickets,
+        "by_tier": [{"tier": tier, "label": TIER_LABELS[tier], "breaches": count} for tier, count in by_tier.items()],
+        "by_target": [
+            {"target": target, "label": Target(target).label, "breaches": count} for target, count in by_target.items()
+        ],
+    }
+
+
+def at_risk_condition(now: datetime) -> Q:
+    return Q(stopped_at__isnull=True, stage=Stage.RUNNING) & (Q(warn_at__lte=now) | Q(due_at__lte=now + AT_RISK_WINDOW))
+
+
+def at_risk_now(records: QuerySet[SlaRecord], now: datetime) -> dict:
+    counts = records.filter(stopped_at__isnull=True).aggregate(
+        at_risk=Count("ticket", distinct=True, filter=at_risk_condition(now)),
+        breached=Count("ticket", distinct=True, filter=Q(stage=Stage.BREACHED)),
+    )
+    return {"at_risk_tickets": counts["at_risk"], "breached_tickets": counts["breached"]}
+
+
+def escalations_in_period(escalations: QuerySet[Escalation], filters: MetricsFilter) -> QuerySet[Escalation]:
+    return escalations.filter(filters.within("escalated_at")).annotate(present=FIELDS_PRESENT)
+
+
+def escalation_figures(escalations: QuerySet[Escalation], filters: MetricsFilter) -> dict:
+    period = escalations_in_period(escalations, filters)
+    accepted = Q(outcome=Outcome.ACCEPTED)
+    returned = Q(outcome=Outcome.RETURNED)
+    (row,) = figures(
+        period,
+        aggregates={
+            "total": Count("pk"),
+            "automatic": Count("pk", filter=Q(is_automatic=True)),
+            "complete": Count("pk", filter=Q(present=len(HANDOFF_FIELDS))),
+            "avg_present": Avg("present", output_field=FloatField()),
+            "accepted": Count("pk", filter=accepted),
+            "returned": Count("pk", filter=returned),
+            "awaiting": Count("pk", filter=Q(outcome=Outcome.AWAITING)),
+        },
+        percentiles={
+            "accept_p50": Pct(TIME_TO_ACCEPT, 0.5, filter=accepted, output_field=DurationField()),
+            "accept_p90": Pct(TIME_TO_ACCEPT, 0.9, filter=accepted, output_field=DurationField()),
+        },
+    )
+    by_trigger = {
+        r["trigger"]: r
+        for r in period.values("trigger").annotate(
+            manual=Count("pk", filter=Q(is_automatic=False)),
+            automatic=Count("pk", filter=Q(is_automatic=True)),
+            returned=Count("pk", filter=returned),
+        )
+    }
+    reasons = dict(period.filter(returned).values_list("return_reason").annotate(n=Count("pk")).order_by())
+    decided = row["accepted"] + row["returned"]
+    return {
+        "escalations": row["total"],
+        "manual": row["total"] - row["automatic"],
+        "automatic": row["automatic"],
+        "complete_handoffs": row["complete"],
+        "complete_pct": percent(row["complete"], row["total"]),
+        "avg_fields_present": round(row["avg_present"], 2) if row["avg_present"] is not None else None,
+        "accepted": row["accepted"],
+        "returned": row["returned"],
+        "awaiting": row["awaiting"],
+        "return_rate_pct": percent(row["returned"], decided),
+        "time_to_accept_median_minutes": minutes(row["accept_p50"]),
+        "time_to_accept_p90_minutes": minutes(row["accept_p90"]),
+        "by_trigger": [
+            {
+                "trigger": trigger.value,
+                "label": trigger.label,
+                "manual": by_trigger.get(trigger, {}).get("manual", 0),
+                "automatic": by_trigger.get(trigger, {}).get("automatic", 0),
+                "returned": by_trigger.get(trigger, {}).get("returned", 0),
+            }
+            for trigger in Trigger
+        ],
+        "return_reasons": [
+            {"reason": reason.value, "label": reason.label, "returns": reasons.get(reason, 0)}
+            for reason in ReturnReason
+        ],
+    }
+
+
+def resolution_records(records: QuerySet[SlaRecord], filters: MetricsFilter) -> QuerySet[SlaRecord]:
+    return records.filter(filters.within("stopped_at"), target=Target.RESOLUTION, stage__in=JUDGED).annotate(
+        used=USED_SECONDS
+    )
+
+
+RESOLUTION_COLUMNS = {
+    "total": "used",
+    Segment.TIER1.value: "tier1_seconds",
+    Segment.AWAITING_TIER2.value: "awaiting_tier2_seconds",
+    Segment.TIER2.value: "tier2_seconds",
+    Segment.PAUSED.value: "paused_seconds",
+}
+
+
+def resolution_time(records: QuerySet[SlaRecord], filters: MetricsFilter) -> dict:
+    resolved = resolution_records(records, filters)
+    percentiles = {}
+    for key, column in RESOLUTION_COLUMNS.items():
+        percentiles[f"{key}_p50"] = Pct(column, 0.5)
+        percentiles[f"{key}_p90"] = Pct(column, 0.9)
+    (row,) = figures(resolved, aggregates={"count": Count("pk")}, percentiles=percentiles)
+    by_tier = figures(
+        resolved,
+        group_by=["ticket__tier"],
+        aggregates={"count": Count("pk")},
+        percentiles={"p50": Pct("used", 0.5), "p90": Pct("used", 0.9)},
+    )
+    return {
+        "records": row["count"],
+        "split": [
+            {
+                "part": key,
+                "label": TIER_LABELS[key],
+                "median_minutes": minutes(row[f"{key}_p50"]),
+                "p90_minutes": minutes(row[f"{key}_p90"]),
+            }
+            for key in RESOLUTION_COLUMNS
+        ],
+        "by_resolving_tier": [
+            {
+                "tier": r["ticket__tier"],
+                "label": Tier(r["ticket__tier"]).label,
+                "records": r["count"],
+                "median_minutes": minutes(r["p50"]),
+                "p90_minutes": minutes(r["p90"]),
+            }
+            for r in by_tier
+        ],
+    }
+
+
+def volume(scoped: QuerySet[Ticket], filters: MetricsFilter) -> dict:
+    created = scoped.filter(filters.within("created_at"))
+    hours = dict(
+        created.annotate(hour=ExtractHour("created_at", tzinfo=filters.time_zone))
+        .values_list("hour")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    sites = created.values("site__slug", "site__name").annotate(n=Count("pk")).order_by("-n", "site__name")
+    return {
+        "by_hour": [{"hour": hour, "tickets": hours.get(hour, 0)} for hour in range(24)],
+        "by_site": [
+            {"site": row["site__slug"] or "", "label": row["site__name"] or "No site", "tickets": row["n"]}
+            for row in sites
+        ],
+    }
+
+
+def daily_trend(scoped: QuerySet[Ticket], records: QuerySet[SlaRecord], filters: MetricsFilter) -> list[dict]:
+    zone = filters.time_zone
+    created = dict(
+        scoped.filter(filters.within("created_at"))
+        .annotate(day=TruncDate("created_at", tzinfo=zone))
+        .values_list("day")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    resolved = dict(
+        scoped.filter(filters.within("resolved_at"), status__in=RESOLVED_STATUSES)
+        .annotate(day=TruncDate("resolved_at", tzinfo=zone))
+        .values_list("day")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    sla = {
+        (row["day"], row["target"]): row
+        for row in closed_records(records, filters)
+        .annotate(day=TruncDate("stopped_at", tzinfo=zone))
+        .values("day", "target")
+        .annotate(met=Count("pk", filter=Q(stage=Stage.MET)), total=Count("pk"))
+        .order_by()
+    }
+    days = []
+    day = filters.date_from
+    while day <= filters.date_to:
+        row = {"day": day.isoformat(), "created": created.get(day, 0), "resolved": resolved.get(day, 0)}
+        for target in (Target.FIRST_RESPONSE, Target.RESOLUTION):
+            cell = sla.get((day, target), {"met": 0, "total": 0})
+            row[f"{target}_met_pct"] = percent(cell["met"], cell["total"])
+        days.append(row)
+        day += timedelta(days=1)
+    return days
+
+
+def _person(row: dict, prefix: str) -> str:
+    full = f"{row[f'{prefix}__first_name']} {row[f'{prefix}__last_name']}".strip()
+    return full or row[f"{prefix}__username"]
+
+
+def people_tables(scoped: QuerySet[Ticket], escalations: QuerySet[Escalation], filters: MetricsFilter) -> dict:
+    """Per agent and per team: resolved, escalations made, returns received, median handoff rating."""
+    resolved = scoped.filter(filters.within("resolved_at"), status__in=RESOLVED_STATUSES)
+    period = escalations.filter(filters.within("escalated_at"))
+    made = {
+        "escalations": Count("pk"),
+        "returns": Count("pk", filter=Q(outcome=Outcome.RETURNED)),
+    }
+    rating = {"median_rating": Pct("rating", 0.5, filter=Q(rating__isnull=False))}
+
+    agents: dict = {}
+    person = ("__username", "__first_name", "__last_name")
+    for row in (
+        resolved.filter(assignee__isnull=False)
+        .values("assignee", *(f"assignee{p}" for p in person))
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        agents[row["assignee"]] = {"agent_id": row["assignee"], "agent": _person(row, "assignee"), "resolved": row["n"]}
+    for row in figures(
+        period, group_by=["escalated_by", *(f"escalated_by{p}" for p in person)], aggregates=made, percentiles=rating
+    ):
+        key = row["escalated_by"]
+        name = _person(row, "escalated_by") if key else "Automatic (rules, SLA ladder)"
+        entry = agents.setdefault(key, {"agent_id": key, "agent": name, "resolved": 0})
+        entry.update(escalations=row["escalations"], returns=row["returns"], median_rating=row["median_rating"])
+
+    teams: dict = {}
+    for row in resolved.values("queue", "queue__slug", "queue__name").annotate(n=Count("pk")).order_by():
+        teams[row["queue"]] = {"team": row["queue__slug"], "label": row["queue__name"], "resolved": row["n"]}
+    for row in figures(
+        period, group_by=["from_queue", "from_queue__slug", "from_queue__name"], aggregates=made, percentiles=rating
+    ):
+        entry = teams.setdefault(
+            row["from_queue"], {"team": row["from_queue__slug"], "label": row["from_queue__name"], "resolved": 0}
+        )
+        entry.update(escalations=row["escalations"], returns=row["returns"], median_rating=row["median_rating"])
+
+    def finish(rows, key):
+        for row in rows:
+            row.setdefault("escalations", 0)
+            row.setdefault("returns", 0)
+            row.setdefault("median_rating", None)
+        return sorted(rows, key=lambda r: (-r["resolved"], -r["escalations"], r[key]))
+
+    return {"agents": finish(list(agents.values()), "agent"), "teams": finish(list(teams.values()), "label")}
+
+
+# ---------------------------------------------------------------- everything
+
+
+def dashboard(*, tickets: QuerySet[Ticket], filters: MetricsFilter, now: datetime | None = None) -> dict:
+    """All the figures for one period and set of filters: the page, CSV and API use this."""
+    now = now or timezone.now()
+    scoped = scoped_tickets(tickets, filters)
+    records = scoped_records(tickets, filters)
+    escalations = scoped_escalations(tickets, filters)
+    return {
+        "period": {
+            "from": filters.date_from.isoformat(),
+            "to": filters.date_to.isoformat(),
+            "time_zone": str(filters.time_zone),
+            "start": filters.start.isoformat(),
+            "end": filters.end.isoformat(),
+        },
+        "filters": filters.as_params(),
+        "tickets": ticket_counts(scoped, filters, now),
+        "sla": sla_attainment(records, filters),
+        "breaches": breaches(records, filters),
+        "now": {"at": now.isoformat(), **at_risk_now(records, now)},
+        "escalation": escalation_figures(escalations, filters),
+        "resolution_time": resolution_time(records, filters),
+        "volume": volume(scoped, filters),
+        "trend": daily_trend(scoped, records, filters),
+        **people_tables(scoped, escalations, filters),
+    }
