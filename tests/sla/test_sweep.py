@@ -254,7 +254,6 @@ def test_sla_sweep_command_prints_what_it_did(requester, category, p3_policy, ca
     assert "SLA sweep: 1 tickets" in out and "1 ladder levels fired" in out
 
 
-
 def test_breach_closes_the_tier_split_at_the_deadline(requester, category, p1_policy):
     """A clock breached in its first, still-open segment is charged to that tier, exactly up to due."""
     start = datetime(2026, 1, 19, 10, 0, tzinfo=UTC)
