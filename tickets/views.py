@@ -169,7 +169,7 @@ def desk(request):
 @agent_required
 def ticket_create(request):
     """Log a call on a requester's behalf (Tier 1)."""
-    form = LogCallForm(request.POST or None)
+    form = LogCallForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         intake = services.TicketIntake(
@@ -474,7 +474,7 @@ def portal(request):
 
 @login_required
 def portal_create(request):
-    form = PortalTicketForm(request.POST or None)
+    form = PortalTicketForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         intake = services.TicketIntake(

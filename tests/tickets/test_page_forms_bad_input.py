@@ -91,5 +91,6 @@ def test_empty_log_call_and_portal_forms_come_back_with_field_errors(client, age
         response = client.post(url, {})
 
         assert response.status_code in (200, 400), url
-        assert "This field is required." in response.content.decode(), url
+        assert response.context["form"].errors, url
+        assert "has-error" in response.content.decode() or "errorlist" in response.content.decode(), url
     assert Ticket.objects.count() == 0
