@@ -43,11 +43,11 @@ class RateSerializer(serializers.Serializer):
 class EscalationSerializer(serializers.ModelSerializer):
     from_queue = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     to_queue = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    path = serializers.StringRelatedField(read_only=True)
-    escalated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    accepted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    returned_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    rated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    path = serializers.StringRelatedField(read_only=True, allow_null=True)
+    escalated_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    accepted_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    returned_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    rated_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     completeness = serializers.IntegerField(read_only=True)
     seconds_to_accept = serializers.SerializerMethodField()
 
@@ -110,11 +110,11 @@ class TicketWithEscalationSerializer(TicketSerializer):
 
 
 class EscalationPathSerializer(serializers.ModelSerializer):
-    category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    queue = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    category = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    queue = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     to_queue = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    after_hours_queue = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    after_hours_queue = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = EscalationPath

@@ -87,7 +87,7 @@ def accept(request, ticket_id: int):
 @login_required
 def return_(request, ticket_id: int):
     ticket = _agent_ticket(request, ticket_id)
-    form = ReturnForm(request.POST or None)
+    form = ReturnForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         status = 400
@@ -119,7 +119,10 @@ def rate(request, ticket_id: int):
     escalation = selectors.latest_escalation(ticket)
     if escalation is None:
         raise Http404("This ticket was never escalated.")
-    form = RateForm(request.POST or None, initial={"rating": escalation.rating, "comment": escalation.rating_comment})
+    form = RateForm(
+        request.POST if request.method == "POST" else None,
+        initial={"rating": escalation.rating, "comment": escalation.rating_comment},
+    )
     status = 200
     if request.method == "POST":
         status = 400

@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tickets.middleware.UserTimezoneMiddleware",
+    "tickets.middleware.RejectNullCharactersMiddleware",
 ]
 
 ROOT_URLCONF = "helpdesk.urls"
@@ -181,7 +182,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "helpdesk.schema.AutoSchema",
     "EXCEPTION_HANDLER": "helpdesk.api.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

@@ -65,7 +65,7 @@ class ArticleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return queryset
 
     @extend_schema(parameters=[SuggestQuerySerializer], responses=SuggestionSerializer(many=True))
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None)
     def suggest(self, request):
         """The articles most likely to solve the text in `q` (intake, before escalating)."""
         query = SuggestQuerySerializer(data=request.query_params)

@@ -10,8 +10,8 @@ from .rendering import render_markdown
 
 
 class ArticleListSerializer(serializers.ModelSerializer):
-    category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    category = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     tags = serializers.ListField(source="tag_list", child=serializers.CharField(), read_only=True)
     solved_ticket_count = serializers.IntegerField(source="solved_count", read_only=True, default=0)
     url = serializers.SerializerMethodField()
@@ -57,7 +57,7 @@ class SuggestionSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="article.id")
     title = serializers.CharField(source="article.title")
     slug = serializers.CharField(source="article.slug")
-    category = serializers.CharField(source="article.category.slug", default=None)
+    category = serializers.CharField(source="article.category.slug", default=None, allow_null=True)
     is_public = serializers.BooleanField(source="article.is_public")
     snippet = serializers.CharField()
     rank = serializers.FloatField()
@@ -90,7 +90,7 @@ class PlaybookStepSerializer(serializers.ModelSerializer):
 
 
 class PlaybookSerializer(serializers.ModelSerializer):
-    category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    category = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     steps = PlaybookStepSerializer(many=True, read_only=True)
     required_for_triggers = serializers.ListField(child=serializers.CharField(), read_only=True)
 
@@ -102,7 +102,7 @@ class PlaybookSerializer(serializers.ModelSerializer):
 class TicketStepRecordSerializer(serializers.ModelSerializer):
     step = PlaybookStepSerializer(read_only=True)
     playbook = serializers.CharField(source="step.playbook.name", read_only=True)
-    done_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    done_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = TicketPlaybookStep

@@ -132,7 +132,7 @@ def article_vote(request, pk):
 
 def _editor(request, *, article=None, initial=None, ticket=None, template="knowledgebase/article_form.html"):
     """Create or edit with preview. Buttons: preview, draft (save), publish, unpublish."""
-    form = ArticleForm(request.POST or None, initial=initial)
+    form = ArticleForm(request.POST if request.method == "POST" else None, initial=initial)
     preview = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -1,8 +1,8 @@
 """Ticket API: validate, fetch through the scoped selector, call one service, serialize."""
 
-from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, inline_serializer
 from rest_framework import mixins, viewsets
+from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import MultiPartParser
@@ -25,6 +25,15 @@ from .serializers import (
     TicketUpdateSerializer,
 )
 
+RESTRICTED_CREATED = inline_serializer(
+    name="TicketCreatedRestricted",
+    fields={
+        "id": drf_serializers.IntegerField(),
+        "reference": drf_serializers.CharField(),
+        "detail": drf_serializers.CharField(),
+    },
+)
+
 
 def require_agent(user):
     if not roles.is_agent(user):
@@ -36,18 +45,28 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     filterset_class = TicketFilter
     ordering_fields = ["created_at", "updated_at", "priority", "resolution_due_at", "first_response_due_at", "id"]
     ordering = ["-created_at"]
+    lookup_value_regex = "[0-9]+"
 
     def get_queryset(self):
         return selectors.ticket_list_with_related(self.request.user).select_related("routing_rule")
 
     def ticket(self):
-        return get_object_or_404(selectors.ticket_list_for(self.request.user), pk=self.kwargs["pk"])
+        return selectors.ticket_get_for(self.request.user, self.kwargs["pk"])
 
     def respond(self, ticket_id: int, status: int = 200) -> Response:
         ticket = selectors.ticket_list_with_related(self.request.user).select_related("routing_rule").get(pk=ticket_id)
         return Response(TicketSerializer(ticket).data, status=status)
 
-    @extend_schema(request=TicketCreateSerializer, responses=TicketSerializer)
+    @extend_schema(
+        request=TicketCreateSerializer,
+        responses={
+            201: PolymorphicProxySerializer(
+                component_name="TicketCreated",
+                serializers=[TicketSerializer, RESTRICTED_CREATED],
+                resource_type_field_name=None,
+            )
+        },
+    )
     def create(self, request):
         serializer = TicketCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -66,6 +85,16 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             channel=Channel.API,
         )
         ticket = services.ticket_create(intake=intake, acting_user=request.user)
+        if not selectors.ticket_list_for(request.user).filter(pk=ticket.pk).exists():
+            # Routed to a restricted (security) team the caller may not see: it exists, say so, show nothing.
+            return Response(
+                {
+                    "id": ticket.pk,
+                    "reference": ticket.reference,
+                    "detail": "Logged and routed to a restricted team; you can no longer see this ticket.",
+                },
+                status=201,
+            )
         return self.respond(ticket.pk, status=201)
 
     @extend_schema(request=TicketUpdateSerializer, responses=TicketSerializer)
@@ -93,7 +122,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             services.ticket_assign(ticket_id=ticket.pk, assignee=assignee, acting_user=request.user)
         return self.respond(ticket.pk)
 
-    @extend_schema(request=CommentSerializer, responses=CommentSerializer)
+    @extend_schema(request=CommentSerializer, responses={201: CommentSerializer})
     @action(detail=True, methods=["post"])
     def comments(self, request, pk=None):
         ticket = self.ticket()
@@ -145,7 +174,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         )
         return self.respond(ticket.pk)
 
-    @extend_schema(request=AttachmentUploadSerializer, responses=AttachmentSerializer)
+    @extend_schema(request=AttachmentUploadSerializer, responses={201: AttachmentSerializer})
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
     def attachments(self, request, pk=None):
         ticket = self.ticket()
@@ -158,7 +187,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(AttachmentSerializer(attachment).data, status=201)
 
     @extend_schema(request=None, responses=TicketEventSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def timeline(self, request, pk=None):
         ticket = self.ticket()
         events = selectors.timeline_for(request.user, ticket)

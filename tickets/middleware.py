@@ -19,3 +19,35 @@ class UserTimezoneMiddleware:
         else:
             timezone.deactivate()
         return self.get_response(request)
+
+
+class RejectNullCharactersMiddleware:
+    """Refuse a query string carrying NUL characters, field by field, before any view reads it.
+
+    PostgreSQL cannot compare or store NUL, so a `?search=%00` that reached a queryset was a 500.
+    Form and serializer fields already refuse NUL in bodies; this covers the query parameters that
+    views read directly (search boxes, slugs, filters).
+    """
+
+    message = "Null characters are not allowed."
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        errors = {
+            name: [self.message]
+            for name, values in request.GET.lists()
+            if "\x00" in name or any("\x00" in value for value in values)
+        }
+        if errors:
+            from django.http import JsonResponse
+
+            if request.path.startswith("/api/"):
+                return JsonResponse(errors, status=400)
+            from django.http import HttpResponseBadRequest
+
+            return HttpResponseBadRequest(
+                "Bad request: " + "; ".join(f"{name or '?'}: {self.message}" for name in errors)
+            )
+        return self.get_response(request)

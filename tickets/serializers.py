@@ -25,9 +25,9 @@ class TicketSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
     category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     queue = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    site = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    site = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     requester = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     routing = serializers.SerializerMethodField()
 
     class Meta:
@@ -99,7 +99,7 @@ class TicketUpdateSerializer(serializers.Serializer):
 
 
 class CommentSerializer(serializers.ModelSerializer):
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     public = serializers.BooleanField(source="is_public")
 
     class Meta:
@@ -118,7 +118,7 @@ class ResolveSerializer(serializers.Serializer):
 
 
 class TicketEventSerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
 
     class Meta:
@@ -145,7 +145,7 @@ class CategorySerializer(serializers.ModelSerializer):
 
 
 class QueueSerializer(serializers.ModelSerializer):
-    lead = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    lead = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Queue
@@ -158,7 +158,7 @@ class AttachmentUploadSerializer(serializers.Serializer):
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
-    uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Attachment

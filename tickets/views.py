@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import F, Prefetch, Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import select_template
@@ -169,7 +169,7 @@ def desk(request):
 @agent_required
 def ticket_create(request):
     """Log a call on a requester's behalf (Tier 1)."""
-    form = LogCallForm(request.POST or None)
+    form = LogCallForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         intake = services.TicketIntake(
@@ -474,7 +474,7 @@ def portal(request):
 
 @login_required
 def portal_create(request):
-    form = PortalTicketForm(request.POST or None)
+    form = PortalTicketForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         intake = services.TicketIntake(
@@ -504,6 +504,9 @@ def permission_denied(request, exception=None):
 
 
 def page_not_found(request, exception=None):
+    if request.path.startswith("/api/"):
+        # An API client asked for a path no route matches (e.g. /api/v1/tickets/abc/): JSON, like every other 404.
+        return JsonResponse({"detail": "Not found."}, status=404)
     return render(request, "404.html", status=404)
 
 

@@ -4,7 +4,7 @@ from .models import LadderLevel, SlaPolicy, SlaRecord
 
 
 class SlaRecordSerializer(serializers.ModelSerializer):
-    policy = serializers.CharField(source="policy.name", default=None)
+    policy = serializers.CharField(source="policy.name", default=None, allow_null=True)
     elapsed_business_seconds = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -54,9 +54,9 @@ class LadderLevelSerializer(serializers.ModelSerializer):
 
 
 class SlaPolicySerializer(serializers.ModelSerializer):
-    category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    site = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    calendar = serializers.CharField(source="calendar.name", default=None)
+    category = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    site = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    calendar = serializers.CharField(source="calendar.name", default=None, allow_null=True)
     ladder = LadderLevelSerializer(many=True, read_only=True)
 
     class Meta:
