@@ -35,3 +35,8 @@ def trigger_labels(values) -> str:
 
     labels = dict(Trigger.choices)
     return ", ".join(str(labels.get(value, value)) for value in values or [])
+
+
+@register.filter
+def trigger_label(value) -> str:
+    return trigger_labels([value])
