@@ -283,6 +283,8 @@ def seed_tickets(org: DemoOrg, *, count: int) -> None:
         requester = rng.choice(requesters)
         # Skewed towards recent days, as a real backlog is.
         created_at = now - timedelta(minutes=int(rng.triangular(5, 30 * 24 * 60, 12 * 60)))
+        if index % 20 == 0:  # a few arrived in the last hours and nobody has touched them yet
+            created_at = now - timedelta(minutes=rng.randint(5, 180))
         with time_machine.travel(created_at, tick=False):
             channel = rng.choice([Channel.PHONE, Channel.PORTAL, Channel.EMAIL, Channel.WALK_UP])
             actor = requester if channel == Channel.PORTAL else rng.choice(agents)
@@ -308,7 +310,7 @@ def _advance(org: DemoOrg, ticket: Ticket, *, created_at, now, agents, index: in
     age = now - created_at
     agent = rng.choice(agents)
     step = created_at + timedelta(minutes=rng.randint(3, 45))
-    if step >= now or (age < timedelta(hours=24) and rng.random() < 0.35):
+    if step >= now or age < timedelta(hours=3) or (age < timedelta(hours=24) and rng.random() < 0.35):
         return  # still new
     with time_machine.travel(step, tick=False):
         services.ticket_assign(ticket_id=ticket.pk, assignee=agent, acting_user=agent)
@@ -348,11 +350,17 @@ def _advance(org: DemoOrg, ticket: Ticket, *, created_at, now, agents, index: in
                 ticket_id=ticket.pk, body="Tried it, looks better now.", public=True, acting_user=ticket.requester
             )
         step += timedelta(minutes=rng.randint(5, 60))
+    resolver = agent
+    if rng.random() < 0.22:
+        escalated = _escalate_in_history(org, ticket, at=step, agent=agent, now=now)
+        if escalated is None:
+            return  # still with Tier 2
+        resolver, step = escalated
     with time_machine.travel(step, tick=False):
         services.ticket_resolve(
             ticket_id=ticket.pk,
             resolution=rng.choice(RESOLUTIONS.get(ticket.category.slug, RESOLUTIONS["default"])),
-            acting_user=agent,
+            acting_user=resolver,
         )
     reopen_at = step + timedelta(hours=rng.randint(2, 30))
     if rng.random() < 0.06 and reopen_at < now:
@@ -360,6 +368,50 @@ def _advance(org: DemoOrg, ticket: Ticket, *, created_at, now, agents, index: in
             services.ticket_reopen(
                 ticket_id=ticket.pk, reason="It happened again this morning.", acting_user=ticket.requester
             )
+
+
+def _escalate_in_history(org: DemoOrg, ticket: Ticket, *, at, agent: User, now):
+    """Escalate with a complete handoff, let Tier 2 accept; return (engineer, when to resolve) or None.
+
+    Escalation builds on tickets, so it is imported here, late: only the demo glues the two.
+    """
+    from escalation import demo as escalation_demo
+    from escalation import services as escalation_services
+
+    rng = org.rng
+    trigger, summary, steps, evidence, checklist = escalation_demo.HANDOFFS[ticket.category.slug]
+    handoff = escalation_services.Handoff(
+        problem_summary=summary,
+        steps_tried=steps,
+        error_evidence=evidence,
+        affected_scope=ticket.impact,
+        affected_count={Impact.INDIVIDUAL: 1, Impact.TEAM: 12, Impact.SITE: 140}.get(ticket.impact),
+        urgency=ticket.urgency,
+        checklist=checklist,
+    )
+    with time_machine.travel(at, tick=False):
+        escalation = escalation_services.ticket_escalate(
+            ticket_id=ticket.pk, trigger=trigger, handoff=handoff, acting_user=agent
+        )
+    accepted_at = at + timedelta(minutes=rng.choice([4, 9, 15, 22, 35, 50, 95]))
+    if accepted_at >= now:
+        return None
+    team = escalation.to_queue
+    engineer = rng.choice(list(team.members.all()) or [team.lead])
+    with time_machine.travel(accepted_at, tick=False):
+        escalation_services.escalation_accept(ticket_id=ticket.pk, acting_user=engineer)
+    if rng.random() < 0.7:
+        with time_machine.travel(accepted_at + timedelta(minutes=2), tick=False):
+            escalation_services.escalation_rate(
+                escalation_id=escalation.pk,
+                rating=rng.choice([3, 4, 4, 5, 5, 5]),
+                comment=rng.choice(["Clear evidence, saved us the first hour.", "", "Good handoff."]),
+                acting_user=engineer,
+            )
+    resolve_at = accepted_at + timedelta(minutes=rng.randint(30, 8 * 60))
+    if resolve_at >= now:
+        return None
+    return engineer, resolve_at
 
 
 RESOLUTIONS = {

@@ -27,9 +27,10 @@ Definitions (what each number means; the tests work them out by hand):
   largest share of its business time in the per-tier split (Tier 1, awaiting
   Tier 2, Tier 2; waiting on the requester is nobody's). Ties go to the later
   tier (Tier 2, then awaiting Tier 2, then Tier 1): the later tier held the
-  ticket when the tie arose. The split covers closed segments (up to the last
-  tier change or the stop); if it is still all zero — the breach happened in
-  the first segment, still open — the tier holding the record now is charged.
+  ticket when the tie arose. The split covers closed segments: the sweep
+  closes the open segment at the deadline when it records the breach, so the
+  split of a breached clock is exactly where its time went up to due; if it is
+  still all zero (no sweep yet) the tier holding the record now is charged.
 - Tickets ever breached: distinct tickets with a record that breached in the
   period (any target, any cycle; a reopened ticket's old cycle counts).
 - At risk now: distinct tickets with a running clock past its first warning

@@ -241,6 +241,9 @@ class SlaRecord(models.Model):
             models.Index(fields=["stage", "due_at"], condition=Q(stopped_at__isnull=True), name="sla_live_stage_due"),
             models.Index(fields=["ticket", "is_current"], name="sla_ticket_current"),
             models.Index(fields=["ever_breached", "ticket"], condition=Q(ever_breached=True), name="sla_ever_breached"),
+            # The dashboard reads a period's finished clocks and breaches by time.
+            models.Index(fields=["target", "stopped_at"], name="sla_target_stopped"),
+            models.Index(fields=["breached_at"], condition=Q(breached_at__isnull=False), name="sla_breached_at"),
         ]
 
     def __str__(self):

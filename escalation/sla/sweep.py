@@ -38,9 +38,18 @@ from tickets.notifications.services import notify
 
 from . import businesstime as bt
 from .models import LadderFiring, LadderLevel, SlaRecord, Stage, SweepState, Target
-from .services import ScheduleCache, fired_levels, ladders_for, level_moment, plan, raised
+from .services import ScheduleCache, fired_levels, ladders_for, level_moment, plan, raised, switch_segment
 
 logger = logging.getLogger(__name__)
+
+SPLIT_FIELDS = [
+    "tier1_seconds",
+    "awaiting_tier2_seconds",
+    "tier2_seconds",
+    "paused_seconds",
+    "segment_started_at",
+    "segment_tier",
+]
 
 POISON_RETRY = timedelta(minutes=5)
 MAX_BATCHES = 100  # per run; the next beat tick picks up the rest
@@ -133,6 +142,9 @@ def _sweep_ticket(ticket_id: int, *, now: datetime, report: SweepReport, schedul
             record.stage = Stage.BREACHED
             record.breached_at = record.due_at
             record.ever_breached = True
+            # Close the tier split at the deadline, so the breach is blamed on where the time went.
+            if record.segment_tier and record.segment_started_at and record.segment_started_at < record.due_at:
+                switch_segment(record, at=record.due_at, schedule=schedule, segment=record.segment_tier)
             report.breaches += 1
             if record.target == Target.TIER1_BUDGET:
                 escalate_reasons.append("Tier 1 budget used up")
@@ -145,7 +157,7 @@ def _sweep_ticket(ticket_id: int, *, now: datetime, report: SweepReport, schedul
             raise_priority = raise_priority or any(level.raise_priority for level in due_levels)
             escalate_reasons += [f"SLA ladder: {level}" for level in due_levels if level.escalate]
         plan(record, schedule=schedule, levels=levels, fired=fired[record.pk])
-        record.save(update_fields=["stage", "breached_at", "ever_breached", "next_check_at", "warn_at"])
+        record.save(update_fields=["stage", "breached_at", "ever_breached", "next_check_at", "warn_at", *SPLIT_FIELDS])
 
     # Side actions go through the services that own them; they re-enter the SLA
     # hooks (recompute, tier change), which is why the records are saved first.

@@ -252,3 +252,21 @@ def test_sla_sweep_command_prints_what_it_did(requester, category, p3_policy, ca
         call_command("sla_sweep")
     out = capsys.readouterr().out
     assert "SLA sweep: 1 tickets" in out and "1 ladder levels fired" in out
+
+
+def test_breach_closes_the_tier_split_at_the_deadline(requester, category, p1_policy):
+    """A clock breached in its first, still-open segment is charged to that tier, exactly up to due."""
+    start = datetime(2026, 1, 19, 10, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        ticket = make_ticket(
+            requester=requester, category=category, impact=Impact.ORGANIZATION, urgency=Urgency.STOPPED
+        )
+
+    with time_machine.travel(start + timedelta(minutes=20), tick=False):
+        sla_sweep()
+
+    first_response = SlaRecord.objects.get(ticket=ticket, target=Target.FIRST_RESPONSE)
+    assert first_response.breached_at == start + timedelta(minutes=15)
+    assert first_response.tier1_seconds == 15 * 60  # 24×7: 10:00 → 10:15, all of it in Tier 1
+    assert first_response.awaiting_tier2_seconds == first_response.tier2_seconds == 0
+    assert first_response.segment_started_at == start + timedelta(minutes=15)
