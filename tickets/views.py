@@ -17,10 +17,12 @@ from django.db import transaction
 from django.db.models import F, Prefetch, Q
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import select_template
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
+
+from knowledgebase import selectors as kb_selectors
+from knowledgebase import services as kb_services
 
 from . import roles, routing, selectors, services
 from .errors import DomainError
@@ -78,22 +80,6 @@ def tier2_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-def _optional_url(name: str, *args) -> str | None:
-    """The URL of a page another app may not have shipped yet, else None."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
-
-
-def _template_exists(name: str) -> bool:
-    try:
-        select_template([name])
-    except TemplateDoesNotExist:
-        return False
-    return True
 
 
 def by_sla_urgency(queryset):
@@ -187,6 +173,8 @@ def ticket_create(request):
         except DomainError as error:
             add_domain_error(form, error)
         else:
+            # The suggestions shown while typing belong to this ticket now: deflection is measured per ticket.
+            kb_services.suggestions_attach_to_ticket(ticket=ticket, shown_to=request.user)
             messages.success(request, f"{ticket.reference} logged for {ticket.requester}, routed to {ticket.queue}.")
             return redirect("ticket-detail", pk=ticket.pk)
     impact = form["impact"].value() or Impact.INDIVIDUAL
@@ -194,7 +182,7 @@ def ticket_create(request):
     context = {
         "form": form,
         "preview_priority": _preview_priority(impact, urgency),
-        "suggest_url": _optional_url("kb-suggest") or "/kb/suggest/",
+        "suggest_url": reverse("kb:suggest"),
     }
     return render(request, "tickets/ticket_create.html", context, status=400 if form.errors else 200)
 
@@ -280,13 +268,37 @@ def _detail_context(request, ticket, **forms) -> dict:
         "reopen_form": forms.get("reopen_form") or ReasonForm(prefix="reopen"),
         "priority_form": forms.get("priority_form") or PriorityForm(initial={"priority": ticket.priority}),
         "open_panel": forms.get("open_panel", ""),
-        "has_playbook": is_agent and _template_exists("knowledgebase/_ticket_playbook.html"),
+        # Tier 1 works the category's playbook here; its ticked steps become "what was tried" on escalation.
+        "has_playbook": is_agent and ticket.tier == Tier.ONE,
+        "can_make_article": is_agent and ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED),
         "can_change_priority": is_agent,
         "is_tier2": roles.is_tier2(user),
     }
     if is_agent:
         context.update(_escalation_context(request, ticket))
+        context["sla_clocks"] = _sla_clocks(ticket)
+    else:
+        context["kb_suggestions"] = _public_suggestions(request, ticket)
     return context
+
+
+def _sla_clocks(ticket) -> list:
+    """The current cycle's SLA clocks (one query; the ticket was already fetched through the scoped selector)."""
+    from escalation.sla.display import clocks_for_page
+    from escalation.sla.selectors import sla_records_for_ticket
+
+    return clocks_for_page(sla_records_for_ticket(ticket=ticket), now=timezone.now())
+
+
+PORTAL_SUGGESTIONS = 3
+
+
+def _public_suggestions(request, ticket) -> list:
+    """Published public articles that might answer the requester's own ticket while they wait."""
+    if not ticket.is_open:
+        return []
+    text = f"{ticket.title} {ticket.description}"
+    return kb_selectors.suggest_for_text(request.user, text, category=ticket.category, limit=PORTAL_SUGGESTIONS)
 
 
 @login_required

@@ -26,3 +26,17 @@ def ticket_playbook(context, ticket, next_url=""):
         "csrf_token": context.get("csrf_token"),
         "request": context.get("request"),
     }
+
+
+@register.filter
+def trigger_labels(values) -> str:
+    """["time_exceeded", "security_concern"] → "Time exceeded, Security / compliance"."""
+    from escalation.models import Trigger
+
+    labels = dict(Trigger.choices)
+    return ", ".join(str(labels.get(value, value)) for value in values or [])
+
+
+@register.filter
+def trigger_label(value) -> str:
+    return trigger_labels([value])
