@@ -67,3 +67,36 @@ ALL += [
     ("GET /dashboard/ (90 days, manager)", dashboard_page),
     ("GET /api/v1/metrics/sla/ (90 days)", metrics_api),
 ]
+
+
+def sla_sweep_nothing_due():
+    """The steady state: a sweep a minute later finds (almost) nothing due, whatever the backlog."""
+    from escalation.sla.sweep import sla_sweep
+
+    sla_sweep()
+
+
+def tier1_desk_page():
+    response = _client_for("agent1").get("/desk/")
+    assert response.status_code == 200
+
+
+def tier2_queue_page():
+    response = _client_for("engineer1").get("/tier2/")
+    assert response.status_code == 200
+
+
+def ticket_page():
+    from tickets.models import Ticket
+
+    ticket = Ticket.objects.filter(is_restricted=False).order_by("-id").values_list("pk", flat=True).first()
+    response = _client_for("agent1").get(f"/tickets/{ticket}/")
+    assert response.status_code == 200
+
+
+ALL += [
+    ("sla_sweep (steady state)", sla_sweep_nothing_due),
+    ("GET /desk/ (Tier 1 desk)", tier1_desk_page),
+    ("GET /tier2/ (Tier 2 queue)", tier2_queue_page),
+    ("GET /tickets/<id>/ (ticket page)", ticket_page),
+]

@@ -63,7 +63,12 @@ class SlaClock:
 def _describe(record: SlaRecord, now: datetime) -> tuple[str, str, datetime | None]:
     """(text, tone, live due time) for one record."""
     if record.stage == Stage.MET:
-        early = record.due_at - (record.stopped_at or now)
+        # Business time to spare, not wall-clock: a Friday-evening answer is not "met 2 d early".
+        counted = record.elapsed_business_seconds - record.paused_business_seconds
+        if counted > 0:
+            early = timedelta(seconds=max(record.target_seconds - counted, 0))
+        else:
+            early = record.due_at - (record.stopped_at or now)
         return f"met {span(early)} early", "done", None
     if record.stage == Stage.BREACHED:
         breached_at = record.breached_at or record.due_at

@@ -124,3 +124,19 @@ def test_ticket_page_with_clocks_on_office_hours_keeps_its_query_budget(
 
     assert response.status_code == 200
     assert [clock.label for clock in response.context["sla_clocks"]] == ["First response", "Resolution"]
+
+
+def test_met_early_counts_business_time_not_the_weekend(client, agent, requester, category, office_hours):
+    make_policy(name="Office", calendar=office_hours, is_default=True, first_response_minutes=60)
+    friday_late = datetime(2025, 3, 7, 16, 50, tzinfo=UTC)  # 16:50 in London (GMT), 10 business min left
+    with time_machine.travel(friday_late, tick=False):
+        ticket = make_ticket(requester=requester, category=category, acting_user=agent)
+    answered = friday_late + timedelta(minutes=5)  # 5 of 60 business minutes used; due Monday 09:50
+    with time_machine.travel(answered, tick=False):
+        ticket_services.ticket_comment_add(ticket_id=ticket.pk, body="On it.", public=True, acting_user=agent)
+    client.force_login(agent)
+
+    with time_machine.travel(answered + timedelta(minutes=5), tick=False):
+        by_label, _ = clocks(client, ticket)
+
+    assert by_label["First response"].text == "met 55 min early"  # not the wall-clock "2 d early"
