@@ -245,3 +245,79 @@ def seed_activity(org) -> None:
                     else "Needed more before escalating.",
                     acting_user=engineer,
                 )
+
+
+def seed_bulk(*, count: int, batch_size: int = 5000) -> int:
+    """Escalations for bulk historical tickets (benchmarks, dashboards at scale): bulk_create, no services.
+
+    About a fifth of the resolved bulk tickets were escalated with a complete handoff and
+    accepted by the category's Tier 2 team, which then resolved them; a few were automatic
+    (time exceeded) with fields missing. Tickets move to Tier 2 to match.
+    """
+    import random
+
+    from django.db.models import Q
+
+    from tickets.models import Queue, User
+
+    from .models import Escalation, Outcome
+
+    rng = random.Random(count + 1)
+    teams = {queue.slug: queue for queue in Queue.objects.filter(tier=Tier.TWO).prefetch_related("members")}
+    engineers = {slug: list(team.members.all()) or [team.lead] for slug, team in teams.items()}
+    agents = list(User.objects.filter(groups__name="Tier 1 agent"))
+    bulk = Ticket.objects.filter(
+        Q(routing_reason="Bulk demo data."), status=TicketStatus.RESOLVED, escalations__isnull=True
+    ).select_related("category", "queue")
+    made = 0
+    last_pk = 0
+    while True:
+        batch = list(bulk.filter(pk__gt=last_pk).order_by("pk")[:batch_size])
+        if not batch:
+            break
+        last_pk = batch[-1].pk
+        rows, moved = [], []
+        for ticket in batch:
+            if rng.random() >= 0.2 or ticket.category.slug not in HANDOFFS:
+                continue
+            team = teams.get(CATEGORY_TEAMS.get(ticket.category.slug, ""))
+            if team is None:
+                continue
+            trigger, summary, steps, evidence, checklist = HANDOFFS[ticket.category.slug]
+            automatic = rng.random() < 0.15
+            span = ticket.resolved_at - ticket.created_at
+            escalated_at = ticket.created_at + span * rng.uniform(0.1, 0.4)
+            accepted_at = escalated_at + (ticket.resolved_at - escalated_at) * rng.uniform(0.05, 0.3)
+            engineer = rng.choice(engineers[team.slug])
+            rows.append(
+                Escalation(
+                    ticket=ticket,
+                    trigger=Trigger.TIME_EXCEEDED if automatic else trigger,
+                    problem_summary=summary,
+                    steps_tried="" if automatic else steps,
+                    error_evidence="" if automatic else evidence,
+                    affected_scope=ticket.impact,
+                    urgency=ticket.urgency,
+                    checklist={} if automatic else checklist,
+                    from_queue=ticket.queue,
+                    to_queue=team,
+                    escalated_by=None if automatic else rng.choice(agents),
+                    tier1_assignee=ticket.assignee,
+                    escalated_at=escalated_at,
+                    is_automatic=automatic,
+                    missing_fields=["steps_tried", "error_evidence"] if automatic else [],
+                    outcome=Outcome.ACCEPTED,
+                    accepted_by=engineer,
+                    accepted_at=accepted_at,
+                    rating=rng.choice([2, 3, 3]) if automatic else rng.choice([3, 4, 4, 5, 5]),
+                    rated_by=engineer,
+                    rated_at=accepted_at,
+                )
+            )
+            ticket.tier, ticket.queue, ticket.assignee = Tier.TWO, team, engineer
+            moved.append(ticket)
+        with transaction.atomic():
+            Escalation.objects.bulk_create(rows, batch_size=batch_size)
+            Ticket.objects.bulk_update(moved, ["tier", "queue", "assignee"], batch_size=batch_size)
+        made += len(rows)
+    return made

@@ -25,7 +25,7 @@ API_MD_CATEGORIES = {
 def test_seed_demo_creates_the_documented_organization():
     out = io.StringIO()
 
-    call_command("seed_demo", demo_tickets=40, tickets=30, stdout=out)
+    call_command("seed_demo", demo_tickets=40, tickets=60, stdout=out)
 
     assert len(set(Site.objects.values_list("time_zone", flat=True))) >= 3
     tier2 = set(Queue.objects.filter(tier=2).values_list("name", flat=True))
@@ -41,9 +41,12 @@ def test_seed_demo_creates_the_documented_organization():
     assert User.objects.get(username="admin").is_superuser
     assert User.objects.get(username="engineer1").queues.filter(name="Identity & Access").exists()
     assert all(User.objects.get(username=name).check_password("demo") for name in ("agent1", "manager1"))
-    assert Ticket.objects.count() == 70
+    assert Ticket.objects.count() == 100
     assert len(set(Ticket.objects.values_list("status", flat=True))) >= 3
     assert Escalation.objects.exists()
+    bulk_escalations = Escalation.objects.filter(ticket__routing_reason="Bulk demo data.")
+    assert bulk_escalations.exists()
+    assert all(e.ticket.tier == 2 and e.ticket.queue == e.to_queue for e in bulk_escalations)
     assert "password: demo" in out.getvalue()
 
 
