@@ -168,7 +168,9 @@ def fired_levels(records: Iterable[SlaRecord]) -> dict[int, set[int]]:
     fired: dict[int, set[int]] = defaultdict(set)
     ids = [r.pk for r in records if r.pk]
     if ids:
-        for record_id, level_id in LadderFiring.objects.filter(record_id__in=ids).values_list("record_id", "level_id"):
+        # order_by(): the model's default ordering would join through to tickets for nothing.
+        firings = LadderFiring.objects.filter(record_id__in=ids).order_by().values_list("record_id", "level_id")
+        for record_id, level_id in firings:
             fired[record_id].add(level_id)
     return fired
 
