@@ -6,7 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -75,7 +75,10 @@ class ArticleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         if data.get("context") and hits:
             ticket = None
             if data.get("ticket"):
-                ticket = get_object_or_404(ticket_selectors.ticket_list_for(request.user), pk=data["ticket"])
+                # A ticket the user may not see is bad input here (400), exactly like one that does not exist.
+                ticket = ticket_selectors.ticket_list_for(request.user).filter(pk=data["ticket"]).first()
+                if ticket is None:
+                    raise ValidationError({"ticket": ["No such ticket."]})
             services.suggestion_record(
                 articles=[hit.article for hit in hits], context=data["context"], shown_to=request.user, ticket=ticket
             )

@@ -122,3 +122,18 @@ def test_deflection_excludes_escalated_tickets_and_respects_the_period(agent, re
     with time_machine.travel(timezone.now() + timedelta(days=2)):
         assert selectors.deflection_stats(since=timezone.now() - timedelta(days=1)).tickets_shown == 0
     assert selectors.deflection_stats(context="intake").rate is None
+
+
+def test_suggest_with_a_ticket_the_user_cannot_see_is_a_field_error(
+    api_for, agent, requester, other_requester, category, corpus
+):
+    theirs = make_ticket(requester=other_requester, category=category)
+    query = {"q": "GlobalProtect VPN drops the tunnel", "context": "intake"}
+
+    hidden = api_for(requester).get("/api/v1/articles/suggest/", {**query, "ticket": theirs.pk})
+    missing = api_for(requester).get("/api/v1/articles/suggest/", {**query, "ticket": 999999})
+
+    # The same field error for someone else's ticket as for none at all: nothing leaks, nothing recorded.
+    assert hidden.status_code == missing.status_code == 400
+    assert hidden.json() == missing.json() == {"ticket": ["No such ticket."]}
+    assert not SuggestionShown.objects.exists()
