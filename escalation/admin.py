@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from tickets.admin import ReadOnlyAdmin
+
 from .models import ChecklistItem, Escalation, EscalationPath, TriggerRule, TriggerRuleFiring
 
 
@@ -42,19 +44,6 @@ class TriggerRuleAdmin(admin.ModelAdmin):
         ),
         ("Then", {"fields": ("escalate_with_trigger", "raise_priority_to", "notify_team_lead")}),
     )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """The record of what happened: changed only through the services."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Escalation)

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from tickets.models import Category, Impact, Priority, Queue, Ticket, Tier, Urgency
+from tickets.models import Category, Impact, Priority, Queue, Ticket, Tier, Urgency, split_keywords
 
 
 class Trigger(models.TextChoices):
@@ -181,7 +181,7 @@ class TriggerRule(models.Model):
 
     @property
     def keyword_list(self) -> list[str]:
-        return [word.strip().lower() for word in self.keywords.split(",") if word.strip()]
+        return split_keywords(self.keywords)
 
     def clean(self):
         has_condition = (

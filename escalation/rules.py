@@ -17,7 +17,7 @@ from django.utils import timezone
 from tickets import events
 from tickets.errors import DomainError
 from tickets.locks import lock_ticket
-from tickets.models import Ticket, TicketStatus, Tier
+from tickets.models import Ticket, TicketStatus, Tier, keyword_in
 from tickets.notifications.services import notify
 
 from .models import Escalation, TriggerRule, TriggerRuleFiring
@@ -74,10 +74,8 @@ def matches(rule: TriggerRule, ticket: Ticket, *, now: datetime) -> bool:
         return False
     if rule.impact and rule.impact != ticket.impact:
         return False
-    if rule.keyword_list:
-        text = f"{ticket.title}\n{ticket.description}".lower()
-        if not any(word in text for word in rule.keyword_list):
-            return False
+    if rule.keyword_list and keyword_in(rule.keyword_list, title=ticket.title, description=ticket.description) is None:
+        return False
     if rule.requester_is_vip is not None and ticket.requester.is_vip != rule.requester_is_vip:
         return False
     if rule.min_reopen_count is not None and ticket.reopen_count < rule.min_reopen_count:
@@ -155,10 +153,3 @@ def _fire(rule: TriggerRule, ticket: Ticket, *, moment: Moment, actions: list[st
             logger.warning("Trigger rule %s could not escalate %s: %s", rule.name, ticket.reference, error)
     if "notify_team_lead" in actions:
         notify(event=event, kind="rule_fired", recipients=[ticket.queue.lead], body=f"Trigger rule “{rule.name}”.")
-
-
-def automatic_handoff(ticket: Ticket):
-    """Whatever documentation exists (kept for the SLA sweep; see services.handoff_from_ticket)."""
-    from .services import handoff_from_ticket
-
-    return handoff_from_ticket(ticket=ticket)

@@ -147,11 +147,3 @@ def rate(request, ticket_id: int):
     return render(
         request, "escalation/rate.html", {"ticket": ticket, "escalation": escalation, "form": form}, status=status
     )
-
-
-@login_required
-def tier2_queue(request):
-    if not roles.is_tier2(request.user):
-        raise Http404("No Tier 2 queue for you.")
-    rows = selectors.tier2_queue_for(request.user)[:200]
-    return render(request, "escalation/tier2_queue.html", {"rows": rows})

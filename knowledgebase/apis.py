@@ -6,12 +6,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tickets import roles
 from tickets import selectors as ticket_selectors
+from tickets.apis import require_agent
 from tickets.models import Category
 
 from . import selectors, services
@@ -29,11 +29,6 @@ from .serializers import (
 )
 
 SEARCH_LIMIT = 50
-
-
-def require_agent(user):
-    if not roles.is_agent(user):
-        raise PermissionDenied("Only support agents can do this.")
 
 
 @extend_schema(

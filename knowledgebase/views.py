@@ -1,10 +1,7 @@
 """Knowledge-base pages: validate, fetch through the scoped selectors, call one service, render."""
 
-from functools import wraps
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -12,6 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tickets import roles
 from tickets import selectors as ticket_selectors
+from tickets.decorators import agent_required
 from tickets.errors import DomainError, InvalidInput
 from tickets.models import Category
 
@@ -21,17 +19,6 @@ from .models import ArticleStatus, ArticleVote, Playbook, StepOutcome, Suggestio
 from .rendering import render_markdown
 
 SEARCH_PAGE_LIMIT = 20
-
-
-def agent_required(view):
-    @wraps(view)
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not roles.is_agent(request.user):
-            raise PermissionDenied("Only support agents can do this.")
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _form_errors(form, error: InvalidInput) -> None:

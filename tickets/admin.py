@@ -63,6 +63,19 @@ class RoutingRuleAdmin(admin.ModelAdmin):
     list_editable = ("position", "is_active")
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record of what happened (escalations, SLA records): changed only through the services."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False

@@ -145,6 +145,17 @@ class PriorityMatrixCell(models.Model):
         return f"{self.get_impact_display()} × {self.get_urgency_display()} → {self.priority}"
 
 
+def split_keywords(keywords: str) -> list[str]:
+    """'Outage, everyone ' → ['outage', 'everyone']: how routing and trigger rules store keywords."""
+    return [word.strip().lower() for word in keywords.split(",") if word.strip()]
+
+
+def keyword_in(keywords: list[str], *, title: str, description: str) -> str | None:
+    """The first keyword found in the ticket's title or description (case-insensitive), else None."""
+    text = f"{title}\n{description}".lower()
+    return next((word for word in keywords if word in text), None)
+
+
 class RoutingRule(models.Model):
     """Intake routing: the first active rule (by position) whose conditions all hold decides.
 
@@ -174,7 +185,7 @@ class RoutingRule(models.Model):
 
     @property
     def keyword_list(self) -> list[str]:
-        return [word.strip().lower() for word in self.keywords.split(",") if word.strip()]
+        return split_keywords(self.keywords)
 
     def clean(self):
         has_condition = (

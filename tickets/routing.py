@@ -6,7 +6,7 @@ no handoff. The decision and its reason go on the timeline.
 
 from dataclasses import dataclass
 
-from .models import Category, Impact, Priority, PriorityMatrixCell, Queue, RoutingRule, Site, Urgency, User
+from .models import Category, Impact, Priority, PriorityMatrixCell, Queue, RoutingRule, Site, Urgency, User, keyword_in
 
 # The ITSM convention, used when the admin-editable matrix lacks a cell.
 DEFAULT_MATRIX: dict[tuple[str, str], str] = {
@@ -52,11 +52,17 @@ def route(
     site: Site | None,
     priority: str,
 ) -> RoutingDecision:
-    text = f"{title}\n{description}".lower()
     requester_site_id = site.pk if site else requester.site_id
     rules = RoutingRule.objects.filter(is_active=True).select_related("target_queue")
     for rule in rules:
-        matched = _match(rule, category=category, text=text, requester=requester, site_id=requester_site_id)
+        matched = _match(
+            rule,
+            category=category,
+            title=title,
+            description=description,
+            requester=requester,
+            site_id=requester_site_id,
+        )
         if matched is None:
             continue
         queue = rule.target_queue or category.default_queue
@@ -71,7 +77,9 @@ def route(
     )
 
 
-def _match(rule: RoutingRule, *, category: Category, text: str, requester: User, site_id: int | None) -> str | None:
+def _match(
+    rule: RoutingRule, *, category: Category, title: str, description: str, requester: User, site_id: int | None
+) -> str | None:
     """Return why the rule matched (all its conditions hold), or None."""
     why = []
     if rule.category_id:
@@ -80,7 +88,7 @@ def _match(rule: RoutingRule, *, category: Category, text: str, requester: User,
         why.append(f"category {category.slug}")
     keywords = rule.keyword_list
     if keywords:
-        hit = next((word for word in keywords if word in text), None)
+        hit = keyword_in(keywords, title=title, description=description)
         if hit is None:
             return None
         why.append(f"keyword “{hit}”")

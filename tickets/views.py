@@ -6,7 +6,6 @@ become form errors or messages, never a 500.
 """
 
 import mimetypes
-from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
@@ -25,6 +24,7 @@ from knowledgebase import selectors as kb_selectors
 from knowledgebase import services as kb_services
 
 from . import roles, routing, selectors, services
+from .decorators import agent_required, tier2_required
 from .errors import DomainError
 from .filters import TicketFilter
 from .forms import (
@@ -58,28 +58,6 @@ PAGE_SIZE = 25
 def poll_seconds() -> int:
     """How often the queues refresh themselves (browser tests shorten it)."""
     return getattr(settings, "WORKSPACE_POLL_SECONDS", 30)
-
-
-def agent_required(view):
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not roles.is_agent(request.user):
-            raise PermissionDenied("Only support agents can open this page.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def tier2_required(view):
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not roles.is_tier2(request.user):
-            raise PermissionDenied("Only Tier 2 engineers can open this page.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def by_sla_urgency(queryset):

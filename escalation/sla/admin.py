@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.utils import timezone
 
+from tickets.admin import ReadOnlyAdmin
 from tickets.errors import InvalidInput
 
 from .calendars import holidays_import
@@ -74,22 +75,13 @@ class SlaPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(SlaRecord)
-class SlaRecordAdmin(admin.ModelAdmin):
+class SlaRecordAdmin(ReadOnlyAdmin):
     """Derived from the timeline: read-only (sla_repair rebuilds them)."""
 
     list_display = ["ticket", "target", "cycle", "stage", "due_at", "ever_breached", "next_check_at"]
     list_filter = ["target", "stage", "ever_breached", "is_current"]
     list_select_related = ["ticket"]
     raw_id_fields = ["ticket"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(SweepState)

@@ -7,11 +7,10 @@ one schedule load (for the live tier split of the resolution clock on a business
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from tickets.durations import SOON, span
+
 from . import businesstime as bt
 from .models import Segment, SlaRecord, Stage, Target
-
-# A running clock closer than this to its due time is amber.
-SOON = timedelta(hours=1)
 
 SEGMENT_FIELDS = (
     (Segment.TIER1, "tier1_seconds"),
@@ -19,20 +18,6 @@ SEGMENT_FIELDS = (
     (Segment.TIER2, "tier2_seconds"),
     (Segment.PAUSED, "paused_seconds"),
 )
-
-
-def span(delta: timedelta) -> str:
-    """'12 min', '3 h 5 min', '2 d' (same wording as the workspace countdown chips)."""
-    minutes = int(abs(delta).total_seconds() // 60)
-    if minutes < 1:
-        return "< 1 min"
-    if minutes < 60:
-        return f"{minutes} min"
-    hours = minutes // 60
-    if hours < 48:
-        rest = minutes % 60
-        return f"{hours} h {rest} min" if hours < 4 and rest else f"{hours} h"
-    return f"{hours // 24} d"
 
 
 @dataclass

@@ -259,18 +259,12 @@ def _escalate(ticket: Ticket, *, reasons: list[str]) -> bool:
             escalation_services.ticket_escalate(
                 ticket_id=ticket.pk,
                 trigger="time_exceeded",
-                handoff=_handoff_so_far(ticket, escalation_services),
+                handoff=escalation_services.handoff_from_ticket(ticket=ticket),
                 acting_user=None,
                 automatic=True,
             )
     except DomainError as error:
-        logger.warning("Automatic escalation of %s refused: %s", ticket.reference, error)
+        detail = getattr(error, "errors", None) or error.message
+        logger.warning("Automatic escalation of %s refused: %s", ticket.reference, detail)
         return False
     return True
-
-
-def _handoff_so_far(ticket: Ticket, escalation_services):
-    """Whatever documentation exists; the escalation service flags what is missing (and tells the Tier 1 owner)."""
-    from escalation.rules import automatic_handoff
-
-    return automatic_handoff(ticket)

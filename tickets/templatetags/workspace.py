@@ -1,28 +1,14 @@
 """Template helpers for the workspace: SLA countdowns and badges."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 
+from tickets.durations import SOON, span
+
 register = template.Library()
-
-# A due time closer than this is "at risk" (amber).
-SOON = timedelta(hours=1)
-
-
-def _span(delta: timedelta) -> str:
-    minutes = int(abs(delta).total_seconds() // 60)
-    if minutes < 1:
-        return "< 1 min"
-    if minutes < 60:
-        return f"{minutes} min"
-    hours = minutes // 60
-    if hours < 48:
-        rest = minutes % 60
-        return f"{hours} h {rest} min" if hours < 4 and rest else f"{hours} h"
-    return f"{hours // 24} d"
 
 
 @register.filter
@@ -32,8 +18,8 @@ def countdown(due: datetime | None, now: datetime | None = None) -> str:
         return ""
     delta = due - (now or timezone.now())
     if delta.total_seconds() < 0:
-        return f"overdue {_span(delta)}"
-    return f"due in {_span(delta)}"
+        return f"overdue {span(delta)}"
+    return f"due in {span(delta)}"
 
 
 @register.filter
