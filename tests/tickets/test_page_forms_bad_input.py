@@ -35,32 +35,20 @@ TICKET_FORMS = ["escalate", "return", "rate", "resolve", "pending", "reopen", "p
 
 @pytest.mark.parametrize("body", BAD_BODIES, ids=["empty", "nul", "bad-choices", "bad-refs", "huge"])
 def test_ticket_page_forms_refuse_bad_input_without_a_500_or_a_change(client, agent, requester, category, body):
+    from django.urls import reverse
+
     ticket = make_ticket(requester=requester, category=category)
     client.force_login(agent)
-    for action in TICKET_ACTIONS_PRESENT(ticket):
+    # Only the 20k-character body can be valid for some form (a long resolution is still a resolution).
+    always_invalid = body is not BAD_BODIES[-1]
+    for action in TICKET_FORMS:
         before = snapshot(ticket)
 
-        response = client.post(f"/tickets/{ticket.pk}/{action}/", body)
+        response = client.post(reverse(f"ticket-{action}", args=[ticket.pk]), body)
 
         assert response.status_code < 500, action
-        if response.status_code in (200, 400):
+        if always_invalid or response.status_code in (200, 400):
             assert snapshot(ticket) == before, action
-
-
-def TICKET_ACTIONS_PRESENT(ticket):
-    from django.urls import NoReverseMatch, reverse
-
-    present = []
-    for action in TICKET_FORMS:
-        try:
-            reverse(f"ticket-{action}", args=[ticket.pk])
-        except NoReverseMatch:
-            try:
-                reverse(f"escalation:ticket-{action}", args=[ticket.pk])
-            except NoReverseMatch:
-                continue
-        present.append(action)
-    return present
 
 
 @pytest.mark.parametrize("body", BAD_BODIES, ids=["empty", "nul", "bad-choices", "bad-refs", "huge"])
