@@ -21,7 +21,6 @@ everything overdue is due at once and is caught up in one pass.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -32,9 +31,8 @@ from django.utils import timezone
 from tickets import events
 from tickets.errors import DomainError
 from tickets.models import Priority, Ticket, TicketStatus, Tier, User
-from tickets.notifications.models import Notification, NotificationChannel
 from tickets.notifications.oncall import on_call_for
-from tickets.notifications.services import notify
+from tickets.notifications.services import notify, notify_webhook_url
 
 from . import businesstime as bt
 from .models import LadderFiring, LadderLevel, SlaRecord, Stage, SweepState, Target
@@ -218,15 +216,7 @@ def _announce(
         notify(event=event, kind=kind, recipients=[on_call])
     for level in levels:
         if level.webhook_url:
-            Notification.objects.create(
-                recipient=None,
-                kind=kind,
-                channel=NotificationChannel.WEBHOOK,
-                ticket=ticket,
-                event=event,
-                subject=f"{ticket.reference}: {event.message}"[:300],
-                body=json.dumps({"url": level.webhook_url, "ticket": ticket.reference, "event": event.pk}),
-            )
+            notify_webhook_url(event=event, kind=kind, url=level.webhook_url)
 
 
 def _actions(level: LadderLevel) -> list[str]:

@@ -270,3 +270,44 @@ def test_breach_closes_the_tier_split_at_the_deadline(requester, category, p1_po
     assert first_response.tier1_seconds == 15 * 60  # 24×7: 10:00 → 10:15, all of it in Tier 1
     assert first_response.awaiting_tier2_seconds == first_response.tier2_seconds == 0
     assert first_response.segment_started_at == start + timedelta(minutes=15)
+
+
+def test_a_ladder_webhook_level_queues_one_signed_webhook_row(requester, category, always):
+    import json
+
+    from escalation.sla.models import OffsetKind
+
+    from .conftest import make_policy
+
+    make_policy(
+        name="Webhooked",
+        calendar=always,
+        is_default=True,
+        resolution_minutes=60,
+        ladder=[
+            (
+                "resolution",
+                OffsetKind.PERCENT,
+                50,
+                {"notify_assignee": False, "webhook_url": "https://chat.example/hook"},
+            )
+        ],
+    )
+    start = datetime(2026, 1, 19, 10, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        ticket = make_ticket(requester=requester, category=category)
+
+    with time_machine.travel(start + timedelta(minutes=31), tick=False):
+        sla_sweep()
+        sla_sweep()  # the level fires once
+
+    rows = Notification.objects.filter(ticket=ticket, channel="webhook")
+    assert rows.count() == 1
+    row = rows.get()
+    assert (row.kind, row.status, row.recipient) == ("sla_warning", "pending", None)
+    assert json.loads(row.body) == {
+        "url": "https://chat.example/hook",
+        "ticket": ticket.reference,
+        "event": row.event_id,
+    }
+    assert row.event.kind == EventKind.SLA_WARNING

@@ -5,6 +5,7 @@ periodic redelivery sweep, so a broker outage delays a notification but never
 loses it.
 """
 
+import json
 import logging
 import time
 import uuid
@@ -98,6 +99,24 @@ def notify(*, event: TicketEvent, kind: str, recipients: Iterable[User | None], 
         event_id = event.pk
         transaction.on_commit(lambda: enqueue_event_deliveries(event_id=event_id))
     return rows
+
+
+def notify_webhook_url(*, event: TicketEvent, kind: str, url: str) -> Notification:
+    """One outbox row for a bare webhook URL (an SLA ladder level's), delivered like any other
+    webhook row: signed with NOTIFICATIONS_WEBHOOK_SECRET, enqueued on commit."""
+    ticket = event.ticket
+    row = Notification.objects.create(
+        recipient=None,
+        kind=kind,
+        channel=NotificationChannel.WEBHOOK,
+        ticket=ticket,
+        event=event,
+        subject=f"{ticket.reference}: {event.message}"[:300],
+        body=json.dumps({"url": url, "ticket": ticket.reference, "event": event.pk}),
+    )
+    event_id = event.pk
+    transaction.on_commit(lambda: enqueue_event_deliveries(event_id=event_id))
+    return row
 
 
 def _webhook_scope(queue_id: int | None) -> Q:
