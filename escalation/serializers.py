@@ -3,7 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from tickets.models import Impact, Urgency
+from tickets.models import Impact, Queue, Tier, Urgency
 from tickets.serializers import TicketSerializer
 
 from .models import ChecklistItem, Escalation, EscalationPath, ReturnReason, Trigger
@@ -33,6 +33,31 @@ class ReturnSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True)
     missing_fields = serializers.ListField(child=serializers.CharField(), required=False)
     kb_reference = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    team = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Queue.objects.filter(tier=Tier.TWO),
+        required=False,
+        allow_null=True,
+        help_text="wrong_team: the Tier 2 team (slug) that should take it.",
+    )
+
+
+class HandoffSerializer(serializers.Serializer):
+    """The escalate body without the trigger: the fields to add or amend (blank ones are left as they are)."""
+
+    problem_summary = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    steps_tried = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    error_evidence = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, help_text="Verbatim; stored byte-for-byte."
+    )
+    affected_scope = serializers.CharField(required=False, allow_blank=True, help_text=", ".join(Impact.values))
+    affected_count = serializers.IntegerField(required=False, allow_null=True)
+    urgency = serializers.CharField(required=False, allow_blank=True, help_text=", ".join(Urgency.values))
+    checklist = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False),
+        required=False,
+        help_text="The category's checklist answers, {key: answer}.",
+    )
 
 
 class RateSerializer(serializers.Serializer):
@@ -48,6 +73,8 @@ class EscalationSerializer(serializers.ModelSerializer):
     accepted_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     returned_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     rated_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    rerouted_to = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    quality = serializers.SerializerMethodField(help_text="Per handoff field: complete, weak or missing.")
     completeness = serializers.IntegerField(read_only=True)
     seconds_to_accept = serializers.SerializerMethodField()
 
@@ -82,12 +109,19 @@ class EscalationSerializer(serializers.ModelSerializer):
             "return_note",
             "returned_missing_fields",
             "kb_reference",
+            "rerouted_to",
+            "quality",
             "rating",
             "rating_comment",
             "rated_by",
             "rated_at",
         ]
         read_only_fields = fields
+
+    def get_quality(self, escalation) -> dict[str, str]:
+        from .handoff import handoff_quality
+
+        return {item.name: item.status for item in handoff_quality(escalation)}
 
     def get_seconds_to_accept(self, escalation) -> int | None:
         delta = escalation.time_to_accept

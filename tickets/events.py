@@ -164,6 +164,33 @@ def escalated(
     )
 
 
+def handoff_completed(
+    *,
+    ticket: Ticket,
+    actor: User | None,
+    escalation_id: int,
+    added: list[str],
+    changed: list[str],
+    still_missing: list[str],
+) -> TicketEvent:
+    """Tier 1 completed or amended a handoff; the lists are labels as people read them."""
+    parts = []
+    if added:
+        parts.append("added " + ", ".join(added))
+    if changed:
+        parts.append("amended " + ", ".join(changed))
+    message = "Handoff " + ("completed" if not still_missing else "updated") + ": " + "; ".join(parts)
+    if still_missing:
+        message += "; still missing: " + ", ".join(still_missing)
+    return record(
+        ticket=ticket,
+        kind=EventKind.HANDOFF_COMPLETED,
+        actor=actor,
+        message=message,
+        data={"escalation_id": escalation_id, "added": added, "changed": changed, "still_missing": still_missing},
+    )
+
+
 def escalation_accepted(
     *, ticket: Ticket, actor: User, escalation_id: int, queue: str, seconds_to_accept: int
 ) -> TicketEvent:
@@ -193,13 +220,18 @@ def escalation_returned(
     note: str,
     missing_fields: list[str],
     kb_reference: str,
+    rerouted_to: str = "",
 ) -> TicketEvent:
-    detail = f"missing {', '.join(missing_fields)}" if missing_fields else kb_reference
+    if rerouted_to:
+        message = f"Re-routed from {from_queue} to {rerouted_to} (wrong team). {note}"
+    else:
+        detail = f"missing {', '.join(missing_fields)}" if missing_fields else kb_reference
+        message = f"Returned to {to_queue} ({reason}: {detail}). {note}"
     return record(
         ticket=ticket,
         kind=EventKind.RETURNED,
         actor=actor,
-        message=f"Returned to {to_queue} ({reason}: {detail}). {note}".strip(),
+        message=message.strip(),
         data={
             "escalation_id": escalation_id,
             "from_queue": from_queue,
@@ -208,6 +240,7 @@ def escalation_returned(
             "note": note,
             "missing_fields": missing_fields,
             "kb_reference": kb_reference,
+            "rerouted_to": rerouted_to,
         },
     )
 
