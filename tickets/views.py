@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from knowledgebase import selectors as kb_selectors
 from knowledgebase import services as kb_services
 
-from . import roles, routing, selectors, services
+from . import roles, routing, search, selectors, services
 from .decorators import agent_required, tier2_required
 from .errors import DomainError
 from .filters import TicketFilter
@@ -74,6 +74,21 @@ def home(request):
     if roles.is_tier2(user) and user.queues.filter(tier=Tier.TWO).exists():
         return redirect("tier2-queue")
     return redirect("desk")
+
+
+# ---------------------------------------------------------------- global search
+
+
+@login_required
+@require_GET
+def search_page(request):
+    """The top bar's search: an exact reference opens the ticket; otherwise ranked results."""
+    query = request.GET.get("q", "").strip()
+    result = search.ticket_search_for(request.user, query)
+    if result.exact is not None and request.GET.get("list") != "1":
+        return redirect("ticket-detail", pk=result.exact.pk)
+    page = _page(request, result.tickets) if query else None
+    return render(request, "tickets/search.html", {"query": query, "page": page})
 
 
 # ---------------------------------------------------------------- Tier 1 desk
