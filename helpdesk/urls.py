@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -38,8 +36,8 @@ urlpatterns = [
     path("notifications/", include("tickets.notifications.urls")),
 ]
 
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No static(MEDIA_URL) here, DEBUG or not: attachments go out only through the permission-checked
+# download view (tickets.views.attachment_download).
 
 handler403 = "tickets.views.permission_denied"
 handler404 = "tickets.views.page_not_found"
