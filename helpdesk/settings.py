@@ -305,6 +305,9 @@ NOTIFICATIONS_SENDING_TIMEOUT_SECONDS = env_int("NOTIFICATIONS_SENDING_TIMEOUT_S
 # After a failed publish, this process stops trying the broker for a while (the sweep delivers).
 NOTIFICATIONS_BROKER_BACKOFF_SECONDS = env_int("NOTIFICATIONS_BROKER_BACKOFF_SECONDS", 30)
 
+# Webhooks to loopback, link-local and private addresses are refused (at save and at send) unless
+# this is on: for a chat tool inside your own network, or the local receiver in the test suite.
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False)
 # Signs webhooks that have a bare URL rather than an admin-configured endpoint (SLA ladder levels).
 NOTIFICATIONS_WEBHOOK_SECRET = os.environ.get("NOTIFICATIONS_WEBHOOK_SECRET", "")
 # Route per-row delivery tasks to a dedicated queue (empty: Celery's default queue).
