@@ -102,8 +102,7 @@ def ticket_create(*, intake: TicketIntake, acting_user: User | None) -> Ticket:
     if _logged_by_agent(intake, acting_user) and (not ticket.is_restricted or roles.can_see_restricted(acting_user)):
         # The agent who took the call owns it until they hand it on.
         ticket.assignee = acting_user
-        ticket.status = TicketStatus.OPEN
-        _save(ticket, ["assignee", "status"])
+        _save(ticket, ["assignee"])
         events.assigned(ticket=ticket, actor=acting_user, old=None, new=acting_user)
     sla_hooks.ticket_created(ticket=ticket)
     from escalation import rules  # escalation builds on tickets; import late to keep layers one-way
