@@ -1,14 +1,14 @@
 """Ticket API: validate, fetch through the scoped selector, call one service, serialize."""
 
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, inline_serializer
-from rest_framework import mixins, viewsets
+from rest_framework import generics, mixins, viewsets
 from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from . import roles, selectors, services
+from . import roles, search, selectors, services
 from .filters import TicketFilter
 from .models import Category, Channel, Queue
 from .serializers import (
@@ -19,6 +19,8 @@ from .serializers import (
     QueueSerializer,
     ReasonSerializer,
     ResolveSerializer,
+    SearchHitSerializer,
+    SearchQuerySerializer,
     TicketCreateSerializer,
     TicketEventSerializer,
     TicketSerializer,
@@ -211,3 +213,28 @@ class QueueViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "slug"
     pagination_class = None
     filterset_fields = ["tier"]
+
+
+class SearchView(generics.ListAPIView):
+    """Global search over every ticket the caller may see; an exact reference comes first."""
+
+    serializer_class = SearchHitSerializer
+    filter_backends = []
+
+    @extend_schema(parameters=[SearchQuerySerializer])
+    def get(self, request, *args, **kwargs):
+        params = SearchQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        self.result = search.ticket_search_for(request.user, params.validated_data["q"])
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return self.result.tickets
+
+    def get_serializer_context(self):
+        exact = getattr(self, "result", None) and self.result.exact
+        return {
+            **super().get_serializer_context(),
+            "viewer": self.request.user,
+            "exact_id": exact.pk if exact else None,
+        }

@@ -102,14 +102,17 @@ def reassigned(*, ticket: Ticket, actor: User | None, old_queue: str, new_queue:
     )
 
 
-def attachment_added(*, ticket: Ticket, actor: User | None, attachment_id: int, filename: str) -> TicketEvent:
+def attachment_added(
+    *, ticket: Ticket, actor: User | None, attachment_id: int, filename: str, is_public: bool
+) -> TicketEvent:
+    # An internal file stays internal on the timeline too: the requester never sees its name.
     return record(
         ticket=ticket,
         kind=EventKind.ATTACHMENT_ADDED,
         actor=actor,
         message=filename,
         data={"attachment_id": attachment_id, "filename": filename},
-        is_public=True,
+        is_public=is_public,
     )
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from escalation.sla import hooks as sla_hooks
 from tickets.notifications import services as notifications
 
-from . import configcache, events, roles, routing
+from . import configcache, events, roles, routing, sniffing
 from .errors import ConcurrentUpdate, InvalidInput, NotAllowed
 from .locks import lock_ticket
 from .models import (
@@ -373,6 +373,9 @@ def attachment_add(
     content_type = (upload.content_type or "application/octet-stream").split(";")[0].strip().lower()
     if content_type not in settings.ATTACHMENT_ALLOWED_TYPES:
         errors.append(f"{upload.name}: files of type {content_type} are not accepted.")
+    elif problem := sniffing.content_problem(head=_head(upload), declared=content_type):
+        # The label is the uploader's claim; the bytes are what a browser would act on.
+        errors.append(f"{upload.name} was sent as {content_type} but {problem}; it was not accepted.")
     if errors:
         raise InvalidInput({"attachments": errors})
     ticket = lock_ticket(ticket_id)
@@ -388,5 +391,18 @@ def attachment_add(
     )
     attachment.file.save(upload.name, upload, save=False)
     attachment.save()
-    events.attachment_added(ticket=ticket, actor=acting_user, attachment_id=attachment.pk, filename=attachment.filename)
+    events.attachment_added(
+        ticket=ticket,
+        actor=acting_user,
+        attachment_id=attachment.pk,
+        filename=attachment.filename,
+        is_public=attachment.is_public,
+    )
     return attachment
+
+
+def _head(upload: UploadedFile) -> bytes:
+    upload.seek(0)
+    head = upload.read(sniffing.SNIFF_BYTES)
+    upload.seek(0)
+    return head
