@@ -110,7 +110,10 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             channel=Channel.API,
         )
         ticket = services.ticket_create(intake=intake, acting_user=request.user)
-        if not selectors.ticket_list_for(request.user).filter(pk=ticket.pk).exists():
+        # One read answers both "may the caller still see it" and what to show.
+        visible = selectors.ticket_list_with_related(request.user).select_related("routing_rule").filter(pk=ticket.pk)
+        shown = visible.first()
+        if shown is None:
             # Routed to a restricted (security) team the caller may not see: it exists, say so, show nothing.
             return Response(
                 {
@@ -120,7 +123,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 },
                 status=201,
             )
-        return self.respond(ticket.pk, status=201)
+        return Response(TicketSerializer(shown).data, status=201)
 
     @extend_schema(request=TicketUpdateSerializer, responses=TicketSerializer)
     def partial_update(self, request, pk=None):

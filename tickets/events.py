@@ -17,13 +17,16 @@ def record(
     data: dict[str, Any] | None = None,
     is_public: bool = False,
     at=None,
+    save: bool = True,
 ) -> TicketEvent:
+    """Write one timeline row; `save=False` builds it for a caller that bulk-inserts many (the sweep)."""
     event = TicketEvent(
         ticket=ticket, kind=kind, actor=actor, message=message[:500], data=data or {}, is_public=is_public
     )
     if at is not None:
         event.created_at = at
-    event.save()
+    if save:
+        event.save()
     return event
 
 
@@ -99,14 +102,17 @@ def reassigned(*, ticket: Ticket, actor: User | None, old_queue: str, new_queue:
     )
 
 
-def attachment_added(*, ticket: Ticket, actor: User | None, attachment_id: int, filename: str) -> TicketEvent:
+def attachment_added(
+    *, ticket: Ticket, actor: User | None, attachment_id: int, filename: str, is_public: bool
+) -> TicketEvent:
+    # An internal file stays internal on the timeline too: the requester never sees its name.
     return record(
         ticket=ticket,
         kind=EventKind.ATTACHMENT_ADDED,
         actor=actor,
         message=filename,
         data={"attachment_id": attachment_id, "filename": filename},
-        is_public=True,
+        is_public=is_public,
     )
 
 
@@ -234,17 +240,22 @@ def rule_fired(*, ticket: Ticket, rule_name: str, rule_id: int, moment: str, act
     )
 
 
-def sla_warning(*, ticket: Ticket, target: str, cycle: int, due_at, levels: list[str], data: dict) -> TicketEvent:
+def sla_warning(
+    *, ticket: Ticket, target: str, cycle: int, due_at, levels: list[str], data: dict, save: bool = True
+) -> TicketEvent:
     return record(
         ticket=ticket,
         kind=EventKind.SLA_WARNING,
         actor=None,
         message=f"{target.replace('_', ' ').capitalize()} due {due_at:%Y-%m-%d %H:%M} UTC: {', '.join(levels)}",
         data={"target": target, "cycle": cycle, "due_at": due_at.isoformat(), "levels": levels, **data},
+        save=save,
     )
 
 
-def sla_breached(*, ticket: Ticket, target: str, cycle: int, due_at, levels: list[str], data: dict) -> TicketEvent:
+def sla_breached(
+    *, ticket: Ticket, target: str, cycle: int, due_at, levels: list[str], data: dict, save: bool = True
+) -> TicketEvent:
     return record(
         ticket=ticket,
         kind=EventKind.SLA_BREACHED,
@@ -252,6 +263,7 @@ def sla_breached(*, ticket: Ticket, target: str, cycle: int, due_at, levels: lis
         message=f"{target.replace('_', ' ').capitalize()} was due {due_at:%Y-%m-%d %H:%M} UTC"
         + (f": {', '.join(levels)}" if levels else ""),
         data={"target": target, "cycle": cycle, "due_at": due_at.isoformat(), "levels": levels, **data},
+        save=save,
     )
 
 

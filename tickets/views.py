@@ -5,8 +5,6 @@ user may not see is a 404), calls one service and renders. Domain errors
 become form errors or messages, never a 500.
 """
 
-import mimetypes
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -248,12 +246,11 @@ def _escalation_context(request, ticket) -> dict:
 def _detail_context(request, ticket, **forms) -> dict:
     user = request.user
     is_agent = roles.is_agent(user)
-    attachments = ticket.attachments.all() if is_agent else ticket.attachments.filter(is_public=True)
     context = {
         "ticket": ticket,
         "is_agent": is_agent,
         "timeline": _timeline(request, ticket),
-        "attachments": list(attachments.select_related("uploaded_by")),
+        "attachments": list(selectors.attachment_list_for(user, ticket)),
         "actions": allowed_actions(ticket),
         "comment_form": forms.get("comment_form") or CommentForm(),
         "pending_form": forms.get("pending_form") or ReasonForm(prefix="pending"),
@@ -411,16 +408,24 @@ def ticket_action(request, pk, action):
 
 @login_required
 def attachment_download(request, pk):
-    """Serve an attachment to someone who may see its ticket (and, for requesters, only public files)."""
+    """Serve an attachment to someone who may see its ticket (and, for requesters, only public files).
+
+    Always as a download, never rendered by the browser as our origin: even a file that
+    slipped past the content check cannot run script here (nosniff, CSP sandbox).
+    <img> previews still work; Content-Disposition does not apply to them.
+    """
     attachment = get_object_or_404(Attachment.objects.select_related("ticket"), pk=pk)
     if not selectors.ticket_list_for(request.user).filter(pk=attachment.ticket_id).exists():
         raise Http404("No such attachment.")
     if not attachment.is_public and not roles.is_agent(request.user):
         raise Http404("No such attachment.")
-    content_type = attachment.content_type or mimetypes.guess_type(attachment.filename)[0]
-    response = FileResponse(attachment.file.open("rb"), content_type=content_type)
-    disposition = "inline" if attachment.is_image else "attachment"
-    response["Content-Disposition"] = f'{disposition}; filename="{attachment.filename}"'
+    content_type = attachment.content_type or "application/octet-stream"
+    response = FileResponse(
+        attachment.file.open("rb"), content_type=content_type, as_attachment=True, filename=attachment.filename
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    response["Cache-Control"] = "private, no-store"
     return response
 
 

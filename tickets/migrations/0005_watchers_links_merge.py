@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0003_pg_trgm'),
+        ('tickets', '0004_config_stamp'),
     ]
 
     operations = [
