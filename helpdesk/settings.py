@@ -141,6 +141,17 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web, worker and beat share the file: WAL lets readers run beside the writer, a write
+    # transaction takes its lock up front (IMMEDIATE) and waits up to the busy timeout for
+    # another writer instead of failing with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env_int("SQLITE_BUSY_TIMEOUT_SECONDS", 20),
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "tickets.User"
 
@@ -278,7 +289,8 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 
 # The beat schedule: one dict, each entry named (apps add theirs here).
 CELERY_BEAT_SCHEDULE = {
-    "sla-sweep": {"task": "escalation.sla.tasks.sla_sweep_task", "schedule": 60.0},
+    # Expires: a copy beat queued while the worker was busy is dropped, never run late in a pile.
+    "sla-sweep": {"task": "escalation.sla.tasks.sla_sweep_task", "schedule": 60.0, "options": {"expires": 55}},
     "notifications-redeliver": {
         "task": "tickets.notifications.tasks.notifications_redeliver_task",
         "schedule": 60.0,
