@@ -33,8 +33,16 @@ def ticket_created(*, ticket: Ticket, actor: User | None) -> TicketEvent:
         kind=EventKind.CREATED,
         actor=actor,
         message=f"Logged via {ticket.get_channel_display().lower()} for {ticket.requester}",
-        data={"channel": ticket.channel, "requester": ticket.requester.username, "priority": ticket.priority},
+        data={
+            "channel": ticket.channel,
+            "requester": ticket.requester.username,
+            "priority": ticket.priority,
+            # What the SLA policy matched on at intake, so a replay starts from it.
+            "category": ticket.category.slug,
+            "site": ticket.site.slug if ticket.site_id else None,
+        },
         is_public=True,
+        at=ticket.created_at,  # the clocks start when the ticket was logged
     )
 
 
@@ -48,12 +56,16 @@ def ticket_routed(*, ticket: Ticket, rule_name: str | None, reason: str) -> Tick
     )
 
 
-def comment_added(*, ticket: Ticket, actor: User | None, comment_id: int, is_public: bool) -> TicketEvent:
+def comment_added(
+    *, ticket: Ticket, actor: User | None, comment_id: int, is_public: bool, by: str = "agent", at=None
+) -> TicketEvent:
+    """by: "agent" or "requester" — which SLA clock a public reply answers or starts."""
     return record(
         ticket=ticket,
         kind=EventKind.COMMENTED if is_public else EventKind.NOTE_ADDED,
         actor=actor,
-        data={"comment_id": comment_id},
+        at=at,
+        data={"comment_id": comment_id, "by": by},
         is_public=is_public,
     )
 

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from escalation.sla import hooks as sla_hooks
+from escalation.sla import engine as sla
 from tickets.notifications import services as notifications
 
 from . import events, roles, routing
@@ -97,9 +97,9 @@ def ticket_create(*, intake: TicketIntake, acting_user: User | None) -> Ticket:
         routing_rule=decision.rule,
         routing_reason=decision.reason,
     )
-    events.ticket_created(ticket=ticket, actor=acting_user)
+    created = events.ticket_created(ticket=ticket, actor=acting_user)
     events.ticket_routed(ticket=ticket, rule_name=decision.rule.name if decision.rule else None, reason=decision.reason)
-    sla_hooks.ticket_created(ticket=ticket)
+    sla.apply(ticket=ticket, event=created)
     from escalation import rules  # escalation builds on tickets; import late to keep layers one-way
 
     rules.evaluate_trigger_rules(ticket_id=ticket.pk, moment=rules.Moment.INTAKE)
@@ -143,22 +143,27 @@ def ticket_comment_add(*, ticket_id: int, body: str, public: bool, acting_user: 
         public = True  # requesters cannot write internal notes
     now = timezone.now()
     comment = Comment.objects.create(ticket=ticket, author=acting_user, body=body, is_public=public, created_at=now)
-    event = events.comment_added(ticket=ticket, actor=acting_user, comment_id=comment.pk, is_public=public)
+    event = events.comment_added(
+        ticket=ticket,
+        actor=acting_user,
+        comment_id=comment.pk,
+        is_public=public,
+        by="agent" if is_agent else "requester",
+        at=now,
+    )
     fields: list[str] = []
     if public and is_agent and ticket.first_responded_at is None and acting_user.pk != ticket.requester_id:
         ticket.first_responded_at = now
         fields.append("first_responded_at")
-        sla_hooks.first_response_given(ticket=ticket, at=now)
     if public and is_agent and ticket.status == TicketStatus.NEW:
         ticket.status = TicketStatus.OPEN
         fields.append("status")
     if fields:
         _save(ticket, fields)
+    sla.apply(ticket=ticket, event=event)  # first and next response
     if public and is_agent:
-        sla_hooks.agent_replied(ticket=ticket, at=now)
         notifications.notify(event=event, kind="public_reply", recipients=[ticket.requester])
     if not is_agent:
-        sla_hooks.requester_replied(ticket=ticket, at=now)
         recipients = [ticket.assignee] if ticket.assignee else list(ticket.queue.members.all())
         notifications.notify(event=event, kind="requester_replied", recipients=recipients)
         if ticket.status == TicketStatus.PENDING:
@@ -175,10 +180,10 @@ def ticket_set_pending(*, ticket_id: int, reason: str, acting_user: User) -> Tic
     old = ticket.status
     ticket.status = check_transition(ticket, "pending")
     _save(ticket, ["status"])
-    events.status_changed(
+    event = events.status_changed(
         ticket=ticket, kind=EventKind.PENDING, actor=acting_user, old=old, new=ticket.status, reason=reason
     )
-    sla_hooks.ticket_paused(ticket=ticket, at=timezone.now(), acting_user=acting_user, reason=reason)
+    sla.apply(ticket=ticket, event=event)
     return ticket
 
 
@@ -192,10 +197,10 @@ def _resume(ticket: Ticket, *, acting_user: User, reason: str) -> Ticket:
     old = ticket.status
     ticket.status = check_transition(ticket, "resume")
     _save(ticket, ["status"])
-    events.status_changed(
+    event = events.status_changed(
         ticket=ticket, kind=EventKind.RESUMED, actor=acting_user, old=old, new=ticket.status, reason=reason
     )
-    sla_hooks.ticket_resumed(ticket=ticket, at=timezone.now(), acting_user=acting_user, reason=reason)
+    sla.apply(ticket=ticket, event=event)
     return ticket
 
 
@@ -239,7 +244,7 @@ def ticket_resolve(
     event = events.status_changed(
         ticket=ticket, kind=EventKind.RESOLVED, actor=acting_user, old=old, new=ticket.status, reason=resolution
     )
-    sla_hooks.ticket_resolved(ticket=ticket, at=now)
+    sla.apply(ticket=ticket, event=event)
     notifications.notify(event=event, kind="resolved", recipients=[ticket.requester])
     return ticket
 
@@ -260,7 +265,7 @@ def ticket_reopen(*, ticket_id: int, reason: str, acting_user: User) -> Ticket:
     event = events.status_changed(
         ticket=ticket, kind=EventKind.REOPENED, actor=acting_user, old=old, new=ticket.status, reason=reason
     )
-    sla_hooks.ticket_reopened(ticket=ticket, at=timezone.now())
+    sla.apply(ticket=ticket, event=event)
     if ticket.assignee_id:
         notifications.notify(event=event, kind="reopened", recipients=[ticket.assignee])
     from escalation import rules
@@ -315,9 +320,8 @@ def ticket_update(*, ticket_id: int, changes: dict, acting_user: User, expected_
             diff["priority"] = (old_priority, ticket.priority)
             fields.append("priority")
     _save(ticket, fields)
-    events.fields_changed(ticket=ticket, actor=acting_user, changes=diff)
-    if {"priority", "category"} & set(diff):
-        sla_hooks.ticket_targets_changed(ticket=ticket, at=timezone.now())
+    event = events.fields_changed(ticket=ticket, actor=acting_user, changes=diff)
+    sla.apply(ticket=ticket, event=event)  # priority, category or site: the policy may change
     from escalation import rules
 
     rules.evaluate_trigger_rules(ticket_id=ticket.pk, moment=rules.Moment.UPDATE)
@@ -353,8 +357,8 @@ def ticket_change_priority(*, ticket_id: int, priority: str, reason: str, acting
     ticket.priority = priority
     ticket.priority_override_reason = reason[:300]
     _save(ticket, ["priority", "priority_override_reason"])
-    events.priority_changed(ticket=ticket, actor=acting_user, old=old, new=priority, reason=reason)
-    sla_hooks.ticket_targets_changed(ticket=ticket, at=timezone.now())
+    event = events.priority_changed(ticket=ticket, actor=acting_user, old=old, new=priority, reason=reason)
+    sla.apply(ticket=ticket, event=event)
     return ticket
 
 

@@ -95,6 +95,15 @@ def _split(record: SlaRecord, now: datetime, schedule_for) -> list[SplitPart]:
     return parts
 
 
+def shown_records(records: list[SlaRecord]) -> list[SlaRecord]:
+    """One record per target of the current cycle: the running one, else the latest (docs/SLA.md)."""
+    shown: dict[str, SlaRecord] = {}
+    for record in sorted((r for r in records if r.is_current), key=lambda r: (r.started_at, r.pk or 0)):
+        if record.target not in shown or shown[record.target].stopped_at is not None:
+            shown[record.target] = record
+    return list(shown.values())
+
+
 def clocks_for_page(records: list[SlaRecord], *, now: datetime) -> list[SlaClock]:
     """The current cycle's clocks in target order, the resolution clock with its tier split."""
     from .services import load_schedule
@@ -107,7 +116,7 @@ def clocks_for_page(records: list[SlaRecord], *, now: datetime) -> list[SlaClock
         return load_schedule(calendar_id=record.calendar_id, time_zone=record.time_zone)
 
     order = {value: index for index, value in enumerate(Target.values)}
-    current = sorted((r for r in records if r.is_current), key=lambda r: (order.get(r.target, 99), r.started_at))
+    current = sorted(shown_records(records), key=lambda r: order.get(r.target, 99))
     clocks = []
     for record in current:
         text, tone, due_at = _describe(record, now)

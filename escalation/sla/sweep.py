@@ -36,18 +36,9 @@ from tickets.notifications.services import notify, notify_webhook_url
 
 from . import businesstime as bt
 from .models import LadderFiring, LadderLevel, SlaRecord, Stage, SweepState, Target
-from .services import ScheduleCache, fired_levels, ladders_for, level_moment, plan, raised, switch_segment
+from .services import SPLIT_FIELDS, ScheduleCache, fired_levels, ladders_for, level_moment, mark_breached, plan, raised
 
 logger = logging.getLogger(__name__)
-
-SPLIT_FIELDS = [
-    "tier1_seconds",
-    "awaiting_tier2_seconds",
-    "tier2_seconds",
-    "paused_seconds",
-    "segment_started_at",
-    "segment_tier",
-]
 
 POISON_RETRY = timedelta(minutes=5)
 MAX_BATCHES = 100  # per run; the next beat tick picks up the rest
@@ -135,14 +126,8 @@ def _sweep_ticket(ticket_id: int, *, now: datetime, report: SweepReport, schedul
             for level in levels
             if level.pk not in fired[record.pk] and level_moment(record, level, schedule) <= now
         ]
-        became_breached = record.breached_at is None and record.due_at <= now
+        became_breached = record.due_at <= now and mark_breached(record, schedule=schedule)
         if became_breached:
-            record.stage = Stage.BREACHED
-            record.breached_at = record.due_at
-            record.ever_breached = True
-            # Close the tier split at the deadline, so the breach is blamed on where the time went.
-            if record.segment_tier and record.segment_started_at and record.segment_started_at < record.due_at:
-                switch_segment(record, at=record.due_at, schedule=schedule, segment=record.segment_tier)
             report.breaches += 1
             if record.target == Target.TIER1_BUDGET:
                 escalate_reasons.append("Tier 1 budget used up")
@@ -199,6 +184,7 @@ def _announce(
     names = [str(level) for level in levels]
     data = {
         "record_id": record.pk,
+        "level_ids": [level.pk for level in levels],  # a replay marks exactly these as fired
         "actions": sorted({action for level in levels for action in _actions(level)}),
         "held_outside_hours": bool(recipients) and not in_hours,
     }
