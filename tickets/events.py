@@ -3,8 +3,10 @@
 Services call these inside their transaction; nothing else writes TicketEvent.
 """
 
+from datetime import UTC
 from typing import Any
 
+from . import durations
 from .models import EventKind, Ticket, TicketEvent, User
 
 
@@ -246,24 +248,22 @@ def rule_fired(*, ticket: Ticket, rule_name: str, rule_id: int, moment: str, act
     )
 
 
+def _sla_event(*, ticket: Ticket, kind: str, target: str, cycle: int, due_at, levels: list[str], data: dict):
+    # Stored text names UTC; pages and e-mail re-word it in the reader's zone (durations.sla_event_text).
+    data = {"target": target, "cycle": cycle, "due_at": due_at.isoformat(), "levels": levels, **data}
+    message = durations.sla_event_text(kind, data, UTC) or ""
+    return record(ticket=ticket, kind=kind, actor=None, message=message, data=data)
+
+
 def sla_warning(*, ticket: Ticket, target: str, cycle: int, due_at, levels: list[str], data: dict) -> TicketEvent:
-    return record(
-        ticket=ticket,
-        kind=EventKind.SLA_WARNING,
-        actor=None,
-        message=f"{target.replace('_', ' ').capitalize()} due {due_at:%Y-%m-%d %H:%M} UTC: {', '.join(levels)}",
-        data={"target": target, "cycle": cycle, "due_at": due_at.isoformat(), "levels": levels, **data},
+    return _sla_event(
+        ticket=ticket, kind=EventKind.SLA_WARNING, target=target, cycle=cycle, due_at=due_at, levels=levels, data=data
     )
 
 
 def sla_breached(*, ticket: Ticket, target: str, cycle: int, due_at, levels: list[str], data: dict) -> TicketEvent:
-    return record(
-        ticket=ticket,
-        kind=EventKind.SLA_BREACHED,
-        actor=None,
-        message=f"{target.replace('_', ' ').capitalize()} was due {due_at:%Y-%m-%d %H:%M} UTC"
-        + (f": {', '.join(levels)}" if levels else ""),
-        data={"target": target, "cycle": cycle, "due_at": due_at.isoformat(), "levels": levels, **data},
+    return _sla_event(
+        ticket=ticket, kind=EventKind.SLA_BREACHED, target=target, cycle=cycle, due_at=due_at, levels=levels, data=data
     )
 
 
@@ -271,12 +271,13 @@ def sla_recomputed(
     *, ticket: Ticket, actor: User | None, reason: str, changes: dict[str, tuple[Any, Any]]
 ) -> TicketEvent:
     """Due times moved (priority/category change, repair): old and new due per target."""
+    data = {"reason": reason, **{name: {"old": old, "new": new} for name, (old, new) in changes.items()}}
     return record(
         ticket=ticket,
         kind=EventKind.SLA_RECOMPUTED,
         actor=actor,
-        message=reason,
-        data={"reason": reason, **{name: {"old": old, "new": new} for name, (old, new) in changes.items()}},
+        message=durations.sla_event_text(EventKind.SLA_RECOMPUTED, data, UTC) or reason,
+        data=data,
     )
 
 
