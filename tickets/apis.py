@@ -1,14 +1,14 @@
 """Ticket API: validate, fetch through the scoped selector, call one service, serialize."""
 
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, inline_serializer
-from rest_framework import mixins, viewsets
+from rest_framework import generics, mixins, viewsets
 from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from . import roles, selectors, services
+from . import roles, search, selectors, services
 from .filters import TicketFilter
 from .models import Category, Channel, Queue
 from .serializers import (
@@ -19,6 +19,8 @@ from .serializers import (
     QueueSerializer,
     ReasonSerializer,
     ResolveSerializer,
+    SearchHitSerializer,
+    SearchQuerySerializer,
     TicketCreateSerializer,
     TicketEventSerializer,
     TicketSerializer,
@@ -85,7 +87,10 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             channel=Channel.API,
         )
         ticket = services.ticket_create(intake=intake, acting_user=request.user)
-        if not selectors.ticket_list_for(request.user).filter(pk=ticket.pk).exists():
+        # One read answers both "may the caller still see it" and what to show.
+        visible = selectors.ticket_list_with_related(request.user).select_related("routing_rule").filter(pk=ticket.pk)
+        shown = visible.first()
+        if shown is None:
             # Routed to a restricted (security) team the caller may not see: it exists, say so, show nothing.
             return Response(
                 {
@@ -95,7 +100,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 },
                 status=201,
             )
-        return self.respond(ticket.pk, status=201)
+        return Response(TicketSerializer(shown).data, status=201)
 
     @extend_schema(request=TicketUpdateSerializer, responses=TicketSerializer)
     def partial_update(self, request, pk=None):
@@ -208,3 +213,28 @@ class QueueViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "slug"
     pagination_class = None
     filterset_fields = ["tier"]
+
+
+class SearchView(generics.ListAPIView):
+    """Global search over every ticket the caller may see; an exact reference comes first."""
+
+    serializer_class = SearchHitSerializer
+    filter_backends = []
+
+    @extend_schema(parameters=[SearchQuerySerializer])
+    def get(self, request, *args, **kwargs):
+        params = SearchQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        self.result = search.ticket_search_for(request.user, params.validated_data["q"])
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return self.result.tickets
+
+    def get_serializer_context(self):
+        exact = getattr(self, "result", None) and self.result.exact
+        return {
+            **super().get_serializer_context(),
+            "viewer": self.request.user,
+            "exact_id": exact.pk if exact else None,
+        }

@@ -19,13 +19,16 @@ def record(
     data: dict[str, Any] | None = None,
     is_public: bool = False,
     at=None,
+    save: bool = True,
 ) -> TicketEvent:
+    """Write one timeline row; `save=False` builds it for a caller that bulk-inserts many (the sweep)."""
     event = TicketEvent(
         ticket=ticket, kind=kind, actor=actor, message=message[:500], data=data or {}, is_public=is_public
     )
     if at is not None:
         event.created_at = at
-    event.save()
+    if save:
+        event.save()
     return event
 
 
@@ -41,7 +44,7 @@ def ticket_created(*, ticket: Ticket, actor: User | None) -> TicketEvent:
             "priority": ticket.priority,
             # What the SLA policy matched on at intake, so a replay starts from it.
             "category": ticket.category.slug,
-            "site": ticket.site.slug if ticket.site_id else None,
+            "site_id": ticket.site_id,
         },
         is_public=True,
         at=ticket.created_at,  # the clocks start when the ticket was logged
@@ -113,14 +116,17 @@ def reassigned(*, ticket: Ticket, actor: User | None, old_queue: str, new_queue:
     )
 
 
-def attachment_added(*, ticket: Ticket, actor: User | None, attachment_id: int, filename: str) -> TicketEvent:
+def attachment_added(
+    *, ticket: Ticket, actor: User | None, attachment_id: int, filename: str, is_public: bool
+) -> TicketEvent:
+    # An internal file stays internal on the timeline too: the requester never sees its name.
     return record(
         ticket=ticket,
         kind=EventKind.ATTACHMENT_ADDED,
         actor=actor,
         message=filename,
         data={"attachment_id": attachment_id, "filename": filename},
-        is_public=True,
+        is_public=is_public,
     )
 
 
@@ -248,22 +254,42 @@ def rule_fired(*, ticket: Ticket, rule_name: str, rule_id: int, moment: str, act
     )
 
 
-def _sla_event(*, ticket: Ticket, kind: str, target: str, cycle: int, due_at, levels: list[str], data: dict):
+def _sla_event(
+    *, ticket: Ticket, kind: str, target: str, cycle: int, due_at, levels: list[str], data: dict, save: bool
+) -> TicketEvent:
     # Stored text names UTC; pages and e-mail re-word it in the reader's zone (durations.sla_event_text).
     data = {"target": target, "cycle": cycle, "due_at": due_at.isoformat(), "levels": levels, **data}
     message = durations.sla_event_text(kind, data, UTC) or ""
-    return record(ticket=ticket, kind=kind, actor=None, message=message, data=data)
+    return record(ticket=ticket, kind=kind, actor=None, message=message, data=data, save=save)
 
 
-def sla_warning(*, ticket: Ticket, target: str, cycle: int, due_at, levels: list[str], data: dict) -> TicketEvent:
+def sla_warning(
+    *, ticket: Ticket, target: str, cycle: int, due_at, levels: list[str], data: dict, save: bool = True
+) -> TicketEvent:
     return _sla_event(
-        ticket=ticket, kind=EventKind.SLA_WARNING, target=target, cycle=cycle, due_at=due_at, levels=levels, data=data
+        ticket=ticket,
+        kind=EventKind.SLA_WARNING,
+        target=target,
+        cycle=cycle,
+        due_at=due_at,
+        levels=levels,
+        data=data,
+        save=save,
     )
 
 
-def sla_breached(*, ticket: Ticket, target: str, cycle: int, due_at, levels: list[str], data: dict) -> TicketEvent:
+def sla_breached(
+    *, ticket: Ticket, target: str, cycle: int, due_at, levels: list[str], data: dict, save: bool = True
+) -> TicketEvent:
     return _sla_event(
-        ticket=ticket, kind=EventKind.SLA_BREACHED, target=target, cycle=cycle, due_at=due_at, levels=levels, data=data
+        ticket=ticket,
+        kind=EventKind.SLA_BREACHED,
+        target=target,
+        cycle=cycle,
+        due_at=due_at,
+        levels=levels,
+        data=data,
+        save=save,
     )
 
 

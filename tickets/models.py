@@ -130,6 +130,16 @@ class Category(models.Model):
         return self.name
 
 
+class ConfigStamp(models.Model):
+    """Single row: a new token whenever configuration changes (tickets.configcache)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    token = models.CharField(max_length=32)
+
+    def __str__(self):
+        return self.token
+
+
 class PriorityMatrixCell(models.Model):
     """One cell of the admin-editable impact × urgency → priority matrix."""
 

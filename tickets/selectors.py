@@ -1,11 +1,11 @@
 """Reads. Access lives here: every page and endpoint starts from ticket_list_for(user),
 so a ticket the user may not see is a 404 everywhere."""
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
 from . import roles
-from .models import Comment, Ticket, TicketEvent, User
+from .models import Attachment, Comment, Ticket, TicketEvent, User
 
 
 def ticket_list_for(user: User) -> QuerySet[Ticket]:
@@ -31,10 +31,17 @@ def ticket_get_for(user: User, ticket_id: int) -> Ticket:
 
 
 def comment_list_for(user: User, ticket: Ticket) -> QuerySet[Comment]:
-    comments = ticket.comments.select_related("author").prefetch_related("attachments")
-    if not roles.is_agent(user):
-        comments = comments.filter(is_public=True)
-    return comments
+    comments = ticket.comments.select_related("author")
+    if roles.is_agent(user):
+        return comments.prefetch_related("attachments")
+    # A requester sees public replies and only their public files (not even an internal file's name).
+    public_files = Prefetch("attachments", queryset=Attachment.objects.filter(is_public=True))
+    return comments.filter(is_public=True).prefetch_related(public_files)
+
+
+def attachment_list_for(user: User, ticket: Ticket) -> QuerySet[Attachment]:
+    attachments = ticket.attachments.select_related("uploaded_by")
+    return attachments if roles.is_agent(user) else attachments.filter(is_public=True)
 
 
 def timeline_for(user: User, ticket: Ticket) -> QuerySet[TicketEvent]:

@@ -4,6 +4,7 @@ from django.db.models import Q
 from rest_framework import serializers
 
 from .models import Attachment, Category, Comment, Impact, Priority, Queue, Site, Ticket, TicketEvent, Urgency, User
+from .wording import status_label_for
 
 
 class UserRefField(serializers.SlugRelatedField):
@@ -164,3 +165,52 @@ class AttachmentSerializer(serializers.ModelSerializer):
         model = Attachment
         fields = ["id", "filename", "content_type", "size", "is_public", "uploaded_by", "created_at"]
         read_only_fields = fields
+
+
+class SearchQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(max_length=200, help_text="A reference (HD-000123), words, a name or an e-mail.")
+
+
+class SearchHitSerializer(serializers.ModelSerializer):
+    reference = serializers.CharField(read_only=True)
+    status_label = serializers.SerializerMethodField()
+    queue = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    queue_name = serializers.CharField(source="queue.name", read_only=True)
+    requester = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    requester_name = serializers.CharField(source="requester.__str__", read_only=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    is_exact = serializers.SerializerMethodField(help_text="The query was this ticket's reference.")
+    url = serializers.SerializerMethodField(help_text="The ticket's page.")
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id",
+            "reference",
+            "title",
+            "status",
+            "status_label",
+            "priority",
+            "tier",
+            "queue",
+            "queue_name",
+            "requester",
+            "requester_name",
+            "assignee",
+            "created_at",
+            "updated_at",
+            "is_exact",
+            "url",
+        ]
+        read_only_fields = fields
+
+    def get_status_label(self, ticket) -> str:
+        return status_label_for(ticket, self.context.get("viewer"))
+
+    def get_is_exact(self, ticket) -> bool:
+        return ticket.pk == self.context.get("exact_id")
+
+    def get_url(self, ticket) -> str:
+        from django.urls import reverse
+
+        return reverse("ticket-detail", args=[ticket.pk])

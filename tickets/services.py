@@ -14,7 +14,7 @@ from django.utils import timezone
 from escalation.sla import engine as sla
 from tickets.notifications import services as notifications
 
-from . import events, roles, routing
+from . import configcache, events, roles, routing, sniffing
 from .errors import ConcurrentUpdate, InvalidInput, NotAllowed
 from .locks import lock_ticket
 from .models import (
@@ -69,14 +69,19 @@ def _check_version(ticket: Ticket, expected_version: int | None) -> None:
 def ticket_create(*, intake: TicketIntake, acting_user: User | None) -> Ticket:
     """Log a ticket: derive priority, route it, start its SLA clocks, record all of it."""
     _validate_intake(intake)
+    with configcache.operation():  # configuration: one freshness check for the whole intake
+        return _ticket_create(intake=intake, acting_user=acting_user)
+
+
+def _ticket_create(*, intake: TicketIntake, acting_user: User | None) -> Ticket:
     derived = routing.priority_for(impact=intake.impact, urgency=intake.urgency)
-    site = intake.site or intake.requester.site
+    site_id = intake.site.pk if intake.site else intake.requester.site_id
     decision = routing.route(
         category=intake.category,
         title=intake.title,
         description=intake.description,
         requester=intake.requester,
-        site=site,
+        site=intake.site,
         priority=derived,
     )
     ticket = Ticket.objects.create(
@@ -88,7 +93,7 @@ def ticket_create(*, intake: TicketIntake, acting_user: User | None) -> Ticket:
         priority=decision.priority,
         requester=intake.requester,
         created_by=acting_user,
-        site=site,
+        site_id=site_id,
         channel=intake.channel,
         queue=decision.queue,
         tier1_queue=decision.queue,
@@ -102,8 +107,8 @@ def ticket_create(*, intake: TicketIntake, acting_user: User | None) -> Ticket:
     sla.apply(ticket=ticket, event=created)
     from escalation import rules  # escalation builds on tickets; import late to keep layers one-way
 
-    rules.evaluate_trigger_rules(ticket_id=ticket.pk, moment=rules.Moment.INTAKE)
-    ticket.refresh_from_db()
+    if rules.evaluate_trigger_rules(ticket_id=ticket.pk, moment=rules.Moment.INTAKE, ticket=ticket):
+        ticket.refresh_from_db()  # a rule changed it
     return ticket
 
 
@@ -372,6 +377,9 @@ def attachment_add(
     content_type = (upload.content_type or "application/octet-stream").split(";")[0].strip().lower()
     if content_type not in settings.ATTACHMENT_ALLOWED_TYPES:
         errors.append(f"{upload.name}: files of type {content_type} are not accepted.")
+    elif problem := sniffing.content_problem(head=_head(upload), declared=content_type):
+        # The label is the uploader's claim; the bytes are what a browser would act on.
+        errors.append(f"{upload.name} was sent as {content_type} but {problem}; it was not accepted.")
     if errors:
         raise InvalidInput({"attachments": errors})
     ticket = lock_ticket(ticket_id)
@@ -387,5 +395,18 @@ def attachment_add(
     )
     attachment.file.save(upload.name, upload, save=False)
     attachment.save()
-    events.attachment_added(ticket=ticket, actor=acting_user, attachment_id=attachment.pk, filename=attachment.filename)
+    events.attachment_added(
+        ticket=ticket,
+        actor=acting_user,
+        attachment_id=attachment.pk,
+        filename=attachment.filename,
+        is_public=attachment.is_public,
+    )
     return attachment
+
+
+def _head(upload: UploadedFile) -> bytes:
+    upload.seek(0)
+    head = upload.read(sniffing.SNIFF_BYTES)
+    upload.seek(0)
+    return head

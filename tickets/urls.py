@@ -8,6 +8,7 @@ urlpatterns = [
     path("desk/log-call/", views.ticket_create, name="ticket-create"),
     path("desk/lookup/requesters/", views.requester_lookup, name="requester-lookup"),
     path("desk/lookup/priority/", views.priority_preview, name="priority-preview"),
+    path("search/", views.search_page, name="search"),
     path("tier2/", views.tier2_queue, name="tier2-queue"),
     path("tickets/<int:pk>/", views.ticket_detail, name="ticket-detail"),
     path("tickets/<int:pk>/comment/", views.ticket_comment, name="ticket-comment"),

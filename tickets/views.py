@@ -5,8 +5,6 @@ user may not see is a 404), calls one service and renders. Domain errors
 become form errors or messages, never a 500.
 """
 
-import mimetypes
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from knowledgebase import selectors as kb_selectors
 from knowledgebase import services as kb_services
 
-from . import roles, routing, selectors, services
+from . import roles, routing, search, selectors, services
 from .decorators import agent_required, tier2_required
 from .errors import DomainError
 from .filters import TicketFilter
@@ -76,6 +74,21 @@ def home(request):
     if roles.is_tier2(user) and user.queues.filter(tier=Tier.TWO).exists():
         return redirect("tier2-queue")
     return redirect("desk")
+
+
+# ---------------------------------------------------------------- global search
+
+
+@login_required
+@require_GET
+def search_page(request):
+    """The top bar's search: an exact reference opens the ticket; otherwise ranked results."""
+    query = request.GET.get("q", "").strip()
+    result = search.ticket_search_for(request.user, query)
+    if result.exact is not None and request.GET.get("list") != "1":
+        return redirect("ticket-detail", pk=result.exact.pk)
+    page = _page(request, result.tickets) if query else None
+    return render(request, "tickets/search.html", {"query": query, "page": page})
 
 
 # ---------------------------------------------------------------- Tier 1 desk
@@ -233,12 +246,11 @@ def _escalation_context(request, ticket) -> dict:
 def _detail_context(request, ticket, **forms) -> dict:
     user = request.user
     is_agent = roles.is_agent(user)
-    attachments = ticket.attachments.all() if is_agent else ticket.attachments.filter(is_public=True)
     context = {
         "ticket": ticket,
         "is_agent": is_agent,
         "timeline": _timeline(request, ticket),
-        "attachments": list(attachments.select_related("uploaded_by")),
+        "attachments": list(selectors.attachment_list_for(user, ticket)),
         "actions": allowed_actions(ticket),
         "comment_form": forms.get("comment_form") or CommentForm(),
         "pending_form": forms.get("pending_form") or ReasonForm(prefix="pending"),
@@ -396,16 +408,24 @@ def ticket_action(request, pk, action):
 
 @login_required
 def attachment_download(request, pk):
-    """Serve an attachment to someone who may see its ticket (and, for requesters, only public files)."""
+    """Serve an attachment to someone who may see its ticket (and, for requesters, only public files).
+
+    Always as a download, never rendered by the browser as our origin: even a file that
+    slipped past the content check cannot run script here (nosniff, CSP sandbox).
+    <img> previews still work; Content-Disposition does not apply to them.
+    """
     attachment = get_object_or_404(Attachment.objects.select_related("ticket"), pk=pk)
     if not selectors.ticket_list_for(request.user).filter(pk=attachment.ticket_id).exists():
         raise Http404("No such attachment.")
     if not attachment.is_public and not roles.is_agent(request.user):
         raise Http404("No such attachment.")
-    content_type = attachment.content_type or mimetypes.guess_type(attachment.filename)[0]
-    response = FileResponse(attachment.file.open("rb"), content_type=content_type)
-    disposition = "inline" if attachment.is_image else "attachment"
-    response["Content-Disposition"] = f'{disposition}; filename="{attachment.filename}"'
+    content_type = attachment.content_type or "application/octet-stream"
+    response = FileResponse(
+        attachment.file.open("rb"), content_type=content_type, as_attachment=True, filename=attachment.filename
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    response["Cache-Control"] = "private, no-store"
     return response
 
 

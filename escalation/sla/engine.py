@@ -57,7 +57,7 @@ def apply(*, ticket: Ticket, event: TicketEvent) -> None:
     """
     if event.kind not in SLA_EVENT_KINDS or event.kind in (EventKind.SLA_WARNING, EventKind.SLA_BREACHED):
         return  # the sweep marks its own warnings and breaches as it writes them
-    clock = Clock(ticket)
+    clock = Clock(ticket, new_ticket=event.kind == EventKind.CREATED)
     changes = step(clock, event)
     clock.save()
     if changes:
@@ -161,12 +161,14 @@ def initial_state(ticket: Ticket, timeline: list[TicketEvent]) -> Ticket:
     state.status, state.tier = TicketStatus.NEW, Tier.ONE
     created = next((e.data or {} for e in timeline if e.kind == EventKind.CREATED), {})
     state.priority = created.get("priority", ticket.priority)
+    if "site_id" in created:
+        state.site = Site.objects.filter(pk=created["site_id"]).first() if created["site_id"] else None
     # Older creation events do not name category and site: walk their first change back.
-    first = {name: created[name] for name in ("category", "site") if name in created}
+    first = {name: created[name] for name in ("category", "site_id") if name in created}
     for event in timeline:
         if event.kind == EventKind.FIELD_CHANGED:
-            for name in ("category", "site"):
-                if name in (event.data or {}) and name not in first:
+            for name, known in (("category", "category"), ("site", "site_id")):
+                if name in (event.data or {}) and known not in first and name not in first:
                     first[name] = event.data[name]["old"]
     if "category" in first:
         state.category = Category.objects.filter(slug=first["category"]).first() or ticket.category

@@ -45,7 +45,7 @@
     }
     if (key === "g") { pendingG = true; setTimeout(function () { pendingG = false; }, 1200); return; }
     if (key === "/") {
-      el = document.querySelector("[data-search]");
+      el = document.querySelector("[data-global-search]") || document.querySelector("[data-search]");
       if (el) { event.preventDefault(); el.focus(); el.select(); }
     } else if (key === "n") {
       el = document.querySelector('[data-shortcut="n"]');
@@ -64,6 +64,13 @@
   document.addEventListener("click", function (event) {
     var opener = event.target.closest("[data-open-shortcuts]");
     if (opener) { document.getElementById("shortcuts").showModal(); return; }
+    // Narrow screens: the sidebar is a menu the top bar's button opens and closes.
+    var toggle = event.target.closest("[data-menu-toggle]");
+    if (toggle) {
+      var open = document.body.classList.toggle("menu-open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      return;
+    }
     var dismiss = event.target.closest("[data-dismiss]");
     if (dismiss) { dismiss.parentElement.remove(); return; }
     // Requester lookup: a match fills the requester field.

@@ -6,8 +6,9 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 
-from tickets import durations
+from tickets import durations, wording
 from tickets.durations import SOON
+from tickets.wording import status_label_for
 
 register = template.Library()
 
@@ -66,9 +67,23 @@ def priority_badge(priority: str):
     return format_html('<span class="badge badge-{}" title="Priority">{}</span>', (priority or "").lower(), priority)
 
 
+@register.simple_tag(takes_context=True)
+def status_badge(context, ticket):
+    """The status in the reader's words: a requester reads "With our specialist team", not tiers."""
+    request = context.get("request")
+    label = status_label_for(ticket, request.user if request else None)
+    return format_html('<span class="badge status status-{}">{}</span>', ticket.status, label)
+
+
+@register.filter
+def status_for(ticket, viewer) -> str:
+    return status_label_for(ticket, viewer)
+
+
 @register.simple_tag
-def status_badge(ticket):
-    return format_html('<span class="badge status status-{}">{}</span>', ticket.status, ticket.get_status_display())
+def plural(count, singular: str, plural_form: str = "") -> str:
+    """{% plural n "person" "people" %} → '1 person' / '3 people'."""
+    return wording.plural(int(count or 0), singular, plural_form or None)
 
 
 @register.filter
