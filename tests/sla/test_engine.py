@@ -75,7 +75,7 @@ def test_security_escalation_moves_every_clock_to_the_p2_policy(
     requester, agent, category, paths, checklist, secops, p4_policy, p2_policy
 ):
     # given a P4 ticket logged Monday 10:00 on office hours
-    ticket = ticket_at(requester, category, london(2026, 1, 19, 10, 0))
+    ticket = ticket_at(london(2026, 1, 19, 10, 0), requester, category)
     assert current(ticket, Target.RESOLUTION).policy == p4_policy
     # when it is escalated as a security concern at 10:30 (raised to P2)
     at(
@@ -105,7 +105,7 @@ def test_a_site_change_chooses_the_site_policy(requester, agent, category, p4_po
     paris_policy = make_policy(name="Paris P4", priority="P4", calendar=office_hours, position=1, resolution_minutes=60)
     paris_policy.site = paris
     paris_policy.save()
-    ticket = ticket_at(requester, category, london(2026, 1, 19, 10, 0))
+    ticket = ticket_at(london(2026, 1, 19, 10, 0), requester, category)
     assert current(ticket, Target.RESOLUTION).policy == p4_policy
 
     at(
@@ -236,7 +236,7 @@ def test_repair_reports_what_it_corrected_and_books_passed_levels_without_announ
 def test_a_whole_lifecycle_replays_to_the_live_records(
     requester, agent, engineer, category, paths, checklist, p3_policy, p4_policy, p2_policy
 ):
-    ticket = ticket_at(requester, category, london(2026, 1, 19, 9, 30))
+    ticket = ticket_at(london(2026, 1, 19, 9, 30), requester, category)
     steps = [
         (london(2026, 1, 19, 10, 0), services.ticket_comment_add, {"body": "Looking.", "public": True, "acting_user": agent}),
         (london(2026, 1, 19, 10, 30), services.ticket_set_pending, {"reason": "Need the serial.", "acting_user": agent}),
