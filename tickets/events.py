@@ -336,3 +336,60 @@ def notification_sent(*, ticket: Ticket, channel: str, to: str, kind: str) -> Ti
         message=f"{kind} sent by {channel} to {to}",
         data={"channel": channel, "to": to, "kind": kind},
     )
+
+
+def watchers_changed(*, ticket: Ticket, actor: User | None, added: list[User], removed: list[User]) -> TicketEvent:
+    parts = []
+    if added:
+        parts.append("Added " + ", ".join(str(u) for u in added))
+    if removed:
+        parts.append("removed " + ", ".join(str(u) for u in removed))
+    message = "; ".join(parts)
+    return record(
+        ticket=ticket,
+        kind=EventKind.WATCHERS_CHANGED,
+        actor=actor,
+        message=message[:1].upper() + message[1:] + " as watchers",
+        data={"added": [u.username for u in added], "removed": [u.username for u in removed]},
+    )
+
+
+def linked(*, ticket: Ticket, actor: User | None, other: Ticket, unlinked: bool = False) -> TicketEvent:
+    return record(
+        ticket=ticket,
+        kind=EventKind.LINKED,
+        actor=actor,
+        message=f"{'Unlinked from' if unlinked else 'Linked to'} {other.reference} {other.title}",
+        data={"other": other.reference, "other_id": other.pk, "unlinked": unlinked},
+    )
+
+
+def merged(
+    *, ticket: Ticket, actor: User | None, duplicate: Ticket, primary: Ticket, comments: int, people: list[str]
+) -> TicketEvent:
+    """On both tickets: the duplicate says where it went, the primary what it received."""
+    if ticket.pk == duplicate.pk:
+        message = f"Merged into {primary.reference} as a duplicate; follow that ticket from now on"
+    else:
+        message = f"{duplicate.reference} merged in as a duplicate"
+        if comments:
+            message += f": {comments} {'comment' if comments == 1 else 'comments'} carried over"
+        if people:
+            message += (
+                f"{',' if comments else ':'} {', '.join(people)} now {'follows' if len(people) == 1 else 'follow'}"
+            )
+    return record(
+        ticket=ticket,
+        kind=EventKind.MERGED,
+        actor=actor,
+        message=message,
+        data={
+            "duplicate": duplicate.reference,
+            "duplicate_id": duplicate.pk,
+            "primary": primary.reference,
+            "primary_id": primary.pk,
+            "comments": comments,
+            "people": people,
+        },
+        is_public=True,
+    )

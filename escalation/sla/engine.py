@@ -40,7 +40,9 @@ SLA_EVENT_KINDS = frozenset(
         EventKind.RESUMED,
         *TIER_ACTIONS,
         EventKind.RESOLVED,
+        EventKind.CLOSED,
         EventKind.REOPENED,
+        EventKind.REASSIGNED,
         EventKind.PRIORITY_CHANGED,
         EventKind.FIELD_CHANGED,
         EventKind.SLA_WARNING,
@@ -92,11 +94,13 @@ def step(clock: Clock, event: TicketEvent) -> dict[str, tuple]:
         services.resume_clocks(clock, at=at)
     elif kind in TIER_ACTIONS:
         services.change_tier(clock, at=at, action=TIER_ACTIONS[kind])
-    elif kind == EventKind.RESOLVED:
+    elif kind in (EventKind.RESOLVED, EventKind.CLOSED):  # closed straight away: a merged duplicate
         services.stop_all(clock, at=at)
     elif kind == EventKind.REOPENED:
         services.start_cycle(clock, at=at)
-    elif kind == EventKind.PRIORITY_CHANGED or (kind == EventKind.FIELD_CHANGED and set(POLICY_FIELDS) & set(data)):
+    elif kind in (EventKind.PRIORITY_CHANGED, EventKind.REASSIGNED) or (
+        kind == EventKind.FIELD_CHANGED and set(POLICY_FIELDS) & set(data)
+    ):
         return services.recompute_targets(clock, at=at)
     elif kind in (EventKind.SLA_WARNING, EventKind.SLA_BREACHED) and clock.replay is not None:
         _replay_sweep_marks(clock, event)

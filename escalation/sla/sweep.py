@@ -131,10 +131,11 @@ class RunCache:
 
 
 def sla_sweep(
-    *, now: datetime | None = None, batch_size: int = BATCH_SIZE, max_batches: int | None = None
+    *, now: datetime | None = None, batch_size: int | None = None, max_batches: int | None = None
 ) -> SweepReport:
     """Sweep batch after batch until nothing claimable is due (or max_batches ran: more_due says so)."""
     now = now or timezone.now()
+    batch_size = batch_size or BATCH_SIZE
     report = SweepReport()
     cache = RunCache(now)
     while max_batches is None or report.batches < max_batches:
@@ -147,11 +148,13 @@ def sla_sweep(
     if not report.more_due:
         # What is still due now was held by someone else (skipped, not waited for).
         report.skipped_locked = SlaRecord.objects.filter(next_check_at__lte=now).count()
-    SweepState.objects.update_or_create(pk=1, defaults={"last_swept_at": now, "last_report": str(report)[:300]})
+    state = {"last_swept_at": now, "last_report": str(report)[:300]}
+    if not SweepState.objects.filter(pk=1).update(**state):
+        SweepState.objects.get_or_create(pk=1, defaults=state)
     return report
 
 
-def sla_sweep_bounded(*, max_batches: int = TASK_MAX_BATCHES) -> SweepReport | None:
+def sla_sweep_bounded(*, max_batches: int | None = None) -> SweepReport | None:
     """One bounded run for the beat task, if no other run holds the lease (else None).
 
     The lease is a conditional UPDATE that must touch the one state row, so two
@@ -163,7 +166,7 @@ def sla_sweep_bounded(*, max_batches: int = TASK_MAX_BATCHES) -> SweepReport | N
     if not SweepState.objects.filter(free, pk=1).update(running_until=started + LEASE):
         return None
     try:
-        return sla_sweep(max_batches=max_batches)
+        return sla_sweep(max_batches=max_batches or TASK_MAX_BATCHES)
     finally:
         SweepState.objects.filter(pk=1).update(running_until=None)
 
