@@ -1,6 +1,6 @@
 """The SLA clock: starting, pausing, stopping and recomputing a ticket's SLA records.
 
-Called from escalation.sla.hooks inside the ticket service's transaction, with
+Called from escalation.sla.engine (one event at a time) inside the ticket service's transaction, with
 the ticket row already locked (tickets.locks.lock_ticket), so the records of one
 ticket are only ever written by whoever holds that ticket's lock.
 
