@@ -13,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from escalation.sla import calendars
-from escalation.sla import hooks as sla_hooks
+from escalation.sla import engine as sla
 from tickets import events, roles
 from tickets.errors import InvalidInput, InvalidTransition, NotAllowed
 from tickets.locks import lock_ticket
@@ -111,9 +111,11 @@ def ticket_escalate(
         ticket.priority = SECURITY_MIN_PRIORITY
         ticket.priority_override_reason = "Security escalation: at least P2."
         fields += ["priority", "priority_override_reason"]
-        events.priority_changed(
+        raised = events.priority_changed(
             ticket=ticket, actor=acting_user, old=old_priority, new=ticket.priority, reason="Security escalation."
         )
+        # The security policy applies from the ticket's start, before the tier changes.
+        sla.apply(ticket=ticket, event=raised)
     if security and not ticket.is_restricted:
         ticket.is_restricted = True
         fields.append("is_restricted")
@@ -178,7 +180,7 @@ def ticket_escalate(
         recipients=[user for user in recipients if user != acting_user and user != owner],
         body="Handoff missing: " + ", ".join(field_labels(missing_fields, ticket=ticket)) if missing_fields else "",
     )
-    sla_hooks.ticket_tier_changed(ticket=ticket, at=now, action="escalate")
+    sla.apply(ticket=ticket, event=event)
     return escalation
 
 
@@ -388,14 +390,14 @@ def escalation_accept(*, ticket_id: int, acting_user: User) -> Escalation:
     escalation.accepted_by = acting_user
     escalation.accepted_at = now
     escalation.save(update_fields=["outcome", "accepted_by", "accepted_at"])
-    events.escalation_accepted(
+    event = events.escalation_accepted(
         ticket=ticket,
         actor=acting_user,
         escalation_id=escalation.pk,
         queue=ticket.queue.slug,
         seconds_to_accept=int((now - escalation.escalated_at).total_seconds()),
     )
-    sla_hooks.ticket_tier_changed(ticket=ticket, at=now, action="accept")
+    sla.apply(ticket=ticket, event=event)
     return escalation
 
 
@@ -500,7 +502,7 @@ def escalation_return(
         recipients=[back_to_person or back_to.lead],
         body=f"{ReturnReason(reason).label}: {escalation.return_note}",
     )
-    sla_hooks.ticket_tier_changed(ticket=ticket, at=now, action="return")
+    sla.apply(ticket=ticket, event=event)
     return escalation
 
 
@@ -547,25 +549,24 @@ def _reroute(*, ticket: Ticket, team: Queue, note: str, acting_user: User) -> Es
         missing_fields=escalation.missing_fields,
         rule=escalation.rule,
     )
-    event = events.escalation_returned(
+    # A re-route, not a return to Tier 1: on the timeline (and to the SLA engine) it is a move between
+    # Tier 2 teams, so the ticket stays awaiting Tier 2 and the clocks keep their history.
+    event = events.escalation_rerouted(
         ticket=ticket,
         actor=acting_user,
         escalation_id=escalation.pk,
-        from_queue=from_queue.slug,
-        to_queue=team.slug,
-        reason=ReturnReason.WRONG_TEAM,
+        onward_id=onward.pk,
+        old_queue=from_queue.slug,
+        new_queue=team.slug,
         note=escalation.return_note,
-        missing_fields=[],
-        kb_reference="",
-        rerouted_to=team.slug,
     )
     notify(
         event=event,
         kind="escalated_to_team",
         recipients=[u for u in [*_members(team), team.lead] if u != acting_user],
-        body=f"Re-routed by {acting_user} from {from_queue}: {escalation.return_note}",
+        body=f"Re-routed by {acting_user} from {from_queue} (wrong team): {escalation.return_note}",
     )
-    # No tier change for the SLA engine: it is still awaiting Tier 2, and the accept clock keeps its history.
+    sla.apply(ticket=ticket, event=event)
     return onward
 
 

@@ -6,9 +6,11 @@ DEBUG=false and ALLOWED_HOSTS.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -46,11 +48,27 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 DEBUG = env_bool("DEBUG", default=True)
 
+DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production"
+# Keys that were ever published (defaults in this repository's history): never valid in production.
+PUBLIC_SECRET_KEYS = {DEV_SECRET_KEY, "change-me-in-production-please-0123456789abcdefghijklmnop", "collectstatic-only"}
+
+
+def insecure_secret_key_reason(key: str) -> str | None:
+    """Why a key must not sign production sessions (Django's own check --deploy rule, plus known keys)."""
+    if not key:
+        return "SECRET_KEY must be set when DEBUG is false"
+    if key in PUBLIC_SECRET_KEYS or key.startswith("django-insecure"):
+        return "SECRET_KEY is a published example key"
+    if len(key) < 50 or len(set(key)) < 5:
+        return "SECRET_KEY is too short or too simple (50+ random characters, e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))')"
+    return None
+
+
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not DEBUG and (reason := insecure_secret_key_reason(SECRET_KEY)):
+    raise ImproperlyConfigured(reason)
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false")
-    SECRET_KEY = "dev-only-insecure-key-never-use-in-production"
+    SECRET_KEY = DEV_SECRET_KEY
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -66,11 +84,13 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "csp",
     "tickets",
     "tickets.notifications",
     "escalation",
@@ -88,8 +108,12 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "tickets.middleware.ApiNotFoundAsJsonMiddleware",
     "tickets.middleware.UserTimezoneMiddleware",
     "tickets.middleware.RejectNullCharactersMiddleware",
+    # Last, so that it turns a locked-out sign-in (page or API) into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "helpdesk.urls"
@@ -117,6 +141,17 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web, worker and beat share the file: WAL lets readers run beside the writer, a write
+    # transaction takes its lock up front (IMMEDIATE) and waits up to the busy timeout for
+    # another writer instead of failing with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env_int("SQLITE_BUSY_TIMEOUT_SECONDS", 20),
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "tickets.User"
 
@@ -126,6 +161,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out client before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Lock out a username from one address after AXES_FAILURE_LIMIT wrong passwords, on /login/, the
+# admin and POST /api/v1/auth/token/ alike. Per username+address, so a typo-prone office behind one
+# NAT address does not lock everyone, and an attacker cannot lock a user out from elsewhere.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "helpdesk.auth.lockout_response"
+AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -136,7 +186,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
@@ -170,9 +220,14 @@ ATTACHMENT_ALLOWED_TYPES = env_list(
 )
 DATA_UPLOAD_MAX_MEMORY_SIZE = ATTACHMENT_MAX_BYTES + 1024 * 1024
 
+# API tokens (django-rest-knox): stored hashed, expire after API_TOKEN_TTL_HOURS, revoked at logout.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=env_int("API_TOKEN_TTL_HOURS", 10)),
+    "AUTH_HEADER_PREFIX": "Token",
+}
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -184,6 +239,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "helpdesk.schema.AutoSchema",
     "EXCEPTION_HANDLER": "helpdesk.api.exception_handler",
+    # Password guessing on POST /api/v1/auth/token/ from one client, before axes even counts it.
+    "DEFAULT_THROTTLE_RATES": {"auth": os.environ.get("AUTH_THROTTLE_RATE", "30/min")},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
@@ -232,7 +289,8 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 
 # The beat schedule: one dict, each entry named (apps add theirs here).
 CELERY_BEAT_SCHEDULE = {
-    "sla-sweep": {"task": "escalation.sla.tasks.sla_sweep_task", "schedule": 60.0},
+    # Expires: a copy beat queued while the worker was busy is dropped, never run late in a pile.
+    "sla-sweep": {"task": "escalation.sla.tasks.sla_sweep_task", "schedule": 60.0, "options": {"expires": 55}},
     "notifications-redeliver": {
         "task": "tickets.notifications.tasks.notifications_redeliver_task",
         "schedule": 60.0,
@@ -259,6 +317,9 @@ NOTIFICATIONS_SENDING_TIMEOUT_SECONDS = env_int("NOTIFICATIONS_SENDING_TIMEOUT_S
 # After a failed publish, this process stops trying the broker for a while (the sweep delivers).
 NOTIFICATIONS_BROKER_BACKOFF_SECONDS = env_int("NOTIFICATIONS_BROKER_BACKOFF_SECONDS", 30)
 
+# Webhooks to loopback, link-local and private addresses are refused (at save and at send) unless
+# this is on: for a chat tool inside your own network, or the local receiver in the test suite.
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False)
 # Signs webhooks that have a bare URL rather than an admin-configured endpoint (SLA ladder levels).
 NOTIFICATIONS_WEBHOOK_SECRET = os.environ.get("NOTIFICATIONS_WEBHOOK_SECRET", "")
 # Route per-row delivery tasks to a dedicated queue (empty: Celery's default queue).
@@ -294,6 +355,26 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp 4): scripts and stylesheets only from our own origin, no inline
+# script anywhere (all JS lives in static/). Inline style *attributes* stay allowed: templates size
+# bars with them, and they cannot run code; <style> elements are not allowed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 LOGGING = {
     "version": 1,

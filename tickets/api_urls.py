@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from . import apis
@@ -7,4 +8,4 @@ router.register("tickets", apis.TicketViewSet, basename="ticket")
 router.register("categories", apis.CategoryViewSet, basename="category")
 router.register("queues", apis.QueueViewSet, basename="queue")
 
-urlpatterns = router.urls
+urlpatterns = [path("search/", apis.SearchView.as_view(), name="api-search"), *router.urls]

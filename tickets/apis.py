@@ -1,28 +1,38 @@
 """Ticket API: validate, fetch through the scoped selector, call one service, serialize."""
 
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, inline_serializer
-from rest_framework import mixins, viewsets
+from rest_framework import generics, mixins, viewsets
 from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from . import roles, selectors, services
+from . import actions, roles, search, selectors, services
 from .filters import TicketFilter
-from .models import Category, Channel, Queue
+from .models import Category, Channel, Queue, format_reference
 from .serializers import (
+    AssignSerializer,
     AttachmentSerializer,
     AttachmentUploadSerializer,
     CategorySerializer,
+    CommentCreateSerializer,
     CommentSerializer,
+    LinkedTicketSerializer,
+    LinkSerializer,
+    MergeSerializer,
+    PersonSerializer,
     QueueSerializer,
     ReasonSerializer,
     ResolveSerializer,
+    SearchHitSerializer,
+    SearchQuerySerializer,
     TicketCreateSerializer,
     TicketEventSerializer,
     TicketSerializer,
     TicketUpdateSerializer,
+    TransferSerializer,
+    WatchersChangeSerializer,
 )
 
 RESTRICTED_CREATED = inline_serializer(
@@ -54,7 +64,22 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return selectors.ticket_get_for(self.request.user, self.kwargs["pk"])
 
     def respond(self, ticket_id: int, status: int = 200) -> Response:
-        ticket = selectors.ticket_list_with_related(self.request.user).select_related("routing_rule").get(pk=ticket_id)
+        ticket = (
+            selectors.ticket_list_with_related(self.request.user)
+            .select_related("routing_rule")
+            .filter(pk=ticket_id)
+            .first()
+        )
+        if ticket is None:
+            # The action moved it to a restricted team the caller may not see: say so, show nothing.
+            return Response(
+                {
+                    "id": ticket_id,
+                    "reference": format_reference(ticket_id),
+                    "detail": "Moved to a restricted team; you can no longer see this ticket.",
+                },
+                status=status,
+            )
         return Response(TicketSerializer(ticket).data, status=status)
 
     @extend_schema(
@@ -85,7 +110,10 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             channel=Channel.API,
         )
         ticket = services.ticket_create(intake=intake, acting_user=request.user)
-        if not selectors.ticket_list_for(request.user).filter(pk=ticket.pk).exists():
+        # One read answers both "may the caller still see it" and what to show.
+        visible = selectors.ticket_list_with_related(request.user).select_related("routing_rule").filter(pk=ticket.pk)
+        shown = visible.first()
+        if shown is None:
             # Routed to a restricted (security) team the caller may not see: it exists, say so, show nothing.
             return Response(
                 {
@@ -95,7 +123,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 },
                 status=201,
             )
-        return self.respond(ticket.pk, status=201)
+        return Response(TicketSerializer(shown).data, status=201)
 
     @extend_schema(request=TicketUpdateSerializer, responses=TicketSerializer)
     def partial_update(self, request, pk=None):
@@ -122,19 +150,100 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             services.ticket_assign(ticket_id=ticket.pk, assignee=assignee, acting_user=request.user)
         return self.respond(ticket.pk)
 
-    @extend_schema(request=CommentSerializer, responses={201: CommentSerializer})
+    @extend_schema(request=CommentCreateSerializer, responses={201: CommentSerializer})
     @action(detail=True, methods=["post"])
     def comments(self, request, pk=None):
         ticket = self.ticket()
-        serializer = CommentSerializer(data=request.data)
+        serializer = CommentCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        comment = services.ticket_comment_add(
-            ticket_id=ticket.pk,
-            body=serializer.validated_data["body"],
-            public=serializer.validated_data["is_public"],
+        data = serializer.validated_data
+        if data["set_pending"]:
+            if not data["is_public"]:
+                raise drf_serializers.ValidationError(
+                    {"set_pending": ["Only a public reply can wait on the requester."]}
+                )
+            require_agent(request.user)
+            comment = actions.ticket_reply_and_wait(ticket_id=ticket.pk, body=data["body"], acting_user=request.user)
+        else:
+            comment = services.ticket_comment_add(
+                ticket_id=ticket.pk, body=data["body"], public=data["is_public"], acting_user=request.user
+            )
+        return Response(CommentSerializer(comment).data, status=201)
+
+    @extend_schema(request=AssignSerializer, responses=TicketSerializer)
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        """Assign to a named colleague (an agent, cleared for restricted tickets); null unassigns."""
+        ticket = self.ticket()
+        require_agent(request.user)
+        serializer = AssignSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.ticket_assign(
+            ticket_id=ticket.pk, assignee=serializer.validated_data["assignee"], acting_user=request.user
+        )
+        return self.respond(ticket.pk)
+
+    @extend_schema(request=TransferSerializer, responses=TicketSerializer)
+    @action(detail=True, methods=["post"])
+    def transfer(self, request, pk=None):
+        """Move to another team's queue in the same tier, with a reason; the SLA is re-routed."""
+        ticket = self.ticket()
+        require_agent(request.user)
+        serializer = TransferSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        actions.ticket_transfer(ticket_id=ticket.pk, acting_user=request.user, **serializer.validated_data)
+        return self.respond(ticket.pk)
+
+    @extend_schema(
+        methods=["GET"], request=None, responses=PersonSerializer(many=True), description="The ticket's watchers (CC)."
+    )
+    @extend_schema(methods=["POST"], request=WatchersChangeSerializer, responses=PersonSerializer(many=True))
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def watchers(self, request, pk=None):
+        ticket = self.ticket()
+        if request.method == "GET":
+            return Response(PersonSerializer(selectors.watchers_of(ticket), many=True).data)
+        require_agent(request.user)
+        serializer = WatchersChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        watchers = actions.ticket_watchers_change(
+            ticket_id=ticket.pk, acting_user=request.user, **serializer.validated_data
+        )
+        return Response(PersonSerializer(watchers, many=True).data)
+
+    @extend_schema(methods=["GET"], request=None, responses=LinkedTicketSerializer(many=True))
+    @extend_schema(methods=["POST"], request=LinkSerializer, responses=LinkedTicketSerializer(many=True))
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def links(self, request, pk=None):
+        """Related tickets you may see; POST links one (or unlinks it with unlink: true)."""
+        ticket = self.ticket()
+        if request.method == "POST":
+            require_agent(request.user)
+            serializer = LinkSerializer(data=request.data, context={"request": request})
+            serializer.is_valid(raise_exception=True)
+            actions.ticket_link(
+                ticket_id=ticket.pk,
+                other_id=serializer.validated_data["ticket"].pk,
+                unlink=serializer.validated_data["unlink"],
+                acting_user=request.user,
+            )
+        return Response(LinkedTicketSerializer(selectors.links_of(request.user, ticket), many=True).data)
+
+    @extend_schema(request=MergeSerializer, responses=TicketSerializer)
+    @action(detail=True, methods=["post"])
+    def merge(self, request, pk=None):
+        """Merge this ticket, a duplicate, into `into`; answers with the primary."""
+        ticket = self.ticket()
+        require_agent(request.user)
+        serializer = MergeSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        primary = actions.ticket_merge(
+            duplicate_id=ticket.pk,
+            primary_id=serializer.validated_data["into"].pk,
+            note=serializer.validated_data["note"],
             acting_user=request.user,
         )
-        return Response(CommentSerializer(comment).data, status=201)
+        return self.respond(primary.pk)
 
     @extend_schema(request=ResolveSerializer, responses=TicketSerializer)
     @action(detail=True, methods=["post"])
@@ -208,3 +317,28 @@ class QueueViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "slug"
     pagination_class = None
     filterset_fields = ["tier"]
+
+
+class SearchView(generics.ListAPIView):
+    """Global search over every ticket the caller may see; an exact reference comes first."""
+
+    serializer_class = SearchHitSerializer
+    filter_backends = []
+
+    @extend_schema(parameters=[SearchQuerySerializer])
+    def get(self, request, *args, **kwargs):
+        params = SearchQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        self.result = search.ticket_search_for(request.user, params.validated_data["q"])
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return self.result.tickets
+
+    def get_serializer_context(self):
+        exact = getattr(self, "result", None) and self.result.exact
+        return {
+            **super().get_serializer_context(),
+            "viewer": self.request.user,
+            "exact_id": exact.pk if exact else None,
+        }

@@ -1,11 +1,11 @@
 """Reads. Access lives here: every page and endpoint starts from ticket_list_for(user),
 so a ticket the user may not see is a 404 everywhere."""
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from . import roles
-from .models import Comment, Ticket, TicketEvent, User
+from .models import Attachment, Comment, Ticket, TicketEvent, User
 
 
 def ticket_list_for(user: User) -> QuerySet[Ticket]:
@@ -13,7 +13,9 @@ def ticket_list_for(user: User) -> QuerySet[Ticket]:
         return Ticket.objects.none()
     queryset = Ticket.objects.all()
     if not roles.is_agent(user):
-        return queryset.filter(requester=user)
+        # their own requests, and those they are CC'd on (a merged duplicate's requester included)
+        watching = Ticket.watchers.through.objects.filter(ticket_id=OuterRef("pk"), user_id=user.pk)
+        return queryset.filter(Q(requester=user) | Exists(watching))
     if not roles.can_see_restricted(user):
         queryset = queryset.filter(is_restricted=False)
     return queryset
@@ -31,10 +33,17 @@ def ticket_get_for(user: User, ticket_id: int) -> Ticket:
 
 
 def comment_list_for(user: User, ticket: Ticket) -> QuerySet[Comment]:
-    comments = ticket.comments.select_related("author").prefetch_related("attachments")
-    if not roles.is_agent(user):
-        comments = comments.filter(is_public=True)
-    return comments
+    comments = ticket.comments.select_related("author")
+    if roles.is_agent(user):
+        return comments.prefetch_related("attachments")
+    # A requester sees public replies and only their public files (not even an internal file's name).
+    public_files = Prefetch("attachments", queryset=Attachment.objects.filter(is_public=True))
+    return comments.filter(is_public=True).prefetch_related(public_files)
+
+
+def attachment_list_for(user: User, ticket: Ticket) -> QuerySet[Attachment]:
+    attachments = ticket.attachments.select_related("uploaded_by")
+    return attachments if roles.is_agent(user) else attachments.filter(is_public=True)
 
 
 def timeline_for(user: User, ticket: Ticket) -> QuerySet[TicketEvent]:
@@ -42,3 +51,23 @@ def timeline_for(user: User, ticket: Ticket) -> QuerySet[TicketEvent]:
     if not roles.is_agent(user):
         events = events.filter(is_public=True)
     return events
+
+
+def may_see(user: User, ticket: Ticket) -> bool:
+    """Whether this person may see this ticket (the same rule as ticket_list_for, for one ticket)."""
+    return ticket_list_for(user).filter(pk=ticket.pk).exists()
+
+
+def watchers_of(ticket: Ticket) -> list[User]:
+    return list(ticket.watchers.filter(is_active=True).order_by("first_name", "last_name", "username"))
+
+
+def links_of(user: User, ticket: Ticket) -> QuerySet[Ticket]:
+    """Tickets linked to this one that the user may see."""
+    return (
+        ticket_list_for(user)
+        .filter(Q(links_in__ticket=ticket) | Q(links_out__other=ticket))
+        .select_related("queue")
+        .distinct()
+        .order_by("pk")
+    )

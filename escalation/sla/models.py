@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 
 from tickets.models import TIME_ZONE_CHOICES, Category, Priority, Queue, Site
+from tickets.notifications.targets import validate_webhook_url
 
 
 class Calendar(models.Model):
@@ -168,6 +169,13 @@ class LadderLevel(models.Model):
         unit = "%" if self.offset_kind == OffsetKind.PERCENT else " min from due"
         return f"{self.get_target_display()} at {self.offset}{unit}"
 
+    def clean(self):
+        if self.webhook_url:
+            try:
+                validate_webhook_url(self.webhook_url)
+            except ValidationError as exc:
+                raise ValidationError({"webhook_url": exc.messages})
+
     def offset_seconds(self, target_seconds: int) -> int:
         """Business seconds from the record's start to this level's moment (never negative)."""
         if self.offset_kind == OffsetKind.PERCENT:
@@ -283,6 +291,9 @@ class SweepState(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_swept_at = models.DateTimeField(null=True, blank=True)
     last_report = models.CharField(max_length=300, blank=True)
+    running_until = models.DateTimeField(
+        null=True, blank=True, help_text="A sweep run holds the lease until then (one run at a time)."
+    )
 
     def __str__(self):
         return f"Last sweep {self.last_swept_at}"

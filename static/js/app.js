@@ -16,7 +16,7 @@
     (root || document).querySelectorAll("[data-due]").forEach(function (chip) {
       var delta = new Date(chip.dataset.due).getTime() - now;
       if (isNaN(delta)) return;
-      var label = chip.dataset.label ? chip.dataset.label + " " : "";
+      var label = (chip.dataset.label ? chip.dataset.label + " " : "") + (chip.dataset.prefix || "");
       chip.textContent = label + (delta < 0 ? "overdue " + span(delta) : "due in " + span(delta));
       chip.classList.remove("chip-ok", "chip-soon", "chip-overdue");
       chip.classList.add(delta < 0 ? "chip-overdue" : delta < 3600000 ? "chip-soon" : "chip-ok");
@@ -45,7 +45,7 @@
     }
     if (key === "g") { pendingG = true; setTimeout(function () { pendingG = false; }, 1200); return; }
     if (key === "/") {
-      el = document.querySelector("[data-search]");
+      el = document.querySelector("[data-global-search]") || document.querySelector("[data-search]");
       if (el) { event.preventDefault(); el.focus(); el.select(); }
     } else if (key === "n") {
       el = document.querySelector('[data-shortcut="n"]');
@@ -64,6 +64,13 @@
   document.addEventListener("click", function (event) {
     var opener = event.target.closest("[data-open-shortcuts]");
     if (opener) { document.getElementById("shortcuts").showModal(); return; }
+    // Narrow screens: the sidebar is a menu the top bar's button opens and closes.
+    var toggle = event.target.closest("[data-menu-toggle]");
+    if (toggle) {
+      var open = document.body.classList.toggle("menu-open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      return;
+    }
     var dismiss = event.target.closest("[data-dismiss]");
     if (dismiss) { dismiss.parentElement.remove(); return; }
     // Requester lookup: a match fills the requester field.
@@ -100,6 +107,8 @@
       if (composer) composer.classList.toggle("is-note", event.target.value === "internal");
       var send = composer && composer.querySelector("[data-send-label]");
       if (send) send.textContent = event.target.value === "internal" ? "Add internal note" : "Send reply";
+      var publicOnly = composer && composer.querySelector("[data-public-only]");
+      if (publicOnly) publicOnly.hidden = event.target.value === "internal";
     }
     if (event.target.matches("input[type=file][data-previews]")) showPreviews(event.target);
   });

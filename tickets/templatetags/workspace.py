@@ -6,7 +6,9 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 
-from tickets.durations import SOON, span
+from tickets import durations, wording
+from tickets.durations import SOON
+from tickets.wording import status_label_for
 
 register = template.Library()
 
@@ -14,12 +16,19 @@ register = template.Library()
 @register.filter
 def countdown(due: datetime | None, now: datetime | None = None) -> str:
     """'due in 25 min' / 'overdue 3 h' from a due datetime ('' when there is none)."""
-    if not due:
-        return ""
-    delta = due - (now or timezone.now())
-    if delta.total_seconds() < 0:
-        return f"overdue {span(delta)}"
-    return f"due in {span(delta)}"
+    return durations.relative(due, now)
+
+
+@register.filter
+def when(moment: datetime | None) -> str:
+    """'Mon 30 Nov, 16:00 GMT' in the viewer's zone, the zone named."""
+    return durations.when(moment)
+
+
+@register.filter
+def event_text(event) -> str:
+    """A timeline event's words; SLA events re-worded with their times in the viewer's zone."""
+    return durations.sla_event_text(event.kind, event.data) or event.message
 
 
 @register.filter
@@ -47,7 +56,7 @@ def countdown_chip(due: datetime | None, label: str = "", done: bool = False):
         due_state(due),
         due.isoformat(),
         label,
-        timezone.localtime(due).strftime("%a %d %b %H:%M %Z"),
+        durations.when(due),
         f"{label} " if label else "",
         countdown(due),
     )
@@ -58,9 +67,23 @@ def priority_badge(priority: str):
     return format_html('<span class="badge badge-{}" title="Priority">{}</span>', (priority or "").lower(), priority)
 
 
+@register.simple_tag(takes_context=True)
+def status_badge(context, ticket):
+    """The status in the reader's words: a requester reads "With our specialist team", not tiers."""
+    request = context.get("request")
+    label = status_label_for(ticket, request.user if request else None)
+    return format_html('<span class="badge status status-{}">{}</span>', ticket.status, label)
+
+
+@register.filter
+def status_for(ticket, viewer) -> str:
+    return status_label_for(ticket, viewer)
+
+
 @register.simple_tag
-def status_badge(ticket):
-    return format_html('<span class="badge status status-{}">{}</span>', ticket.status, ticket.get_status_display())
+def plural(count, singular: str, plural_form: str = "") -> str:
+    """{% plural n "person" "people" %} → '1 person' / '3 people'."""
+    return wording.plural(int(count or 0), singular, plural_form or None)
 
 
 @register.filter
