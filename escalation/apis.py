@@ -19,6 +19,7 @@ from .serializers import (
     EscalateSerializer,
     EscalationPathSerializer,
     EscalationSerializer,
+    EscalationWithTicketSerializer,
     HandoffSerializer,
     RateSerializer,
     ReturnSerializer,
@@ -83,7 +84,7 @@ class EscalateView(TicketActionView):
 class HandoffView(TicketActionView):
     @extend_schema(
         request=HandoffSerializer,
-        responses=TicketWithEscalationSerializer,
+        responses=EscalationWithTicketSerializer,
         summary="Complete or amend the current escalation's handoff (same checks as escalate)",
     )
     def post(self, request, pk):
@@ -93,7 +94,9 @@ class HandoffView(TicketActionView):
         escalation = services.escalation_complete_handoff(
             ticket_id=ticket.pk, handoff=handoff_from_data(serializer.validated_data), acting_user=request.user
         )
-        return self.respond(ticket.pk, escalation)
+        # "200 with the escalation" (API.md): the escalation itself, its ticket nested.
+        ticket = ticket_list_with_related(request.user).select_related("routing_rule").filter(pk=ticket.pk).first()
+        return Response(EscalationWithTicketSerializer(escalation, context={"ticket": ticket}).data)
 
 
 class AcceptView(TicketActionView):

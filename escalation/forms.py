@@ -9,7 +9,7 @@ from django import forms
 
 from tickets.models import Impact, Queue, Ticket, Tier, Urgency
 
-from .handoff import Handoff, checklist_items_for
+from .handoff import MAX_AFFECTED, Handoff, checklist_items_for
 from .models import HANDOFF_FIELD_LABELS, HANDOFF_FIELDS, ReturnReason, Trigger
 
 CHECKLIST_PREFIX = "checklist_"
@@ -43,7 +43,7 @@ class HandoffForm(forms.Form):
     affected_scope = forms.ChoiceField(
         label=HANDOFF_FIELD_LABELS["affected_scope"], choices=[("", "— choose —"), *Impact.choices], required=False
     )
-    affected_count = forms.IntegerField(label="How many people (if known)", required=False)
+    affected_count = forms.IntegerField(label="How many people (if known)", required=False, max_value=MAX_AFFECTED)
     urgency = forms.ChoiceField(
         label=HANDOFF_FIELD_LABELS["urgency"], choices=[("", "— choose —"), *Urgency.choices], required=False
     )

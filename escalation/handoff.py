@@ -16,6 +16,9 @@ from . import substance
 from .models import HANDOFF_FIELD_LABELS, HANDOFF_FIELDS, ChecklistItem, Trigger
 from .substance import COMPLETE, MISSING, WEAK, Verdict, is_placeholder  # noqa: F401  (re-exported)
 
+# More people than any organization has: beyond it a count is a typo (and would overflow the column).
+MAX_AFFECTED = 10_000_000
+
 
 @dataclass(frozen=True)
 class Handoff:

@@ -6,6 +6,7 @@ from rest_framework import serializers
 from tickets.models import Impact, Queue, Tier, Urgency
 from tickets.serializers import TicketSerializer
 
+from .handoff import MAX_AFFECTED
 from .models import ChecklistItem, Escalation, EscalationPath, ReturnReason, Trigger
 
 
@@ -19,7 +20,7 @@ class EscalateSerializer(serializers.Serializer):
         required=False, allow_blank=True, trim_whitespace=False, help_text="Verbatim; stored byte-for-byte."
     )
     affected_scope = serializers.CharField(required=False, allow_blank=True, help_text=", ".join(Impact.values))
-    affected_count = serializers.IntegerField(required=False, allow_null=True)
+    affected_count = serializers.IntegerField(required=False, allow_null=True, max_value=MAX_AFFECTED)
     urgency = serializers.CharField(required=False, allow_blank=True, help_text=", ".join(Urgency.values))
     checklist = serializers.DictField(
         child=serializers.CharField(allow_blank=True, trim_whitespace=False),
@@ -51,7 +52,7 @@ class HandoffSerializer(serializers.Serializer):
         required=False, allow_blank=True, trim_whitespace=False, help_text="Verbatim; stored byte-for-byte."
     )
     affected_scope = serializers.CharField(required=False, allow_blank=True, help_text=", ".join(Impact.values))
-    affected_count = serializers.IntegerField(required=False, allow_null=True)
+    affected_count = serializers.IntegerField(required=False, allow_null=True, max_value=MAX_AFFECTED)
     urgency = serializers.CharField(required=False, allow_blank=True, help_text=", ".join(Urgency.values))
     checklist = serializers.DictField(
         child=serializers.CharField(allow_blank=True, trim_whitespace=False),
@@ -180,3 +181,18 @@ class ChecklistItemSerializer(serializers.ModelSerializer):
         model = ChecklistItem
         fields = ["id", "category", "key", "question", "required", "position"]
         read_only_fields = fields
+
+
+class EscalationWithTicketSerializer(EscalationSerializer):
+    """The escalation after a handoff change, with the ticket as the actor now sees it."""
+
+    ticket = serializers.SerializerMethodField()
+
+    class Meta(EscalationSerializer.Meta):
+        fields = [*EscalationSerializer.Meta.fields, "ticket"]
+        read_only_fields = fields
+
+    @extend_schema_field(TicketSerializer(allow_null=True))
+    def get_ticket(self, escalation):
+        ticket = self.context.get("ticket")
+        return TicketSerializer(ticket).data if ticket is not None else None

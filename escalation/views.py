@@ -74,12 +74,18 @@ def escalate(request, ticket_id: int):
         status = 400
         if form.is_valid():
             try:
-                escalation = services.ticket_escalate(
-                    ticket_id=ticket.pk,
-                    trigger=form.cleaned_data["trigger"],
-                    handoff=form.handoff(),
-                    acting_user=request.user,
-                )
+                if current and services.may_complete_handoff(request.user, current):
+                    # Escalated meanwhile (the time trigger, say): what was typed completes that handoff.
+                    escalation = services.escalation_complete_handoff(
+                        ticket_id=ticket.pk, handoff=form.handoff(), acting_user=request.user
+                    )
+                else:
+                    escalation = services.ticket_escalate(
+                        ticket_id=ticket.pk,
+                        trigger=form.cleaned_data["trigger"],
+                        handoff=form.handoff(),
+                        acting_user=request.user,
+                    )
             except InvalidInput as exc:
                 form.add_service_errors(exc.errors)
             except (InvalidTransition, ConcurrentUpdate, NotAllowed) as exc:

@@ -49,7 +49,7 @@ def test_completing_via_the_api_shrinks_the_missing_list_and_tells_tier2(automat
     # given: one field first
     response = api_for(agent).post(f"/api/v1/tickets/{ticket.pk}/handoff/", {"error_evidence": EVIDENCE})
     assert response.status_code == 200, response.json()
-    assert set(response.json()["escalation"]["missing_fields"]) == {
+    assert set(response.json()["missing_fields"]) == {
         "problem_summary",
         "steps_tried",
         "checklist.account_lock_state",
@@ -66,7 +66,7 @@ def test_completing_via_the_api_shrinks_the_missing_list_and_tells_tier2(automat
     )
     # then
     assert response.status_code == 200, response.json()
-    data = response.json()["escalation"]
+    data = response.json()
     assert data["missing_fields"] == []
     assert data["error_evidence"] == EVIDENCE  # verbatim
     assert data["quality"]["steps_tried"] == "complete"
@@ -162,7 +162,8 @@ def test_an_accepted_handoff_can_be_amended_and_the_engineer_is_told(automatic, 
     escalation_accept(ticket_id=ticket.pk, acting_user=engineer)
     response = api_for(agent).post(f"/api/v1/tickets/{ticket.pk}/handoff/", {"error_evidence": EVIDENCE})
     assert response.status_code == 200
-    assert response.json()["escalation"]["outcome"] == Outcome.ACCEPTED
+    assert response.json()["outcome"] == Outcome.ACCEPTED
+    assert response.json()["ticket"]["reference"] == ticket.reference
     assert Notification.objects.filter(ticket=ticket, kind="handoff_completed", recipient=engineer).exists()
 
 
@@ -193,3 +194,52 @@ def test_a_restricted_ticket_is_completed_by_those_allowed_to_see_it(
     assert response.status_code == 200, response.json()
     escalation.refresh_from_db()
     assert "error_evidence" not in escalation.missing_fields
+
+
+def test_posting_the_escalate_form_after_an_automatic_escalation_completes_it(automatic, ticket, agent, client):
+    # The page was open before the time trigger fired: what was typed is not dropped.
+    client.force_login(agent)
+    response = client.post(
+        reverse("ticket-escalate", args=[ticket.pk]),
+        {
+            "trigger": "access_restriction",
+            "problem_summary": SUMMARY,
+            "steps_tried": STEPS,
+            "error_evidence": EVIDENCE,
+            "affected_scope": "individual",
+            "affected_count": "1",
+            "urgency": "stopped",
+            "checklist_account_lock_state": "Locked since 08:14",
+        },
+    )
+    assert response.status_code == 302
+    automatic.refresh_from_db()
+    assert automatic.missing_fields == []
+    assert automatic.steps_tried == STEPS
+
+
+def test_the_escalate_form_shows_the_route_and_prefills_from_the_ticket(ticket, agent, client):
+    client.force_login(agent)
+    response = client.get(reverse("ticket-escalate", args=[ticket.pk]))
+    html = response.content.decode()
+    assert 'goes to <strong class="route-team">Identity &amp; Access</strong>' in html
+    form = response.context["form"]
+    assert form["affected_scope"].value() == ticket.impact
+    assert form["urgency"].value() == ticket.urgency
+    # the form's own weak examples are shown (and the corpus test proves each is refused)
+    assert "User can&#x27;t log in. Please check." in html
+
+
+def test_outside_the_teams_hours_the_form_names_the_after_hours_target(ticket, agent, client, paths, monkeypatch):
+    from tests.factories import QueueFactory
+    from tickets.models import Tier
+
+    partner = QueueFactory(name="24/7 partner", slug="partner", tier=Tier.TWO)
+    path = paths[Trigger.ACCESS_RESTRICTION]
+    path.after_hours_queue = partner
+    path.save()
+    monkeypatch.setattr("escalation.sla.calendars.queue_in_business_hours", lambda *, queue, at: False)
+    client.force_login(agent)
+    html = client.get(reverse("ticket-escalate", args=[ticket.pk])).content.decode()
+    assert 'goes to <strong class="route-team">24/7 partner</strong>' in html
+    assert "outside Identity &amp; Access's business hours now, so to its after-hours target" in html
