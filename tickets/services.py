@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from escalation.sla import hooks as sla_hooks
+from escalation.sla import engine as sla
 from tickets.notifications import services as notifications
 
 from . import configcache, events, roles, routing, sniffing
@@ -102,14 +102,14 @@ def _ticket_create(*, intake: TicketIntake, acting_user: User | None) -> Ticket:
         routing_rule=decision.rule,
         routing_reason=decision.reason,
     )
-    events.ticket_created(ticket=ticket, actor=acting_user)
+    created = events.ticket_created(ticket=ticket, actor=acting_user)
     events.ticket_routed(ticket=ticket, rule_name=decision.rule.name if decision.rule else None, reason=decision.reason)
     if _logged_by_agent(intake, acting_user) and (not ticket.is_restricted or roles.can_see_restricted(acting_user)):
         # The agent who took the call owns it until they hand it on.
         ticket.assignee = acting_user
         _save(ticket, ["assignee"])
         events.assigned(ticket=ticket, actor=acting_user, old=None, new=acting_user)
-    sla_hooks.ticket_created(ticket=ticket)
+    sla.apply(ticket=ticket, event=created)
     from escalation import rules  # escalation builds on tickets; import late to keep layers one-way
 
     if rules.evaluate_trigger_rules(ticket_id=ticket.pk, moment=rules.Moment.INTAKE, ticket=ticket):
@@ -163,24 +163,29 @@ def ticket_comment_add(*, ticket_id: int, body: str, public: bool, acting_user: 
         public = True  # requesters cannot write internal notes
     now = timezone.now()
     comment = Comment.objects.create(ticket=ticket, author=acting_user, body=body, is_public=public, created_at=now)
-    event = events.comment_added(ticket=ticket, actor=acting_user, comment_id=comment.pk, is_public=public)
+    event = events.comment_added(
+        ticket=ticket,
+        actor=acting_user,
+        comment_id=comment.pk,
+        is_public=public,
+        by="agent" if is_agent else "requester",
+        at=now,
+    )
     fields: list[str] = []
     if public and is_agent and ticket.first_responded_at is None and acting_user.pk != ticket.requester_id:
         ticket.first_responded_at = now
         fields.append("first_responded_at")
-        sla_hooks.first_response_given(ticket=ticket, at=now)
     if public and is_agent and ticket.status == TicketStatus.NEW:
         ticket.status = TicketStatus.OPEN
         fields.append("status")
     if fields:
         _save(ticket, fields)
+    sla.apply(ticket=ticket, event=event)  # first and next response
     if public and is_agent:
-        sla_hooks.agent_replied(ticket=ticket, at=now)
         notifications.notify(
             event=event, kind="public_reply", recipients=_with_watchers(ticket, [ticket.requester], acting_user)
         )
     if not is_agent:
-        sla_hooks.requester_replied(ticket=ticket, at=now)
         recipients = [ticket.assignee] if ticket.assignee else list(ticket.queue.members.all())
         notifications.notify(
             event=event, kind="requester_replied", recipients=_with_watchers(ticket, recipients, acting_user)
@@ -205,10 +210,10 @@ def ticket_set_pending(*, ticket_id: int, reason: str, acting_user: User) -> Tic
     old = ticket.status
     ticket.status = check_transition(ticket, "pending")
     _save(ticket, ["status"])
-    events.status_changed(
+    event = events.status_changed(
         ticket=ticket, kind=EventKind.PENDING, actor=acting_user, old=old, new=ticket.status, reason=reason
     )
-    sla_hooks.ticket_paused(ticket=ticket, at=timezone.now(), acting_user=acting_user, reason=reason)
+    sla.apply(ticket=ticket, event=event)
     return ticket
 
 
@@ -222,10 +227,10 @@ def _resume(ticket: Ticket, *, acting_user: User, reason: str) -> Ticket:
     old = ticket.status
     ticket.status = check_transition(ticket, "resume")
     _save(ticket, ["status"])
-    events.status_changed(
+    event = events.status_changed(
         ticket=ticket, kind=EventKind.RESUMED, actor=acting_user, old=old, new=ticket.status, reason=reason
     )
-    sla_hooks.ticket_resumed(ticket=ticket, at=timezone.now(), acting_user=acting_user, reason=reason)
+    sla.apply(ticket=ticket, event=event)
     return ticket
 
 
@@ -273,7 +278,7 @@ def ticket_resolve(
     event = events.status_changed(
         ticket=ticket, kind=EventKind.RESOLVED, actor=acting_user, old=old, new=ticket.status, reason=resolution
     )
-    sla_hooks.ticket_resolved(ticket=ticket, at=now)
+    sla.apply(ticket=ticket, event=event)
     notifications.notify(
         event=event, kind="resolved", recipients=_with_watchers(ticket, [ticket.requester], acting_user)
     )
@@ -296,7 +301,7 @@ def ticket_reopen(*, ticket_id: int, reason: str, acting_user: User) -> Ticket:
     event = events.status_changed(
         ticket=ticket, kind=EventKind.REOPENED, actor=acting_user, old=old, new=ticket.status, reason=reason
     )
-    sla_hooks.ticket_reopened(ticket=ticket, at=timezone.now())
+    sla.apply(ticket=ticket, event=event)
     if ticket.assignee_id:
         notifications.notify(
             event=event, kind="reopened", recipients=_with_watchers(ticket, [ticket.assignee], acting_user)
@@ -355,15 +360,14 @@ def ticket_update(*, ticket_id: int, changes: dict, acting_user: User, expected_
     if "category" in diff:
         fields += _reroute_for_category(ticket)
     _save(ticket, fields)
-    events.fields_changed(ticket=ticket, actor=acting_user, changes=diff)
+    event = events.fields_changed(ticket=ticket, actor=acting_user, changes=diff)
     if "category" in diff and ticket.tier == Tier.ONE:
         events.ticket_routed(
             ticket=ticket,
             rule_name=ticket.routing_rule.name if ticket.routing_rule_id else None,
             reason=ticket.routing_reason,
         )
-    if {"priority", "category"} & set(diff):
-        sla_hooks.ticket_targets_changed(ticket=ticket, at=timezone.now())
+    sla.apply(ticket=ticket, event=event)  # priority, category or site: the policy may change
     from escalation import rules
 
     rules.evaluate_trigger_rules(ticket_id=ticket.pk, moment=rules.Moment.UPDATE)
@@ -436,8 +440,8 @@ def ticket_change_priority(*, ticket_id: int, priority: str, reason: str, acting
     ticket.priority = priority
     ticket.priority_override_reason = reason[:300]
     _save(ticket, ["priority", "priority_override_reason"])
-    events.priority_changed(ticket=ticket, actor=acting_user, old=old, new=priority, reason=reason)
-    sla_hooks.ticket_targets_changed(ticket=ticket, at=timezone.now())
+    event = events.priority_changed(ticket=ticket, actor=acting_user, old=old, new=priority, reason=reason)
+    sla.apply(ticket=ticket, event=event)
     return ticket
 
 

@@ -16,7 +16,7 @@
     (root || document).querySelectorAll("[data-due]").forEach(function (chip) {
       var delta = new Date(chip.dataset.due).getTime() - now;
       if (isNaN(delta)) return;
-      var label = chip.dataset.label ? chip.dataset.label + " " : "";
+      var label = (chip.dataset.label ? chip.dataset.label + " " : "") + (chip.dataset.prefix || "");
       chip.textContent = label + (delta < 0 ? "overdue " + span(delta) : "due in " + span(delta));
       chip.classList.remove("chip-ok", "chip-soon", "chip-overdue");
       chip.classList.add(delta < 0 ? "chip-overdue" : delta < 3600000 ? "chip-soon" : "chip-ok");
