@@ -584,7 +584,8 @@ def portal(request):
 @login_required
 def portal_create(request):
     """The requester's own request; suggestions appear as they type (a followed one may answer it)."""
-    form = PortalTicketForm(request.POST or None, request.FILES or None)
+    posted = request.method == "POST"  # an empty POST still binds: field errors, not a blank form
+    form = PortalTicketForm(request.POST if posted else None, request.FILES if posted else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         intake = services.TicketIntake(
