@@ -61,6 +61,15 @@
     }
   });
 
+  function closeMenu() {
+    document.body.classList.remove("menu-open");
+    var toggle = document.querySelector("[data-menu-toggle]");
+    if (toggle) toggle.setAttribute("aria-expanded", "false");
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && document.body.classList.contains("menu-open")) closeMenu();
+  });
+
   document.addEventListener("click", function (event) {
     var opener = event.target.closest("[data-open-shortcuts]");
     if (opener) { document.getElementById("shortcuts").showModal(); return; }
@@ -71,6 +80,7 @@
       toggle.setAttribute("aria-expanded", open ? "true" : "false");
       return;
     }
+    if (document.body.classList.contains("menu-open") && !event.target.closest("#sidebar")) closeMenu();
     var dismiss = event.target.closest("[data-dismiss]");
     if (dismiss) { dismiss.parentElement.remove(); return; }
     // Requester lookup: a match fills the requester field.

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from tickets import durations, events
 
+from . import targets
 from .models import DeliveryStatus, Notification, NotificationChannel
 
 logger = logging.getLogger(__name__)
@@ -105,6 +106,9 @@ def _deliver_claimed(notification_id: int, claimed_at: datetime) -> str | None:
         return _mark_failed(notification, claimed_at, "Gave up: no attempt completed.", final=True)
     try:
         send(notification)
+    except targets.TargetRefused as exc:  # retrying will not make the address acceptable
+        logger.warning("Notification %s refused: %s", notification.pk, exc)
+        return _mark_failed(notification, claimed_at, str(exc), final=True)
     except Exception as exc:  # a transport failure: retry later, never lose the row
         logger.warning("Notification %s (%s) failed: %r", notification.pk, notification.channel, exc)
         final = notification.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS
@@ -237,7 +241,10 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+# Straight to the checked address: no proxy from the environment, loopback/private refused (targets.py).
+_opener = urllib.request.build_opener(
+    urllib.request.ProxyHandler({}), _NoRedirects, targets.CheckedHTTPHandler, targets.CheckedHTTPSHandler
+)
 
 
 def webhook_payload(notification: Notification, *, timestamp: int) -> dict:
