@@ -9,7 +9,6 @@ and renders the stored answer when it is done. Nothing here changes a policy:
 
 from __future__ import annotations
 
-import csv
 import zoneinfo
 from urllib.parse import urlencode
 
@@ -23,6 +22,7 @@ from escalation.metrics.filters import parse_filters
 from escalation.metrics.views import _choices as dashboard_choices
 from escalation.sla.models import Calendar, SlaPolicy, Target
 from tickets import roles
+from tickets.csv_export import csv_response
 from tickets.errors import InvalidInput
 from tickets.models import Priority
 from tickets.selectors import ticket_list_for
@@ -167,35 +167,15 @@ def apply_links(result: dict) -> list[dict]:
 
 
 def _csv(result: dict, table: str) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    name = f"handoff-what-if-{table}-{result['period']['from']}-{result['period']['to']}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    writer = csv.writer(response)
+    # Ticket titles are typed by people: csv_response escapes what a spreadsheet would evaluate.
+    filename = f"handoff-what-if-{table}-{result['period']['from']}-{result['period']['to']}.csv"
     if table == "tickets":
-        writer.writerow(["Reference", "Title", "Priority", "Target", "Cycle", "Current", "Proposed", "Due now", "Due"])
-        for row in result["tickets"]:
-            writer.writerow(
-                [
-                    row["reference"],
-                    row["title"],
-                    row["priority"],
-                    row["target_label"],
-                    row["cycle"],
-                    row["current"] or "",
-                    row["proposed"] or "",
-                    row["current_due_at"] or "",
-                    row["proposed_due_at"] or "",
-                ]
-            )
-    else:
-        writer.writerow(["Figure", "Current", "Proposed"])
-        for row in comparison(result):
-            writer.writerow([row["label"], _blank(row["current"]), _blank(row["proposed"])])
-    return response
-
-
-def _blank(value):
-    return "" if value is None else value
+        header = ["Reference", "Title", "Priority", "Target", "Cycle", "Current", "Proposed", "Due now", "Due"]
+        keys = ("reference", "title", "priority", "target_label", "cycle", "current", "proposed")
+        rows = ([*(row[k] for k in keys), row["current_due_at"], row["proposed_due_at"]] for row in result["tickets"])
+        return csv_response(filename=filename, header=header, rows=rows)
+    rows = ([row["label"], row["current"], row["proposed"]] for row in comparison(result))
+    return csv_response(filename=filename, header=["Figure", "Current", "Proposed"], rows=rows)
 
 
 def comparison(result: dict) -> list[dict]:
