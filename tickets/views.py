@@ -614,7 +614,9 @@ def portal(request):
 
 @login_required
 def portal_create(request):
-    form = PortalTicketForm(request.POST if request.method == "POST" else None)
+    """The requester's own request; suggestions appear as they type (a followed one may answer it)."""
+    posted = request.method == "POST"  # an empty POST still binds: field errors, not a blank form
+    form = PortalTicketForm(request.POST if posted else None, request.FILES if posted else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         intake = services.TicketIntake(
@@ -627,7 +629,12 @@ def portal_create(request):
             channel=Channel.PORTAL,
         )
         try:
-            ticket = services.ticket_create(intake=intake, acting_user=request.user)
+            with transaction.atomic():  # a refused file refuses the request: nothing half-filed
+                ticket = services.ticket_create(intake=intake, acting_user=request.user)
+                for upload in data["attachments"]:
+                    services.attachment_add(ticket_id=ticket.pk, upload=upload, acting_user=request.user, public=True)
+                # they filed after all: the suggestions shown while typing did not deflect this one
+                kb_services.suggestions_attach_to_ticket(ticket=ticket, shown_to=request.user)
         except DomainError as error:
             add_domain_error(form, error)
         else:
