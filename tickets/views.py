@@ -77,6 +77,8 @@ def home(request):
     user = request.user
     if not roles.is_agent(user):
         return redirect("portal")
+    if roles.can_view_dashboard(user) and not user.is_superuser:
+        return redirect("dashboard")  # managers start from the figures
     if roles.is_tier2(user) and user.queues.filter(tier=Tier.TWO).exists():
         return redirect("tier2-queue")
     return redirect("desk")
