@@ -63,7 +63,10 @@ def cached(name: str, loader: Callable[[], T]) -> T:
 
 @contextmanager
 def operation() -> Iterator[None]:
-    """Read the stamp once for everything inside (one intake, one sweep batch)."""
+    """Read the stamp once for everything inside (one intake, one sweep batch); nested, the outer one counts."""
+    if _pinned.get() is not _OUTSIDE:
+        yield
+        return
     token = _pinned.set(None)
     try:
         yield

@@ -14,6 +14,8 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
+from escalation import automation
+
 from . import roles, services
 from .models import Category, Channel, Impact, Queue, RoutingRule, Site, Ticket, TicketEvent, Tier, Urgency, User
 
@@ -288,7 +290,7 @@ def seed_tickets(org: DemoOrg, *, count: int) -> None:
         with time_machine.travel(created_at, tick=False):
             channel = rng.choice([Channel.PHONE, Channel.PORTAL, Channel.EMAIL, Channel.WALK_UP])
             actor = requester if channel == Channel.PORTAL else rng.choice(agents)
-            ticket = services.ticket_create(
+            ticket = automation.ticket_create(
                 intake=services.TicketIntake(
                     title=title,
                     description=description,
@@ -367,7 +369,7 @@ def _advance(org: DemoOrg, ticket: Ticket, *, created_at, now, agents, index: in
     reopen_at = step + timedelta(hours=rng.randint(2, 30))
     if rng.random() < 0.06 and reopen_at < now:
         with time_machine.travel(reopen_at, tick=False):
-            services.ticket_reopen(
+            automation.ticket_reopen(
                 ticket_id=ticket.pk, reason="It happened again this morning.", acting_user=ticket.requester
             )
 

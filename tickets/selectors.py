@@ -1,7 +1,7 @@
 """Reads. Access lives here: every page and endpoint starts from ticket_list_for(user),
 so a ticket the user may not see is a 404 everywhere."""
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from . import roles
@@ -19,6 +19,11 @@ def ticket_list_for(user: User) -> QuerySet[Ticket]:
     if not roles.can_see_restricted(user):
         queryset = queryset.filter(is_restricted=False)
     return queryset
+
+
+def by_sla_urgency(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """Most urgent first: resolution due time, tickets without a target last."""
+    return queryset.order_by(F("resolution_due_at").asc(nulls_last=True), "created_at", "pk")
 
 
 def ticket_list_with_related(user: User) -> QuerySet[Ticket]:

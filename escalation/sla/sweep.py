@@ -39,12 +39,14 @@ from django.utils import timezone
 from tickets import configcache, events
 from tickets.errors import DomainError
 from tickets.models import Priority, Ticket, TicketEvent, TicketStatus, Tier, User
+from tickets.notifications.models import NotificationKind
 from tickets.notifications.oncall import on_call_for
 from tickets.notifications.services import Notice, notify_many
+from tickets.priorities import one_step_up
 
 from . import businesstime as bt
 from .models import LadderFiring, LadderLevel, SlaRecord, Stage, SweepState, Target
-from .services import ScheduleCache, level_moment, mark_breached, plan, raised
+from .services import ScheduleCache, level_moment, mark_breached, plan
 
 logger = logging.getLogger(__name__)
 
@@ -351,12 +353,18 @@ def _announce(outcome: _Outcome, *, now: datetime, cache: RunCache) -> list[Noti
         data=data,
         save=False,
     )
-    kind = "sla_breached" if breach else "sla_warning"
+    kind = NotificationKind.SLA_BREACHED if breach else NotificationKind.SLA_WARNING
     notices = []
-    if in_hours and recipients:
-        notices.append(Notice(event=outcome.event, kind=kind, recipients=recipients))
     if on_call is not None:
-        notices.append(Notice(event=outcome.event, kind=kind, recipients=[on_call], team_webhooks=not notices))
+        # A page whatever the level (a warning too): the on-call channels, never in-app only.
+        # First, so that if they are also told below, their page is the row that counts.
+        page = Notice(
+            event=outcome.event, kind=NotificationKind.ON_CALL_PAGE, recipients=[on_call], team_webhooks=False
+        )
+        notices.append(page)
+    if (in_hours and recipients) or on_call is not None:
+        # The team's webhooks hear the SLA kind once per event, with whoever is told in hours.
+        notices.append(Notice(event=outcome.event, kind=kind, recipients=recipients if in_hours else []))
     urls = [level.webhook_url for level in levels if level.webhook_url]
     if urls:
         notices.append(Notice(event=outcome.event, kind=kind, webhook_urls=urls, team_webhooks=False))
@@ -449,7 +457,7 @@ def _raise_priority(ticket: Ticket) -> None:
     from tickets.services import ticket_change_priority
 
     ticket_change_priority(
-        ticket_id=ticket.pk, priority=raised(ticket.priority), reason="Raised by the SLA ladder.", acting_user=None
+        ticket_id=ticket.pk, priority=one_step_up(ticket.priority), reason="Raised by the SLA ladder.", acting_user=None
     )
 
 

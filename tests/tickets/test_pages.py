@@ -312,8 +312,9 @@ def test_ticket_page_query_budget_does_not_grow_with_comments(
         services.ticket_comment_add(ticket_id=ticket.pk, body=f"Reply {n}", public=n % 2 == 0, acting_user=agent)
     login(client, agent)
     # 16, plus watchers, related tickets, the action panels' colleague and team choices, people notified per
-    # event and marking the ticket's notifications read: fixed, not per row
-    with django_assert_max_num_queries(21):
+    # event, marking the ticket's notifications read, and whether the agent leads a team (may override the
+    # priority): fixed, not per row
+    with django_assert_max_num_queries(22):
         response = client.get(reverse("ticket-detail", args=[ticket.pk]))
     assert response.status_code == 200
 
@@ -350,7 +351,6 @@ def test_tier2_queue_query_budget_does_not_grow_with_tickets(
     assert response.status_code == 200
     page = response.content.decode()
     assert page.count("Access restriction") == count
-    assert page.count("5/5") == count
 
 
 def test_files_on_an_internal_note_stay_internal(client, agent, requester, ticket, settings, tmp_path):
@@ -372,3 +372,27 @@ def test_files_on_an_internal_note_stay_internal(client, agent, requester, ticke
     client.force_login(requester)
     assert client.get(reverse("attachment-download", args=[attachment.pk])).status_code == 404
     assert "error.png" not in client.get(reverse("ticket-detail", args=[ticket.pk])).content.decode()
+
+
+def test_priority_override_on_the_page_is_for_leads_and_managers(client, agent, manager, ticket, service_desk):
+    url = reverse("ticket-priority", args=[ticket.pk])
+    body = {"priority": "P1", "reason": "The CFO cannot work."}
+
+    # a Tier 1 agent sees no override control and may not post one
+    page = login(client, agent).get(reverse("ticket-detail", args=[ticket.pk])).content.decode()
+    assert url not in page
+    assert client.post(url, body).status_code == 403
+    ticket.refresh_from_db()
+    assert ticket.priority != "P1"
+
+    # the desk's lead may
+    service_desk.lead = agent
+    service_desk.save(update_fields=["lead"])
+    assert client.post(url, body).status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.priority == "P1"
+
+    # so may a manager
+    assert login(client, manager).post(url, {"priority": "P2", "reason": "Calmer."}).status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.priority == "P2"

@@ -12,7 +12,7 @@ process_message, step by step:
    Message-ID we sent (stored on email Notification rows) or a mail that made a ticket.
 4. Find the sender's account (or create a requester, per INBOUND_UNKNOWN_SENDERS).
 5. A match → tickets.services.ticket_comment_add (public; resumes a pending ticket);
-   no match → tickets.services.ticket_create (channel email). Attachments follow.
+   no match → escalation.automation.ticket_create (channel email; trigger rules apply). Attachments follow.
 """
 
 import hashlib
@@ -33,6 +33,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.utils.html import strip_tags
 
+from escalation import automation
 from tickets import roles
 from tickets import services as ticket_services
 from tickets.errors import DomainError
@@ -116,7 +117,7 @@ def _handle(record: InboundMessage, message: EmailMessage, *, from_name: str, fr
             if category is None:
                 return outcome(InboundOutcome.ERROR, f"No category {settings.INBOUND_DEFAULT_CATEGORY!r} for new mail.")
             title = _title(subject)
-            created = ticket_services.ticket_create(
+            created = automation.ticket_create(
                 intake=ticket_services.TicketIntake(
                     title=title,
                     description=text if len(text.strip()) >= 10 else f"{title}\n\n(sent by email without a body)",
