@@ -58,7 +58,8 @@ def evaluate_trigger_rules(*, ticket_id: int, moment: Moment, ticket: Ticket | N
         for rule in rules:
             if rule.pk in fired:
                 continue
-            ticket = lock_ticket(ticket_id)  # fresh: an earlier rule may have changed it
+            if fired_any:
+                ticket = lock_ticket(ticket_id)  # fresh: an earlier rule may have changed it
             if not ticket.is_open or not matches(rule, ticket, now=now):
                 continue
             actions = _applicable_actions(rule, ticket)

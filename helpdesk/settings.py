@@ -108,6 +108,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
     "tickets.middleware.ApiNotFoundAsJsonMiddleware",
+    "tickets.middleware.ConfigOperationMiddleware",
     "tickets.middleware.UserTimezoneMiddleware",
     "tickets.middleware.RejectNullCharactersMiddleware",
 ]

@@ -63,7 +63,13 @@ def cached(name: str, loader: Callable[[], T]) -> T:
 
 @contextmanager
 def operation() -> Iterator[None]:
-    """Read the stamp once for everything inside (one intake, one sweep batch)."""
+    """Read the stamp once for everything inside (one request, one intake, one sweep batch).
+
+    Nested operations share the outer one's stamp.
+    """
+    if _pinned.get() is not _OUTSIDE:
+        yield
+        return
     token = _pinned.set(None)
     try:
         yield

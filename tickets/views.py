@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from knowledgebase import selectors as kb_selectors
 from knowledgebase import services as kb_services
 
-from . import roles, routing, search, selectors, services
+from . import configcache, roles, routing, search, selectors, services
 from .decorators import agent_required, tier2_required
 from .errors import DomainError
 from .filters import TicketFilter
@@ -117,9 +117,12 @@ def _page(request, queryset):
 
 
 def _filter_choices():
+    # Configuration: read once per process until an admin changes it (tickets.configcache).
     return {
-        "queues": Queue.objects.order_by("tier", "name"),
-        "categories": Category.objects.filter(is_active=True).order_by("name"),
+        "queues": configcache.cached("filter_queues", lambda: list(Queue.objects.order_by("tier", "name"))),
+        "categories": configcache.cached(
+            "filter_categories", lambda: list(Category.objects.filter(is_active=True).order_by("name"))
+        ),
         "statuses": [(v, label) for v, label in TicketStatus.choices if v in OPEN_STATUSES],
         "priorities": Priority.choices,
     }

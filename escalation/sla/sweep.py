@@ -308,12 +308,14 @@ def _process(records: list[SlaRecord], *, now: datetime, cache: RunCache) -> Swe
             report.escalated_ticket_ids.append(ticket_id)
     from escalation import rules
 
+    # The rules see each ticket as it is now: the rows in hand, re-read in one query where a
+    # side action changed them (the locks are still ours).
     touched = set(raise_ids) | set(escalate)
+    if touched:
+        related = ("queue", "queue__lead", "assignee", "category", "requester")
+        tickets.update((t.pk, t) for t in Ticket.objects.select_related(*related).filter(pk__in=touched))
     for ticket_id, ticket in tickets.items():
-        # An untouched ticket is the fresh, locked row in hand; a touched one is re-read by the rules.
-        rules.evaluate_trigger_rules(
-            ticket_id=ticket_id, moment=rules.Moment.SWEEP, ticket=None if ticket_id in touched else ticket
-        )
+        rules.evaluate_trigger_rules(ticket_id=ticket_id, moment=rules.Moment.SWEEP, ticket=ticket)
     return report
 
 
