@@ -13,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from escalation.sla import calendars
-from escalation.sla import hooks as sla_hooks
+from escalation.sla import engine as sla
 from tickets import events, roles
 from tickets.errors import InvalidInput, InvalidTransition, NotAllowed
 from tickets.locks import lock_ticket
@@ -110,9 +110,11 @@ def ticket_escalate(
         ticket.priority = SECURITY_MIN_PRIORITY
         ticket.priority_override_reason = "Security escalation: at least P2."
         fields += ["priority", "priority_override_reason"]
-        events.priority_changed(
+        raised = events.priority_changed(
             ticket=ticket, actor=acting_user, old=old_priority, new=ticket.priority, reason="Security escalation."
         )
+        # The security policy applies from the ticket's start, before the tier changes.
+        sla.apply(ticket=ticket, event=raised)
     if security and not ticket.is_restricted:
         ticket.is_restricted = True
         fields.append("is_restricted")
@@ -170,7 +172,7 @@ def ticket_escalate(
             recipients=[owner],
             body="Missing: " + ", ".join(missing_fields),
         )
-    sla_hooks.ticket_tier_changed(ticket=ticket, at=now, action="escalate")
+    sla.apply(ticket=ticket, event=event)
     return escalation
 
 
@@ -232,14 +234,14 @@ def escalation_accept(*, ticket_id: int, acting_user: User) -> Escalation:
     escalation.accepted_by = acting_user
     escalation.accepted_at = now
     escalation.save(update_fields=["outcome", "accepted_by", "accepted_at"])
-    events.escalation_accepted(
+    event = events.escalation_accepted(
         ticket=ticket,
         actor=acting_user,
         escalation_id=escalation.pk,
         queue=ticket.queue.slug,
         seconds_to_accept=int((now - escalation.escalated_at).total_seconds()),
     )
-    sla_hooks.ticket_tier_changed(ticket=ticket, at=now, action="accept")
+    sla.apply(ticket=ticket, event=event)
     return escalation
 
 
@@ -328,7 +330,7 @@ def escalation_return(
         recipients=[back_to_person or back_to.lead],
         body=f"{ReturnReason(reason).label}: {escalation.return_note}",
     )
-    sla_hooks.ticket_tier_changed(ticket=ticket, at=now, action="return")
+    sla.apply(ticket=ticket, event=event)
     return escalation
 
 

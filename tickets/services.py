@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from escalation.sla import hooks as sla_hooks
+from escalation.sla import engine as sla
 from tickets.notifications import services as notifications
 
 from . import configcache, events, roles, routing, sniffing
@@ -102,14 +102,29 @@ def _ticket_create(*, intake: TicketIntake, acting_user: User | None) -> Ticket:
         routing_rule=decision.rule,
         routing_reason=decision.reason,
     )
-    events.ticket_created(ticket=ticket, actor=acting_user)
+    created = events.ticket_created(ticket=ticket, actor=acting_user)
     events.ticket_routed(ticket=ticket, rule_name=decision.rule.name if decision.rule else None, reason=decision.reason)
-    sla_hooks.ticket_created(ticket=ticket)
+    if _logged_by_agent(intake, acting_user) and (not ticket.is_restricted or roles.can_see_restricted(acting_user)):
+        # The agent who took the call owns it until they hand it on.
+        ticket.assignee = acting_user
+        _save(ticket, ["assignee"])
+        events.assigned(ticket=ticket, actor=acting_user, old=None, new=acting_user)
+    sla.apply(ticket=ticket, event=created)
     from escalation import rules  # escalation builds on tickets; import late to keep layers one-way
 
     if rules.evaluate_trigger_rules(ticket_id=ticket.pk, moment=rules.Moment.INTAKE, ticket=ticket):
         ticket.refresh_from_db()  # a rule changed it
     return ticket
+
+
+def _logged_by_agent(intake: TicketIntake, acting_user: User | None) -> bool:
+    """A call or walk-up an agent logged for someone else (not the portal, mail or API)."""
+    return (
+        acting_user is not None
+        and intake.channel in (Channel.PHONE, Channel.WALK_UP)
+        and acting_user.pk != intake.requester.pk
+        and roles.is_agent(acting_user)
+    )
 
 
 def _validate_intake(intake: TicketIntake) -> None:
@@ -143,32 +158,47 @@ def ticket_comment_add(*, ticket_id: int, body: str, public: bool, acting_user: 
     check_transition(ticket, "comment")
     is_agent = roles.is_agent(acting_user)
     if not is_agent:
-        if ticket.requester_id != acting_user.pk:
-            raise NotAllowed("Only the requester and agents can comment on this ticket.")
+        if ticket.requester_id != acting_user.pk and not ticket.watchers.filter(pk=acting_user.pk).exists():
+            raise NotAllowed("Only the requester, people copied in and agents can comment on this ticket.")
         public = True  # requesters cannot write internal notes
     now = timezone.now()
     comment = Comment.objects.create(ticket=ticket, author=acting_user, body=body, is_public=public, created_at=now)
-    event = events.comment_added(ticket=ticket, actor=acting_user, comment_id=comment.pk, is_public=public)
+    event = events.comment_added(
+        ticket=ticket,
+        actor=acting_user,
+        comment_id=comment.pk,
+        is_public=public,
+        by="agent" if is_agent else "requester",
+        at=now,
+    )
     fields: list[str] = []
     if public and is_agent and ticket.first_responded_at is None and acting_user.pk != ticket.requester_id:
         ticket.first_responded_at = now
         fields.append("first_responded_at")
-        sla_hooks.first_response_given(ticket=ticket, at=now)
     if public and is_agent and ticket.status == TicketStatus.NEW:
         ticket.status = TicketStatus.OPEN
         fields.append("status")
     if fields:
         _save(ticket, fields)
+    sla.apply(ticket=ticket, event=event)  # first and next response
     if public and is_agent:
-        sla_hooks.agent_replied(ticket=ticket, at=now)
-        notifications.notify(event=event, kind="public_reply", recipients=[ticket.requester])
+        notifications.notify(
+            event=event, kind="public_reply", recipients=_with_watchers(ticket, [ticket.requester], acting_user)
+        )
     if not is_agent:
-        sla_hooks.requester_replied(ticket=ticket, at=now)
         recipients = [ticket.assignee] if ticket.assignee else list(ticket.queue.members.all())
-        notifications.notify(event=event, kind="requester_replied", recipients=recipients)
+        notifications.notify(
+            event=event, kind="requester_replied", recipients=_with_watchers(ticket, recipients, acting_user)
+        )
         if ticket.status == TicketStatus.PENDING:
             _resume(ticket, acting_user=acting_user, reason="The requester replied.")
     return comment
+
+
+def _with_watchers(ticket: Ticket, recipients: list, acting_user: User | None) -> list:
+    """The usual recipients plus the ticket's watchers (CC), never the person who acted."""
+    people = [*recipients, *ticket.watchers.filter(is_active=True)]
+    return [person for person in people if person is not None and person != acting_user]
 
 
 @transaction.atomic
@@ -180,10 +210,10 @@ def ticket_set_pending(*, ticket_id: int, reason: str, acting_user: User) -> Tic
     old = ticket.status
     ticket.status = check_transition(ticket, "pending")
     _save(ticket, ["status"])
-    events.status_changed(
+    event = events.status_changed(
         ticket=ticket, kind=EventKind.PENDING, actor=acting_user, old=old, new=ticket.status, reason=reason
     )
-    sla_hooks.ticket_paused(ticket=ticket, at=timezone.now(), acting_user=acting_user, reason=reason)
+    sla.apply(ticket=ticket, event=event)
     return ticket
 
 
@@ -197,10 +227,10 @@ def _resume(ticket: Ticket, *, acting_user: User, reason: str) -> Ticket:
     old = ticket.status
     ticket.status = check_transition(ticket, "resume")
     _save(ticket, ["status"])
-    events.status_changed(
+    event = events.status_changed(
         ticket=ticket, kind=EventKind.RESUMED, actor=acting_user, old=old, new=ticket.status, reason=reason
     )
-    sla_hooks.ticket_resumed(ticket=ticket, at=timezone.now(), acting_user=acting_user, reason=reason)
+    sla.apply(ticket=ticket, event=event)
     return ticket
 
 
@@ -210,6 +240,10 @@ def ticket_assign(*, ticket_id: int, assignee: User | None, acting_user: User) -
     check_transition(ticket, "assign")
     if assignee is not None and not roles.is_agent(assignee):
         raise InvalidInput({"assignee": [f"{assignee} is not a support agent."]})
+    if assignee is not None and not assignee.is_active:
+        raise InvalidInput({"assignee": [f"{assignee}'s account is inactive."]})
+    if assignee is not None and ticket.is_restricted and not roles.can_see_restricted(assignee):
+        raise InvalidInput({"assignee": [f"{assignee} is not cleared for security-restricted tickets."]})
     old = ticket.assignee
     if old == assignee:
         return ticket
@@ -244,8 +278,10 @@ def ticket_resolve(
     event = events.status_changed(
         ticket=ticket, kind=EventKind.RESOLVED, actor=acting_user, old=old, new=ticket.status, reason=resolution
     )
-    sla_hooks.ticket_resolved(ticket=ticket, at=now)
-    notifications.notify(event=event, kind="resolved", recipients=[ticket.requester])
+    sla.apply(ticket=ticket, event=event)
+    notifications.notify(
+        event=event, kind="resolved", recipients=_with_watchers(ticket, [ticket.requester], acting_user)
+    )
     return ticket
 
 
@@ -265,9 +301,11 @@ def ticket_reopen(*, ticket_id: int, reason: str, acting_user: User) -> Ticket:
     event = events.status_changed(
         ticket=ticket, kind=EventKind.REOPENED, actor=acting_user, old=old, new=ticket.status, reason=reason
     )
-    sla_hooks.ticket_reopened(ticket=ticket, at=timezone.now())
+    sla.apply(ticket=ticket, event=event)
     if ticket.assignee_id:
-        notifications.notify(event=event, kind="reopened", recipients=[ticket.assignee])
+        notifications.notify(
+            event=event, kind="reopened", recipients=_with_watchers(ticket, [ticket.assignee], acting_user)
+        )
     from escalation import rules
 
     rules.evaluate_trigger_rules(ticket_id=ticket.pk, moment=rules.Moment.UPDATE)
@@ -319,15 +357,59 @@ def ticket_update(*, ticket_id: int, changes: dict, acting_user: User, expected_
         if ticket.priority != old_priority:
             diff["priority"] = (old_priority, ticket.priority)
             fields.append("priority")
+    if "category" in diff:
+        fields += _reroute_for_category(ticket)
     _save(ticket, fields)
-    events.fields_changed(ticket=ticket, actor=acting_user, changes=diff)
-    if {"priority", "category"} & set(diff):
-        sla_hooks.ticket_targets_changed(ticket=ticket, at=timezone.now())
+    event = events.fields_changed(ticket=ticket, actor=acting_user, changes=diff)
+    if "category" in diff and ticket.tier == Tier.ONE:
+        events.ticket_routed(
+            ticket=ticket,
+            rule_name=ticket.routing_rule.name if ticket.routing_rule_id else None,
+            reason=ticket.routing_reason,
+        )
+    sla.apply(ticket=ticket, event=event)  # priority, category or site: the policy may change
     from escalation import rules
 
     rules.evaluate_trigger_rules(ticket_id=ticket.pk, moment=rules.Moment.UPDATE)
     ticket.refresh_from_db()
     return ticket
+
+
+def _reroute_for_category(ticket: Ticket) -> list[str]:
+    """A new category routes the ticket again, as intake would have: the changed fields.
+
+    Only in Tier 1 (a Tier 2 team keeps what it accepted). A security category or
+    queue restricts the ticket; lifting a restriction is the Security team's decision,
+    so a category change never does it.
+    """
+    fields = []
+    if ticket.category.is_security and not ticket.is_restricted:
+        ticket.is_restricted = True
+        fields.append("is_restricted")
+    if ticket.tier != Tier.ONE:
+        return fields
+    decision = routing.route(
+        category=ticket.category,
+        title=ticket.title,
+        description=ticket.description,
+        requester=ticket.requester,
+        site=ticket.site,
+        priority=ticket.priority,
+    )
+    ticket.routing_rule = decision.rule
+    ticket.routing_reason = f"Category changed to {ticket.category}. {decision.reason}"[:300]
+    fields += ["routing_rule", "routing_reason"]
+    if decision.queue.pk != ticket.queue_id:
+        ticket.queue = decision.queue
+        ticket.tier1_queue = decision.queue
+        fields += ["queue", "tier1_queue"]
+        if ticket.assignee_id and not decision.queue.members.filter(pk=ticket.assignee_id).exists():
+            ticket.assignee = None
+            fields.append("assignee")
+    if decision.queue.is_security and not ticket.is_restricted:
+        ticket.is_restricted = True
+        fields.append("is_restricted")
+    return fields
 
 
 def _plain(value):
@@ -358,8 +440,8 @@ def ticket_change_priority(*, ticket_id: int, priority: str, reason: str, acting
     ticket.priority = priority
     ticket.priority_override_reason = reason[:300]
     _save(ticket, ["priority", "priority_override_reason"])
-    events.priority_changed(ticket=ticket, actor=acting_user, old=old, new=priority, reason=reason)
-    sla_hooks.ticket_targets_changed(ticket=ticket, at=timezone.now())
+    event = events.priority_changed(ticket=ticket, actor=acting_user, old=old, new=priority, reason=reason)
+    sla.apply(ticket=ticket, event=event)
     return ticket
 
 

@@ -16,7 +16,7 @@
     (root || document).querySelectorAll("[data-due]").forEach(function (chip) {
       var delta = new Date(chip.dataset.due).getTime() - now;
       if (isNaN(delta)) return;
-      var label = chip.dataset.label ? chip.dataset.label + " " : "";
+      var label = (chip.dataset.label ? chip.dataset.label + " " : "") + (chip.dataset.prefix || "");
       chip.textContent = label + (delta < 0 ? "overdue " + span(delta) : "due in " + span(delta));
       chip.classList.remove("chip-ok", "chip-soon", "chip-overdue");
       chip.classList.add(delta < 0 ? "chip-overdue" : delta < 3600000 ? "chip-soon" : "chip-ok");
@@ -61,6 +61,15 @@
     }
   });
 
+  function closeMenu() {
+    document.body.classList.remove("menu-open");
+    var toggle = document.querySelector("[data-menu-toggle]");
+    if (toggle) toggle.setAttribute("aria-expanded", "false");
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && document.body.classList.contains("menu-open")) closeMenu();
+  });
+
   document.addEventListener("click", function (event) {
     var opener = event.target.closest("[data-open-shortcuts]");
     if (opener) { document.getElementById("shortcuts").showModal(); return; }
@@ -71,6 +80,7 @@
       toggle.setAttribute("aria-expanded", open ? "true" : "false");
       return;
     }
+    if (document.body.classList.contains("menu-open") && !event.target.closest("#sidebar")) closeMenu();
     var dismiss = event.target.closest("[data-dismiss]");
     if (dismiss) { dismiss.parentElement.remove(); return; }
     // Requester lookup: a match fills the requester field.
@@ -85,6 +95,25 @@
       var next = document.getElementById("id_category");
       if (next) next.focus();
     }
+  });
+
+  // ---- Requester lookup by keyboard: ArrowDown moves into the matches, Up/Down between them,
+  // Enter picks (the matches are type=button, so the form is never submitted), Escape goes back.
+  document.addEventListener("keydown", function (event) {
+    var input = document.getElementById("id_requester");
+    var list = document.getElementById("requester-matches");
+    if (!input || !list) return;
+    var options = Array.prototype.slice.call(list.querySelectorAll("[data-pick-requester]"));
+    var index = options.indexOf(document.activeElement);
+    if (event.target === input) {
+      if (event.key === "ArrowDown" && options.length) { event.preventDefault(); options[0].focus(); }
+      else if (event.key === "Enter" && options.length === 1) { event.preventDefault(); options[0].click(); }
+      return;
+    }
+    if (index < 0) return;
+    if (event.key === "ArrowDown") { event.preventDefault(); options[Math.min(index + 1, options.length - 1)].focus(); }
+    else if (event.key === "ArrowUp") { event.preventDefault(); (index === 0 ? input : options[index - 1]).focus(); }
+    else if (event.key === "Escape") { event.preventDefault(); input.focus(); }
   });
 
   // ---- Knowledge-base suggestions: the endpoint takes ?q= (the description) and ?category=.
@@ -107,6 +136,8 @@
       if (composer) composer.classList.toggle("is-note", event.target.value === "internal");
       var send = composer && composer.querySelector("[data-send-label]");
       if (send) send.textContent = event.target.value === "internal" ? "Add internal note" : "Send reply";
+      var publicOnly = composer && composer.querySelector("[data-public-only]");
+      if (publicOnly) publicOnly.hidden = event.target.value === "internal";
     }
     if (event.target.matches("input[type=file][data-previews]")) showPreviews(event.target);
   });

@@ -32,6 +32,7 @@ def test_ticket_created_through_intake_lands_in_tier1_with_timeline(requester, a
     assert ticket.tier1_queue == service_desk
     assert ticket.reference == f"HD-{ticket.pk:06d}"
     assert ticket.created_by == agent
+    assert ticket.assignee == agent  # who took the call owns it
     events = list(ticket.events.order_by("id"))
     assert [e.kind for e in events[:2]] == [EventKind.CREATED, EventKind.ROUTED]
     assert events[0].actor == agent

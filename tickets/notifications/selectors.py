@@ -8,7 +8,9 @@ from .models import Notification, NotificationChannel, NotificationPreference, O
 
 
 def notification_list_for(user: User) -> QuerySet[Notification]:
-    return Notification.objects.filter(recipient=user, channel=NotificationChannel.IN_APP).select_related("ticket")
+    return Notification.objects.filter(recipient=user, channel=NotificationChannel.IN_APP).select_related(
+        "ticket", "event"
+    )
 
 
 def unread_count_for(user: User) -> int:

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0004_config_stamp"),
+        ("tickets", "0005_watchers_links_merge"),
     ]
 
     operations = [
