@@ -168,18 +168,19 @@ def _session_cookie(username: str) -> str:
     user = User.objects.get(username=username)
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
     return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
 
 
 def _token(username: str) -> str:
-    from rest_framework.authtoken.models import Token
+    """An API token (django-rest-knox) as an integrator would get from POST /api/v1/auth/token/."""
+    from knox.models import AuthToken
 
     from tickets.models import User
 
-    return Token.objects.get_or_create(user=User.objects.get(username=username))[0].key
+    return AuthToken.objects.create(user=User.objects.get(username=username))[1]
 
 
 def _query_count(username: str, path: str) -> int:
