@@ -87,6 +87,7 @@ def main() -> None:
 
     results += _served(database_url, tickets=tickets, samples=args.samples, intake_count=args.intake)
     results += _sweeps(tickets=tickets, open_tickets=open_tickets)
+    results += _what_if(tickets=tickets)
     total = time.perf_counter() - started
     print(f"bench finished in {total / 60:.1f} min")
     _write(results, tickets=tickets, minutes=total / 60)
@@ -318,6 +319,16 @@ def _sweeps(*, tickets: int, open_tickets: int) -> list[dict]:
                              "ms", 10))  # fmt: skip
     del open_tickets
     return results
+
+
+def _what_if(*, tickets: int) -> list[dict]:
+    """The SLA what-if over 90 days (issue 15's scenario, bench/whatif.py), timed once in process."""
+    from bench import whatif
+
+    started = time.perf_counter()
+    whatif.what_if_90_days()
+    seconds = time.perf_counter() - started
+    return [_scenario("what-if 90 days, P3 resolution halved", tickets, seconds, "s", whatif.BUDGET_SECONDS)]
 
 
 # ---------------------------------------------------------------- results

@@ -60,4 +60,4 @@ def test_automatic_escalations_stay_within_a_per_ticket_budget(
     assert SlaRecord.objects.filter(target="tier2_accept").count() == 10
     # Each escalation goes through the escalation service (lock, path, escalation row, events,
     # outbox, SLA tier change); everything else is per batch.
-    assert len(queries) <= 10 * 27, len(queries)  # 256 when written
+    assert len(queries) <= 10 * 30, len(queries)  # 256 when written, 277 with the handoff-completion checks

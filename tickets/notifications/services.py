@@ -44,6 +44,7 @@ SUBJECTS = {
     "resolved": "[{ref}] Resolved: {title}",
     "reopened": "{ref} was reopened",
     "handoff_incomplete": "{ref} was escalated automatically: complete the handoff",
+    "handoff_completed": "{ref}: Tier 1 added to the handoff",
     "on_call_page": "On call: {ref} needs you now: {title}",
 }
 
@@ -270,6 +271,13 @@ def notification_mark_read(*, notification_id: int, acting_user: User) -> int:
     """Mark one of the user's in-app notifications read; returns rows changed (0 or 1)."""
     return Notification.objects.filter(
         pk=notification_id, recipient=acting_user, channel=NotificationChannel.IN_APP, read_at__isnull=True
+    ).update(read_at=timezone.now())
+
+
+def notifications_mark_read_for_ticket(*, ticket_id: int, acting_user: User) -> int:
+    """Opening a ticket reads what was waiting about it: the badge counts only what is still news."""
+    return Notification.objects.filter(
+        ticket_id=ticket_id, recipient=acting_user, channel=NotificationChannel.IN_APP, read_at__isnull=True
     ).update(read_at=timezone.now())
 
 

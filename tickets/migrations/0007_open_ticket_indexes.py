@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0005_watchers_links_merge"),
+        ("tickets", "0006_handoff_completed_event"),
     ]
 
     operations = [
