@@ -17,13 +17,15 @@ from escalation.sla import hooks as sla_hooks
 from tickets import events, roles
 from tickets.errors import InvalidInput, InvalidTransition, NotAllowed
 from tickets.locks import lock_ticket
-from tickets.models import Priority, Queue, Ticket, TicketStatus, Tier, User
+from tickets.models import Queue, Ticket, TicketStatus, Tier, User
 from tickets.notifications import oncall
 from tickets.notifications.services import notify
+from tickets.routing import SECURITY_MIN_PRIORITY
+from tickets.selectors import can_see_ticket
 from tickets.transitions import check_transition
 
 from .handoff import Handoff, handoff_problems, validate_handoff
-from .models import HANDOFF_FIELDS, Escalation, Outcome, ReturnReason, TriggerRule
+from .models import HANDOFF_FIELDS, Escalation, Outcome, ReturnReason, Trigger, TriggerRule
 from .paths import is_security_trigger, resolve_path, security_queue
 
 __all__ = [
@@ -34,9 +36,8 @@ __all__ = [
     "handoff_from_ticket",
     "ticket_escalate",
     "ticket_reassign",
+    "ticket_security_fast_track",
 ]
-
-SECURITY_MIN_PRIORITY = Priority.P2
 
 
 def _save(ticket: Ticket, fields: list[str]) -> None:
@@ -55,6 +56,7 @@ def ticket_escalate(
     acting_user: User | None,
     automatic: bool = False,
     rule: TriggerRule | None = None,
+    reason: str = "",
 ) -> Escalation:
     """Hand a Tier 1 ticket to Tier 2 along its escalation path.
 
@@ -104,18 +106,8 @@ def ticket_escalate(
     tier1_assignee = ticket.assignee
     old_status = ticket.status
     fields = ["status", "tier", "queue", "assignee", "tier1_queue"]
-    if security and ticket.priority > SECURITY_MIN_PRIORITY:
-        # Lexical order is severity order (P1 < P2 …): anything below P2 is raised to P2.
-        old_priority = ticket.priority
-        ticket.priority = SECURITY_MIN_PRIORITY
-        ticket.priority_override_reason = "Security escalation: at least P2."
-        fields += ["priority", "priority_override_reason"]
-        events.priority_changed(
-            ticket=ticket, actor=acting_user, old=old_priority, new=ticket.priority, reason="Security escalation."
-        )
-    if security and not ticket.is_restricted:
-        ticket.is_restricted = True
-        fields.append("is_restricted")
+    security_fields = _secure(ticket, actor=acting_user, reason=reason or "Security escalation.") if security else []
+    fields += security_fields
     ticket.status = TicketStatus.ESCALATED
     ticket.tier = Tier.TWO
     ticket.tier1_queue = from_queue  # a return goes back to the Tier 1 queue it came from
@@ -157,6 +149,7 @@ def ticket_escalate(
         escalation_id=escalation.pk,
         old_status=old_status,
         rule=rule.name if rule else None,
+        reason=reason,
     )
     recipients = [*_members(target), target.lead, path.owner if path else None, on_call]
     if team != target:
@@ -171,7 +164,81 @@ def ticket_escalate(
             body="Missing: " + ", ".join(missing_fields),
         )
     sla_hooks.ticket_tier_changed(ticket=ticket, at=now, action="escalate")
+    if security_fields:
+        # Raised priority or newly restricted: the security SLA policy may apply from now on.
+        sla_hooks.ticket_targets_changed(ticket=ticket, at=now)
     return escalation
+
+
+def _secure(ticket: Ticket, *, actor: User | None, reason: str) -> list[str]:
+    """Apply the security floor in memory: at least P2 and restricted, each change on the timeline.
+    Returns the fields changed; the caller saves them with its own."""
+    fields = []
+    if ticket.priority > SECURITY_MIN_PRIORITY:
+        # Lexical order is severity order (P1 < P2 …): anything below P2 is raised to P2.
+        old_priority = ticket.priority
+        ticket.priority = SECURITY_MIN_PRIORITY
+        ticket.priority_override_reason = f"{reason} At least {SECURITY_MIN_PRIORITY}."
+        fields += ["priority", "priority_override_reason"]
+        events.priority_changed(ticket=ticket, actor=actor, old=old_priority, new=ticket.priority, reason=reason)
+    if not ticket.is_restricted:
+        ticket.is_restricted = True
+        fields.append("is_restricted")
+        events.restriction_changed(ticket=ticket, actor=actor, restricted=True, reason=reason)
+    return fields
+
+
+@transaction.atomic
+def ticket_security_fast_track(*, ticket_id: int, reason: str, acting_user: User | None = None) -> Ticket:
+    """Hand a security ticket to the Security team now: restricted, at least P2, in its queue.
+
+    Called at intake (security category), when a category changes into security, and
+    whatever the tier:
+    1. Lock the ticket. Closed work is only restricted and raised; nothing to route (nor
+       when no security team exists: it stays restricted in Tier 1).
+    2. Tier 1: an automatic escalation with the security trigger (path, else the Tier 2
+       security team), awaiting Security's acceptance in their queue at once.
+    3. Tier 2 with another team: moved to the security team's queue; an awaiting
+       escalation follows it.
+    4. The SLA targets are recomputed (the security policy may now apply).
+    """
+    ticket = lock_ticket(ticket_id)
+    in_tier1 = ticket.tier == Tier.ONE and ticket.status in (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING)
+    has_route = resolve_path(ticket=ticket, trigger=Trigger.SECURITY_CONCERN) or security_queue()
+    if in_tier1 and has_route:
+        ticket_escalate(
+            ticket_id=ticket.pk,
+            trigger=Trigger.SECURITY_CONCERN,
+            handoff=handoff_from_ticket(ticket=ticket),
+            acting_user=None,  # the system hands it over; the agent may not even be allowed to escalate
+            automatic=True,
+            reason=reason,
+        )
+        return lock_ticket(ticket.pk)
+    fields = _secure(ticket, actor=acting_user, reason=reason)
+    team = security_queue()
+    moved_from = None
+    if ticket.is_open and ticket.tier == Tier.TWO and team is not None and not ticket.queue.is_security:
+        moved_from = ticket.queue
+        ticket.queue = team
+        ticket.assignee = None
+        fields += ["queue", "assignee"]
+    if not fields:
+        return ticket
+    _save(ticket, fields)
+    if moved_from is not None:
+        if ticket.status == TicketStatus.ESCALATED:
+            Escalation.objects.filter(ticket=ticket, outcome=Outcome.AWAITING).update(to_queue=team)
+        event = events.reassigned(
+            ticket=ticket, actor=acting_user, old_queue=moved_from.slug, new_queue=team.slug, reason=reason
+        )
+        notify(
+            event=event,
+            kind="escalated_to_team",
+            recipients=[u for u in [*_members(team), team.lead] if u != acting_user],
+        )
+    sla_hooks.ticket_targets_changed(ticket=ticket, at=timezone.now())
+    return ticket
 
 
 def handoff_from_ticket(*, ticket: Ticket) -> Handoff:
@@ -287,8 +354,8 @@ def escalation_return(
     from_queue = ticket.queue
     back_to = ticket.tier1_queue or escalation.from_queue
     back_to_person = escalation.escalated_by or escalation.tier1_assignee
-    if back_to_person is not None and not back_to_person.is_active:
-        back_to_person = None
+    if back_to_person is not None and not (back_to_person.is_active and can_see_ticket(back_to_person, ticket)):
+        back_to_person = None  # gone, or not cleared for a restricted ticket: the queue takes it
     ticket.queue = back_to
     ticket.tier = Tier.ONE
     ticket.assignee = back_to_person
@@ -385,9 +452,8 @@ def ticket_reassign(*, ticket_id: int, to_queue: Queue, reason: str, acting_user
     if ticket.tier == Tier.ONE:
         ticket.tier1_queue = to_queue
         fields.append("tier1_queue")
-    if to_queue.is_security and not ticket.is_restricted:
-        ticket.is_restricted = True
-        fields.append("is_restricted")
+    if to_queue.is_security:
+        fields += _secure(ticket, actor=acting_user, reason=f"Moved to {to_queue}.")
     _save(ticket, fields)
     if ticket.status == TicketStatus.ESCALATED:
         # the awaiting escalation follows the ticket, so the new team sees it in its Tier 2 queue

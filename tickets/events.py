@@ -58,6 +58,17 @@ def comment_added(*, ticket: Ticket, actor: User | None, comment_id: int, is_pub
     )
 
 
+def unverified_mail_noted(*, ticket: Ticket, comment_id: int, claimed_sender: str) -> TicketEvent:
+    return record(
+        ticket=ticket,
+        kind=EventKind.NOTE_ADDED,
+        actor=None,
+        message=f"Unverified sender: {claimed_sender}",
+        data={"comment_id": comment_id, "unverified_sender": claimed_sender},
+        is_public=False,
+    )
+
+
 def fields_changed(*, ticket: Ticket, actor: User | None, changes: dict[str, tuple[Any, Any]]) -> TicketEvent:
     summary = ", ".join(f"{name}: {old} → {new}" for name, (old, new) in changes.items())
     return record(
@@ -76,6 +87,17 @@ def priority_changed(*, ticket: Ticket, actor: User | None, old: str, new: str, 
         actor=actor,
         message=f"{old} → {new}: {reason}",
         data={"old": old, "new": new, "reason": reason},
+    )
+
+
+def restriction_changed(*, ticket: Ticket, actor: User | None, restricted: bool, reason: str) -> TicketEvent:
+    """The ticket became visible only to people cleared for security tickets, or stopped being so."""
+    return record(
+        ticket=ticket,
+        kind=EventKind.RESTRICTED if restricted else EventKind.RESTRICTION_LIFTED,
+        actor=actor,
+        message=reason,
+        data={"old": not restricted, "new": restricted, "reason": reason},
     )
 
 
@@ -140,9 +162,12 @@ def escalated(
     escalation_id: int,
     old_status: str,
     rule: str | None = None,
+    reason: str = "",
 ) -> TicketEvent:
     how = "automatically" if automatic else "manually"
     message = f"Escalated {how} ({trigger}): {from_queue} → {to_queue}"
+    if reason:
+        message += f". {reason}"
     if missing_fields:
         message += f"; missing: {', '.join(missing_fields)}"
     return record(
@@ -160,6 +185,7 @@ def escalated(
             "missing_fields": missing_fields,
             "after_hours": after_hours,
             "rule": rule,
+            "reason": reason,
             "old_status": old_status,
             "new_status": ticket.status,
         },

@@ -1,7 +1,7 @@
 """Reads. Access lives here: every page and endpoint starts from ticket_list_for(user),
 so a ticket the user may not see is a 404 everywhere."""
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from . import roles
@@ -19,6 +19,11 @@ def ticket_list_for(user: User) -> QuerySet[Ticket]:
     return queryset
 
 
+def can_see_ticket(user: User | None, ticket: Ticket) -> bool:
+    """The predicate form of ticket_list_for: may this person read this ticket?"""
+    return user is not None and ticket_list_for(user).filter(pk=ticket.pk).exists()
+
+
 def ticket_list_with_related(user: User) -> QuerySet[Ticket]:
     return ticket_list_for(user).select_related("queue", "category", "requester", "assignee", "site")
 
@@ -28,6 +33,21 @@ def ticket_get_for(user: User, ticket_id: int) -> Ticket:
         return ticket_list_with_related(user).get(pk=ticket_id)
     except (Ticket.DoesNotExist, ValueError, TypeError):
         raise Http404("No such ticket.") from None
+
+
+def ticket_receipt_for(user: User, ticket_id: int) -> Ticket:
+    """The ticket whose receipt this user may read: they logged it, asked for it or escalated it.
+
+    Deliberately outside ticket_list_for: a receipt shows only the reference, status and team
+    (tickets.receipts), which the person who handed the ticket over already knows.
+    """
+    if not user.is_authenticated:
+        raise Http404("No such ticket.")
+    involved = Q(created_by=user) | Q(requester=user) | Q(escalations__escalated_by=user)
+    ticket = Ticket.objects.filter(involved, pk=ticket_id).select_related("queue").first()
+    if ticket is None:
+        raise Http404("No such ticket.")
+    return ticket
 
 
 def comment_list_for(user: User, ticket: Ticket) -> QuerySet[Comment]:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from escalation.sla import hooks as sla_hooks
 from tickets.notifications import services as notifications
 
-from . import events, roles, routing, sniffing
+from . import events, roles, routing, selectors, sniffing
 from .errors import ConcurrentUpdate, InvalidInput, NotAllowed
 from .locks import lock_ticket
 from .models import (
@@ -78,6 +78,8 @@ def ticket_create(*, intake: TicketIntake, acting_user: User | None) -> Ticket:
         requester=intake.requester,
         site=site,
         priority=derived,
+        # Mail logged by nobody: the From header alone grants no VIP routing.
+        requester_verified=not (intake.channel == Channel.EMAIL and acting_user is None),
     )
     ticket = Ticket.objects.create(
         title=intake.title.strip(),
@@ -93,18 +95,29 @@ def ticket_create(*, intake: TicketIntake, acting_user: User | None) -> Ticket:
         queue=decision.queue,
         tier1_queue=decision.queue,
         tier=Tier.ONE,
-        is_restricted=decision.queue.is_security or intake.category.is_security,
+        is_restricted=decision.security,
         routing_rule=decision.rule,
-        routing_reason=decision.reason,
+        routing_reason=decision.reason[:300],
     )
     events.ticket_created(ticket=ticket, actor=acting_user)
     events.ticket_routed(ticket=ticket, rule_name=decision.rule.name if decision.rule else None, reason=decision.reason)
     sla_hooks.ticket_created(ticket=ticket)
-    from escalation import rules  # escalation builds on tickets; import late to keep layers one-way
+    # escalation builds on tickets; import late to keep layers one-way
+    from escalation import rules
+    from escalation import services as escalation_services
 
+    if decision.security:
+        # Before any other rule: a security ticket goes to Security, not along another path.
+        escalation_services.ticket_security_fast_track(
+            ticket_id=ticket.pk, reason=f"Security: {_security_cause(intake.category, decision.queue)}."
+        )
     rules.evaluate_trigger_rules(ticket_id=ticket.pk, moment=rules.Moment.INTAKE)
     ticket.refresh_from_db()
     return ticket
+
+
+def _security_cause(category: Category, queue) -> str:
+    return f"category {category}" if category.is_security else f"routed to {queue}"
 
 
 def _validate_intake(intake: TicketIntake) -> None:
@@ -166,6 +179,22 @@ def ticket_comment_add(*, ticket_id: int, body: str, public: bool, acting_user: 
     return comment
 
 
+UNVERIFIED_SENDER = "Unverified sender"
+
+
+@transaction.atomic
+def ticket_unverified_mail_add(*, ticket_id: int, body: str, claimed_sender: str) -> Comment:
+    """Mail whose From header we cannot trust for this ticket (an agent's address without the
+    ticket's reply token, or someone who is not the requester): kept as an internal note by
+    nobody, flagged, never posted as the person it claims to be and never sent to the requester."""
+    ticket = lock_ticket(ticket_id)
+    check_transition(ticket, "comment")
+    flagged = f"{UNVERIFIED_SENDER}: mail claiming to be from {claimed_sender}. Check before acting on it.\n\n{body}"
+    comment = Comment.objects.create(ticket=ticket, author=None, body=flagged, is_public=False)
+    events.unverified_mail_noted(ticket=ticket, comment_id=comment.pk, claimed_sender=claimed_sender)
+    return comment
+
+
 @transaction.atomic
 def ticket_set_pending(*, ticket_id: int, reason: str, acting_user: User) -> Ticket:
     """Wait on the requester: the resolution clock pauses until they reply."""
@@ -205,6 +234,8 @@ def ticket_assign(*, ticket_id: int, assignee: User | None, acting_user: User) -
     check_transition(ticket, "assign")
     if assignee is not None and not roles.is_agent(assignee):
         raise InvalidInput({"assignee": [f"{assignee} is not a support agent."]})
+    if assignee is not None and not selectors.can_see_ticket(assignee, ticket):
+        raise InvalidInput({"assignee": [f"{assignee} is not cleared for security tickets like {ticket.reference}."]})
     old = ticket.assignee
     if old == assignee:
         return ticket
@@ -292,6 +323,7 @@ def ticket_update(*, ticket_id: int, changes: dict, acting_user: User, expected_
     ticket = lock_ticket(ticket_id)
     _check_version(ticket, expected_version)
     check_transition(ticket, "update")
+    old_category = ticket.category
     diff: dict[str, tuple] = {}
     for name, value in changes.items():
         old = getattr(ticket, name)
@@ -305,23 +337,101 @@ def ticket_update(*, ticket_id: int, changes: dict, acting_user: User, expected_
         errors["title"] = ["Give the ticket a title of at least 5 characters."]
     if "description" in diff and len(ticket.description.strip()) < 10:
         errors["description"] = ["Describe the problem in at least 10 characters."]
+    entering, leaving = _security_move(old_category, ticket.category)
+    if leaving and not roles.is_security_team(acting_user):
+        errors["category"] = [
+            "Only the Security team can take a ticket out of a security category: it lifts the restriction."
+        ]
     if errors:
         raise InvalidInput(errors)
     fields = list(diff)
     old_priority = ticket.priority
     if {"impact", "urgency"} & set(diff) and not ticket.priority_override_reason:
         ticket.priority = routing.priority_for(impact=ticket.impact, urgency=ticket.urgency)
+        if ticket.is_restricted:  # a security ticket never drops below the security floor
+            ticket.priority = routing.higher_priority(ticket.priority, routing.SECURITY_MIN_PRIORITY)
         if ticket.priority != old_priority:
             diff["priority"] = (old_priority, ticket.priority)
             fields.append("priority")
     _save(ticket, fields)
     events.fields_changed(ticket=ticket, actor=acting_user, changes=diff)
+    if leaving:
+        _leave_security(ticket, acting_user=acting_user)
     if {"priority", "category"} & set(diff):
         sla_hooks.ticket_targets_changed(ticket=ticket, at=timezone.now())
     from escalation import rules
+    from escalation import services as escalation_services
 
+    if entering:
+        escalation_services.ticket_security_fast_track(
+            ticket_id=ticket.pk, reason=f"Security: category changed to {ticket.category}.", acting_user=acting_user
+        )
     rules.evaluate_trigger_rules(ticket_id=ticket.pk, moment=rules.Moment.UPDATE)
     ticket.refresh_from_db()
+    return ticket
+
+
+def _security_move(old: Category, new: Category) -> tuple[bool, bool]:
+    """(entering, leaving) a security category."""
+    return (new.is_security and not old.is_security, old.is_security and not new.is_security)
+
+
+def _leave_security(ticket: Ticket, *, acting_user: User) -> None:
+    """Out of a security category, by the Security team's decision: the restriction is lifted and a
+    Tier 1 ticket is routed as its new category would be. While it sits in a security team's queue it
+    stays restricted (that team's queue is restricted); they move it on and lift it explicitly."""
+    if ticket.queue.is_security or not ticket.is_restricted:
+        return
+    fields = ["is_restricted"]
+    ticket.is_restricted = False
+    reason = f"Recategorised to {ticket.category}: not a security matter."
+    events.restriction_changed(ticket=ticket, actor=acting_user, restricted=False, reason=reason)
+    if ticket.tier == Tier.ONE:
+        decision = routing.route(
+            category=ticket.category,
+            title=ticket.title,
+            description=ticket.description,
+            requester=ticket.requester,
+            site=ticket.site,
+            priority=ticket.priority,
+        )
+        if decision.queue != ticket.queue:
+            events.reassigned(
+                ticket=ticket,
+                actor=acting_user,
+                old_queue=ticket.queue.slug,
+                new_queue=decision.queue.slug,
+                reason=reason,
+            )
+            ticket.queue = ticket.tier1_queue = decision.queue
+            fields += ["queue", "tier1_queue"]
+    _save(ticket, fields)
+
+
+@transaction.atomic
+def ticket_lift_restriction(*, ticket_id: int, reason: str, acting_user: User) -> Ticket:
+    """The Security team decides a ticket is not (or no longer) sensitive: everyone on the desk may see it.
+
+    Audited with the reason. Refused while its category or queue is a security one: those
+    restrict by definition, so move it out of them first.
+    """
+    if not roles.is_security_team(acting_user):
+        raise NotAllowed("Only the Security team can lift a restriction.")
+    if not reason.strip():
+        raise InvalidInput({"reason": ["Say why the ticket no longer needs to be restricted; it is audited."]})
+    ticket = lock_ticket(ticket_id)
+    if not ticket.is_restricted:
+        raise InvalidInput({"reason": [f"{ticket.reference} is not restricted."]})
+    if ticket.category.is_security:
+        raise InvalidInput(
+            {"reason": [f"{ticket.reference} is in the {ticket.category} category; recategorise it first."]}
+        )
+    if ticket.queue.is_security:
+        raise InvalidInput({"reason": [f"{ticket.reference} is in the {ticket.queue} queue; move it to a team first."]})
+    ticket.is_restricted = False
+    _save(ticket, ["is_restricted"])
+    events.restriction_changed(ticket=ticket, actor=acting_user, restricted=False, reason=reason.strip())
+    sla_hooks.ticket_targets_changed(ticket=ticket, at=timezone.now())
     return ticket
 
 

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tickets.models import Queue, TicketEvent, User
+from tickets.selectors import can_see_ticket
 
 from .models import (
     DeliveryStatus,
@@ -56,7 +57,9 @@ def notify(*, event: TicketEvent, kind: str, recipients: Iterable[User | None], 
     """
     ticket = event.ticket
     subject = SUBJECTS.get(kind, "{ref}: {title}").format(ref=ticket.reference, title=ticket.title)[:300]
-    users = _distinct_active(recipients)
+    # Clearance at write time: nobody is told about a ticket they may not read (a restricted
+    # ticket's title and notes included), whoever the caller listed.
+    users = [user for user in _distinct_active(recipients) if can_see_ticket(user, ticket)]
     wanted = _preferences(users=users, kind=kind)
     now = timezone.now()
     rows = []
@@ -76,7 +79,10 @@ def notify(*, event: TicketEvent, kind: str, recipients: Iterable[User | None], 
             rows.append(
                 Notification(recipient=user, channel=NotificationChannel.EMAIL, message_id=new_message_id(), **common)
             )
-    for endpoint in WebhookEndpoint.objects.filter(_webhook_scope(ticket.queue_id), is_active=True):
+    endpoints = WebhookEndpoint.objects.filter(_webhook_scope(ticket.queue_id), is_active=True)
+    if ticket.is_restricted:
+        endpoints = endpoints.filter(queue__is_security=True)  # a restricted ticket stays in the security team's room
+    for endpoint in endpoints:
         if endpoint.wants(kind):
             rows.append(
                 Notification(

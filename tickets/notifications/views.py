@@ -19,6 +19,7 @@ from .models import NotificationChannel, NotificationKind, OnCallOverride, chann
 @login_required
 def notification_list(request):
     page = Paginator(selectors.notification_list_for(request.user), 50).get_page(request.GET.get("page"))
+    page.object_list = selectors.mark_restricted(request.user, page.object_list)
     for n in page:
         n.ticket_link = delivery.ticket_path(n.ticket_id) if n.ticket_id else ""
     context = {"page_obj": page}
@@ -35,6 +36,7 @@ def notification_read(request, pk: int):
         n = selectors.notification_list_for(request.user).filter(pk=pk).first()
         if n is None:
             raise Http404("No such notification.")
+        selectors.mark_restricted(request.user, [n])
         n.ticket_link = delivery.ticket_path(n.ticket_id) if n.ticket_id else ""
         # The row, plus the bell swapped out-of-band so its count follows.
         row = render_to_string("notifications/_row.html", {"n": n}, request=request)
