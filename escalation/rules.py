@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from tickets import events
+from tickets import configcache, events
 from tickets.errors import DomainError
 from tickets.locks import lock_ticket
 from tickets.models import Ticket, TicketStatus, Tier, keyword_in
@@ -31,7 +31,7 @@ class Moment(StrEnum):
     SWEEP = "sweep"
 
 
-def evaluate_trigger_rules(*, ticket_id: int, moment: Moment) -> None:
+def evaluate_trigger_rules(*, ticket_id: int, moment: Moment, ticket: Ticket | None = None) -> bool:
     """Fire every active rule that matches this ticket now and has not fired in this cycle.
 
     1. Lock the ticket (callers may already hold the lock: same transaction).
@@ -39,13 +39,16 @@ def evaluate_trigger_rules(*, ticket_id: int, moment: Moment) -> None:
     3. Record the firing and a RULE_FIRED event, then act: raise priority first (so an
        escalation carries it), then escalate, then notify.
     """
-    rules = list(TriggerRule.objects.filter(is_active=True).select_related("category").order_by("position", "id"))
+    rules = configcache.cached("trigger_rules", _active_rules)
     if not rules:
-        return
+        return False
+    if ticket is not None and not (ticket.is_open and any(matches(rule, ticket, now=timezone.now()) for rule in rules)):
+        return False  # the caller's fresh, locked ticket: nothing can fire, so no lock and no reads
+    fired_any = False
     with transaction.atomic():
         ticket = lock_ticket(ticket_id)
         if not ticket.is_open:
-            return
+            return False
         fired = set(
             TriggerRuleFiring.objects.filter(ticket=ticket, reopen_count=ticket.reopen_count).values_list(
                 "rule_id", flat=True
@@ -62,6 +65,12 @@ def evaluate_trigger_rules(*, ticket_id: int, moment: Moment) -> None:
             if not actions:
                 continue
             _fire(rule, ticket, moment=moment, actions=actions, now=now)
+            fired_any = True
+    return fired_any
+
+
+def _active_rules() -> list[TriggerRule]:
+    return list(TriggerRule.objects.filter(is_active=True).select_related("category").order_by("position", "id"))
 
 
 def matches(rule: TriggerRule, ticket: Ticket, *, now: datetime) -> bool:

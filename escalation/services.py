@@ -21,7 +21,7 @@ from tickets.models import Queue, Ticket, TicketStatus, Tier, User
 from tickets.notifications import oncall
 from tickets.notifications.services import notify
 from tickets.routing import SECURITY_MIN_PRIORITY
-from tickets.selectors import can_see_ticket
+from tickets.selectors import may_see
 from tickets.transitions import check_transition
 
 from .handoff import Handoff, handoff_problems, validate_handoff
@@ -106,7 +106,9 @@ def ticket_escalate(
     tier1_assignee = ticket.assignee
     old_status = ticket.status
     fields = ["status", "tier", "queue", "assignee", "tier1_queue"]
-    security_fields = _secure(ticket, actor=acting_user, reason=reason or "Security escalation.") if security else []
+    security_fields = (
+        apply_security_floor(ticket, actor=acting_user, reason=reason or "Security escalation.") if security else []
+    )
     fields += security_fields
     ticket.status = TicketStatus.ESCALATED
     ticket.tier = Tier.TWO
@@ -170,7 +172,7 @@ def ticket_escalate(
     return escalation
 
 
-def _secure(ticket: Ticket, *, actor: User | None, reason: str) -> list[str]:
+def apply_security_floor(ticket: Ticket, *, actor: User | None, reason: str) -> list[str]:
     """Apply the security floor in memory: at least P2 and restricted, each change on the timeline.
     Returns the fields changed; the caller saves them with its own."""
     fields = []
@@ -215,7 +217,7 @@ def ticket_security_fast_track(*, ticket_id: int, reason: str, acting_user: User
             reason=reason,
         )
         return lock_ticket(ticket.pk)
-    fields = _secure(ticket, actor=acting_user, reason=reason)
+    fields = apply_security_floor(ticket, actor=acting_user, reason=reason)
     team = security_queue()
     moved_from = None
     if ticket.is_open and ticket.tier == Tier.TWO and team is not None and not ticket.queue.is_security:
@@ -354,7 +356,7 @@ def escalation_return(
     from_queue = ticket.queue
     back_to = ticket.tier1_queue or escalation.from_queue
     back_to_person = escalation.escalated_by or escalation.tier1_assignee
-    if back_to_person is not None and not (back_to_person.is_active and can_see_ticket(back_to_person, ticket)):
+    if back_to_person is not None and not (back_to_person.is_active and may_see(back_to_person, ticket)):
         back_to_person = None  # gone, or not cleared for a restricted ticket: the queue takes it
     ticket.queue = back_to
     ticket.tier = Tier.ONE
@@ -453,7 +455,7 @@ def ticket_reassign(*, ticket_id: int, to_queue: Queue, reason: str, acting_user
         ticket.tier1_queue = to_queue
         fields.append("tier1_queue")
     if to_queue.is_security:
-        fields += _secure(ticket, actor=acting_user, reason=f"Moved to {to_queue}.")
+        fields += apply_security_floor(ticket, actor=acting_user, reason=f"Moved to {to_queue}.")
     _save(ticket, fields)
     if ticket.status == TicketStatus.ESCALATED:
         # the awaiting escalation follows the ticket, so the new team sees it in its Tier 2 queue

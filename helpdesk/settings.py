@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -46,11 +47,27 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 DEBUG = env_bool("DEBUG", default=True)
 
+DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production"
+# Keys that were ever published (defaults in this repository's history): never valid in production.
+PUBLIC_SECRET_KEYS = {DEV_SECRET_KEY, "change-me-in-production-please-0123456789abcdefghijklmnop", "collectstatic-only"}
+
+
+def insecure_secret_key_reason(key: str) -> str | None:
+    """Why a key must not sign production sessions (Django's own check --deploy rule, plus known keys)."""
+    if not key:
+        return "SECRET_KEY must be set when DEBUG is false"
+    if key in PUBLIC_SECRET_KEYS or key.startswith("django-insecure"):
+        return "SECRET_KEY is a published example key"
+    if len(key) < 50 or len(set(key)) < 5:
+        return "SECRET_KEY is too short or too simple (50+ random characters, e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))')"
+    return None
+
+
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not DEBUG and (reason := insecure_secret_key_reason(SECRET_KEY)):
+    raise ImproperlyConfigured(reason)
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false")
-    SECRET_KEY = "dev-only-insecure-key-never-use-in-production"
+    SECRET_KEY = DEV_SECRET_KEY
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -71,6 +88,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "csp",
     "tickets",
     "tickets.notifications",
     "escalation",
@@ -88,6 +106,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "tickets.middleware.ApiNotFoundAsJsonMiddleware",
     "tickets.middleware.UserTimezoneMiddleware",
     "tickets.middleware.RejectNullCharactersMiddleware",
 ]
@@ -117,6 +137,17 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web, worker and beat share the file: WAL lets readers run beside the writer, a write
+    # transaction takes its lock up front (IMMEDIATE) and waits up to the busy timeout for
+    # another writer instead of failing with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env_int("SQLITE_BUSY_TIMEOUT_SECONDS", 20),
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "tickets.User"
 
@@ -136,7 +167,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
@@ -232,7 +263,8 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 
 # The beat schedule: one dict, each entry named (apps add theirs here).
 CELERY_BEAT_SCHEDULE = {
-    "sla-sweep": {"task": "escalation.sla.tasks.sla_sweep_task", "schedule": 60.0},
+    # Expires: a copy beat queued while the worker was busy is dropped, never run late in a pile.
+    "sla-sweep": {"task": "escalation.sla.tasks.sla_sweep_task", "schedule": 60.0, "options": {"expires": 55}},
     "notifications-redeliver": {
         "task": "tickets.notifications.tasks.notifications_redeliver_task",
         "schedule": 60.0,
@@ -297,6 +329,26 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp 4): scripts and stylesheets only from our own origin, no inline
+# script anywhere (all JS lives in static/). Inline style *attributes* stay allowed: templates size
+# bars with them, and they cannot run code; <style> elements are not allowed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 LOGGING = {
     "version": 1,

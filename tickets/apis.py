@@ -8,15 +8,21 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from . import roles, search, selectors, services
+from . import actions, roles, search, selectors, services
 from .filters import TicketFilter
 from .models import Category, Channel, Queue, Ticket
 from .receipts import security_receipt
 from .serializers import (
+    AssignSerializer,
     AttachmentSerializer,
     AttachmentUploadSerializer,
     CategorySerializer,
+    CommentCreateSerializer,
     CommentSerializer,
+    LinkedTicketSerializer,
+    LinkSerializer,
+    MergeSerializer,
+    PersonSerializer,
     QueueSerializer,
     ReasonSerializer,
     ResolveSerializer,
@@ -26,6 +32,8 @@ from .serializers import (
     TicketEventSerializer,
     TicketSerializer,
     TicketUpdateSerializer,
+    TransferSerializer,
+    WatchersChangeSerializer,
 )
 
 SECURITY_RECEIPT = inline_serializer(
@@ -133,19 +141,100 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             services.ticket_assign(ticket_id=ticket.pk, assignee=assignee, acting_user=request.user)
         return self.respond(ticket.pk)
 
-    @extend_schema(request=CommentSerializer, responses={201: CommentSerializer})
+    @extend_schema(request=CommentCreateSerializer, responses={201: CommentSerializer})
     @action(detail=True, methods=["post"])
     def comments(self, request, pk=None):
         ticket = self.ticket()
-        serializer = CommentSerializer(data=request.data)
+        serializer = CommentCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        comment = services.ticket_comment_add(
-            ticket_id=ticket.pk,
-            body=serializer.validated_data["body"],
-            public=serializer.validated_data["is_public"],
+        data = serializer.validated_data
+        if data["set_pending"]:
+            if not data["is_public"]:
+                raise drf_serializers.ValidationError(
+                    {"set_pending": ["Only a public reply can wait on the requester."]}
+                )
+            require_agent(request.user)
+            comment = actions.ticket_reply_and_wait(ticket_id=ticket.pk, body=data["body"], acting_user=request.user)
+        else:
+            comment = services.ticket_comment_add(
+                ticket_id=ticket.pk, body=data["body"], public=data["is_public"], acting_user=request.user
+            )
+        return Response(CommentSerializer(comment).data, status=201)
+
+    @extend_schema(request=AssignSerializer, responses=TicketSerializer)
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        """Assign to a named colleague (an agent, cleared for restricted tickets); null unassigns."""
+        ticket = self.ticket()
+        require_agent(request.user)
+        serializer = AssignSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.ticket_assign(
+            ticket_id=ticket.pk, assignee=serializer.validated_data["assignee"], acting_user=request.user
+        )
+        return self.respond(ticket.pk)
+
+    @extend_schema(request=TransferSerializer, responses=TicketSerializer)
+    @action(detail=True, methods=["post"])
+    def transfer(self, request, pk=None):
+        """Move to another team's queue in the same tier, with a reason; the SLA is re-routed."""
+        ticket = self.ticket()
+        require_agent(request.user)
+        serializer = TransferSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        actions.ticket_transfer(ticket_id=ticket.pk, acting_user=request.user, **serializer.validated_data)
+        return self.respond(ticket.pk)
+
+    @extend_schema(
+        methods=["GET"], request=None, responses=PersonSerializer(many=True), description="The ticket's watchers (CC)."
+    )
+    @extend_schema(methods=["POST"], request=WatchersChangeSerializer, responses=PersonSerializer(many=True))
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def watchers(self, request, pk=None):
+        ticket = self.ticket()
+        if request.method == "GET":
+            return Response(PersonSerializer(selectors.watchers_of(ticket), many=True).data)
+        require_agent(request.user)
+        serializer = WatchersChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        watchers = actions.ticket_watchers_change(
+            ticket_id=ticket.pk, acting_user=request.user, **serializer.validated_data
+        )
+        return Response(PersonSerializer(watchers, many=True).data)
+
+    @extend_schema(methods=["GET"], request=None, responses=LinkedTicketSerializer(many=True))
+    @extend_schema(methods=["POST"], request=LinkSerializer, responses=LinkedTicketSerializer(many=True))
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def links(self, request, pk=None):
+        """Related tickets you may see; POST links one (or unlinks it with unlink: true)."""
+        ticket = self.ticket()
+        if request.method == "POST":
+            require_agent(request.user)
+            serializer = LinkSerializer(data=request.data, context={"request": request})
+            serializer.is_valid(raise_exception=True)
+            actions.ticket_link(
+                ticket_id=ticket.pk,
+                other_id=serializer.validated_data["ticket"].pk,
+                unlink=serializer.validated_data["unlink"],
+                acting_user=request.user,
+            )
+        return Response(LinkedTicketSerializer(selectors.links_of(request.user, ticket), many=True).data)
+
+    @extend_schema(request=MergeSerializer, responses=TicketSerializer)
+    @action(detail=True, methods=["post"])
+    def merge(self, request, pk=None):
+        """Merge this ticket, a duplicate, into `into`; answers with the primary."""
+        ticket = self.ticket()
+        require_agent(request.user)
+        serializer = MergeSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        primary = actions.ticket_merge(
+            duplicate_id=ticket.pk,
+            primary_id=serializer.validated_data["into"].pk,
+            note=serializer.validated_data["note"],
             acting_user=request.user,
         )
-        return Response(CommentSerializer(comment).data, status=201)
+        return self.respond(primary.pk)
 
     @extend_schema(request=ResolveSerializer, responses=TicketSerializer)
     @action(detail=True, methods=["post"])

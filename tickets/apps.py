@@ -7,7 +7,11 @@ class TicketsConfig(AppConfig):
     verbose_name = "Tickets"
 
     def ready(self):
+        from . import configcache
+        from .models import Category, PriorityMatrixCell, Queue, RoutingRule
         from .roles import ensure_role_groups
+
+        configcache.watch(Category, PriorityMatrixCell, Queue, RoutingRule)
 
         # Permissions exist only after migrate; the role groups are set up from them.
         post_migrate.connect(ensure_role_groups, sender=self, dispatch_uid="tickets.ensure_role_groups")

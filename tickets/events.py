@@ -17,13 +17,16 @@ def record(
     data: dict[str, Any] | None = None,
     is_public: bool = False,
     at=None,
+    save: bool = True,
 ) -> TicketEvent:
+    """Write one timeline row; `save=False` builds it for a caller that bulk-inserts many (the sweep)."""
     event = TicketEvent(
         ticket=ticket, kind=kind, actor=actor, message=message[:500], data=data or {}, is_public=is_public
     )
     if at is not None:
         event.created_at = at
-    event.save()
+    if save:
+        event.save()
     return event
 
 
@@ -263,17 +266,22 @@ def rule_fired(*, ticket: Ticket, rule_name: str, rule_id: int, moment: str, act
     )
 
 
-def sla_warning(*, ticket: Ticket, target: str, cycle: int, due_at, levels: list[str], data: dict) -> TicketEvent:
+def sla_warning(
+    *, ticket: Ticket, target: str, cycle: int, due_at, levels: list[str], data: dict, save: bool = True
+) -> TicketEvent:
     return record(
         ticket=ticket,
         kind=EventKind.SLA_WARNING,
         actor=None,
         message=f"{target.replace('_', ' ').capitalize()} due {due_at:%Y-%m-%d %H:%M} UTC: {', '.join(levels)}",
         data={"target": target, "cycle": cycle, "due_at": due_at.isoformat(), "levels": levels, **data},
+        save=save,
     )
 
 
-def sla_breached(*, ticket: Ticket, target: str, cycle: int, due_at, levels: list[str], data: dict) -> TicketEvent:
+def sla_breached(
+    *, ticket: Ticket, target: str, cycle: int, due_at, levels: list[str], data: dict, save: bool = True
+) -> TicketEvent:
     return record(
         ticket=ticket,
         kind=EventKind.SLA_BREACHED,
@@ -281,6 +289,7 @@ def sla_breached(*, ticket: Ticket, target: str, cycle: int, due_at, levels: lis
         message=f"{target.replace('_', ' ').capitalize()} was due {due_at:%Y-%m-%d %H:%M} UTC"
         + (f": {', '.join(levels)}" if levels else ""),
         data={"target": target, "cycle": cycle, "due_at": due_at.isoformat(), "levels": levels, **data},
+        save=save,
     )
 
 
@@ -325,4 +334,61 @@ def notification_sent(*, ticket: Ticket, channel: str, to: str, kind: str) -> Ti
         actor=None,
         message=f"{kind} sent by {channel} to {to}",
         data={"channel": channel, "to": to, "kind": kind},
+    )
+
+
+def watchers_changed(*, ticket: Ticket, actor: User | None, added: list[User], removed: list[User]) -> TicketEvent:
+    parts = []
+    if added:
+        parts.append("Added " + ", ".join(str(u) for u in added))
+    if removed:
+        parts.append("removed " + ", ".join(str(u) for u in removed))
+    message = "; ".join(parts)
+    return record(
+        ticket=ticket,
+        kind=EventKind.WATCHERS_CHANGED,
+        actor=actor,
+        message=message[:1].upper() + message[1:] + " as watchers",
+        data={"added": [u.username for u in added], "removed": [u.username for u in removed]},
+    )
+
+
+def linked(*, ticket: Ticket, actor: User | None, other: Ticket, unlinked: bool = False) -> TicketEvent:
+    return record(
+        ticket=ticket,
+        kind=EventKind.LINKED,
+        actor=actor,
+        message=f"{'Unlinked from' if unlinked else 'Linked to'} {other.reference} {other.title}",
+        data={"other": other.reference, "other_id": other.pk, "unlinked": unlinked},
+    )
+
+
+def merged(
+    *, ticket: Ticket, actor: User | None, duplicate: Ticket, primary: Ticket, comments: int, people: list[str]
+) -> TicketEvent:
+    """On both tickets: the duplicate says where it went, the primary what it received."""
+    if ticket.pk == duplicate.pk:
+        message = f"Merged into {primary.reference} as a duplicate; follow that ticket from now on"
+    else:
+        message = f"{duplicate.reference} merged in as a duplicate"
+        if comments:
+            message += f": {comments} {'comment' if comments == 1 else 'comments'} carried over"
+        if people:
+            message += (
+                f"{',' if comments else ':'} {', '.join(people)} now {'follows' if len(people) == 1 else 'follow'}"
+            )
+    return record(
+        ticket=ticket,
+        kind=EventKind.MERGED,
+        actor=actor,
+        message=message,
+        data={
+            "duplicate": duplicate.reference,
+            "duplicate_id": duplicate.pk,
+            "primary": primary.reference,
+            "primary_id": primary.pk,
+            "comments": comments,
+            "people": people,
+        },
+        is_public=True,
     )

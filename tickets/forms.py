@@ -4,7 +4,7 @@ from django import forms
 from django.db.models import Q
 
 from .errors import DomainError, InvalidInput
-from .models import Category, Channel, Impact, Priority, Site, Urgency, User
+from .models import Category, Channel, Impact, Priority, Queue, Site, Urgency, User, parse_reference
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -150,3 +150,92 @@ class ResolveForm(forms.Form):
 class PriorityForm(forms.Form):
     priority = forms.ChoiceField(choices=Priority.choices)
     reason = forms.CharField(max_length=300, label="Reason (audited)")
+
+
+def _person(value: str) -> User:
+    value = value.strip()
+    users = list(User.objects.filter(is_active=True).filter(Q(username__iexact=value) | Q(email__iexact=value))[:2])
+    if len(users) != 1:
+        raise forms.ValidationError("No active person with that username or e-mail.")
+    return users[0]
+
+
+class AssignForm(forms.Form):
+    """Assign to a named colleague: the agents who may work this ticket."""
+
+    assignee = forms.ModelChoiceField(queryset=User.objects.none(), label="Colleague", empty_label="Choose…")
+
+    def __init__(self, *args, agents=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if agents is not None:
+            self.fields["assignee"].queryset = agents
+
+
+class TransferForm(forms.Form):
+    queue = forms.ModelChoiceField(
+        queryset=Queue.objects.none(), to_field_name="slug", label="Team", empty_label="Choose…"
+    )
+    reason = forms.CharField(max_length=300, label="Reason (the receiving team reads it)")
+
+    def __init__(self, *args, queues=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if queues is not None:
+            self.fields["queue"].queryset = queues
+
+
+class CategoryForm(forms.Form):
+    category = forms.ModelChoiceField(
+        queryset=active_categories(), to_field_name="slug", label="Category", empty_label="Choose…"
+    )
+
+
+class WatcherForm(forms.Form):
+    add = forms.CharField(
+        required=False,
+        label="Add a watcher",
+        help_text="Username or e-mail; they are told about replies and changes.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "name@example.com"}),
+    )
+    remove = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean_add(self):
+        value = self.cleaned_data["add"]
+        return _person(value) if value.strip() else None
+
+    def clean_remove(self):
+        value = self.cleaned_data["remove"]
+        return _person(value) if value.strip() else None
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not data.get("add") and not data.get("remove"):
+            self.add_error("add", "Type the username or e-mail of the person to add.")
+        return data
+
+
+class TicketRefForm(forms.Form):
+    """Another ticket by reference or number, among those the user may see (set by the view)."""
+
+    ticket = forms.CharField(label="Ticket", max_length=20, widget=forms.TextInput(attrs={"placeholder": "HD-000123"}))
+    unlink = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, visible=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.visible = visible
+
+    def clean_ticket(self):
+        value = self.cleaned_data["ticket"]
+        number = parse_reference(value)
+        ticket = self.visible.filter(pk=number).first() if number and self.visible is not None else None
+        if ticket is None:
+            raise forms.ValidationError(f"No ticket “{value}” that you can see.")
+        return ticket
+
+
+class MergeForm(TicketRefForm):
+    ticket = forms.CharField(
+        label="Primary ticket", max_length=20, widget=forms.TextInput(attrs={"placeholder": "HD-000123"})
+    )
+    note = forms.CharField(
+        required=False, max_length=1000, label="Note to the requester (optional)", widget=forms.TextInput
+    )

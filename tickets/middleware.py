@@ -51,3 +51,26 @@ class RejectNullCharactersMiddleware:
                 "Bad request: " + "; ".join(f"{name or '?'}: {self.message}" for name in errors)
             )
         return self.get_response(request)
+
+
+class ApiNotFoundAsJsonMiddleware:
+    """An unknown /api/ path answers JSON 404 in every mode.
+
+    In production handler404 already does this; with DEBUG on Django answers its HTML technical
+    page instead, which API clients (and the permission-matrix test) cannot read.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code == 404
+            and request.path.startswith("/api/")
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            from django.http import JsonResponse
+
+            return JsonResponse({"detail": "Not found."}, status=404)
+        return response

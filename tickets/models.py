@@ -130,6 +130,16 @@ class Category(models.Model):
         return self.name
 
 
+class ConfigStamp(models.Model):
+    """Single row: a new token whenever configuration changes (tickets.configcache)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    token = models.CharField(max_length=32)
+
+    def __str__(self):
+        return self.token
+
+
 class PriorityMatrixCell(models.Model):
     """One cell of the admin-editable impact × urgency → priority matrix."""
 
@@ -256,6 +266,20 @@ class Ticket(models.Model):
     # Denormalised from the running SLA records so queues sort on one indexed column.
     first_response_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     resolution_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    watchers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="watched_tickets",
+        help_text="CC: people told about replies and changes, who may follow the ticket.",
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_duplicates",
+        help_text="This ticket was a duplicate, closed and carried over into that one.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -366,6 +390,28 @@ class EventKind(models.TextChoices):
     PLAYBOOK_STEP = "playbook_step", "Playbook step"
     RESTRICTED = "restricted", "Restricted to Security"
     RESTRICTION_LIFTED = "restriction_lifted", "Restriction lifted"
+    WATCHERS_CHANGED = "watchers_changed", "Watchers changed"
+    LINKED = "linked", "Linked"
+    MERGED = "merged", "Merged"
+
+
+class TicketLink(models.Model):
+    """Two related tickets (e.g. the same outage reported twice). Stored once, lower id first."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_out")
+    other = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_in")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "other"], name="one_link_per_pair"),
+            models.CheckConstraint(condition=models.Q(ticket__lt=models.F("other")), name="link_lower_id_first"),
+        ]
+
+    def __str__(self):
+        return f"{format_reference(self.ticket_id)} ↔ {format_reference(self.other_id)}"
 
 
 class AppendOnlyError(Exception):

@@ -4,8 +4,10 @@ Routing is not escalation: it picks a Tier 1 starting point automatically, with
 no handoff. The decision and its reason go on the timeline.
 """
 
+import copy
 from dataclasses import dataclass
 
+from . import configcache
 from .models import Category, Impact, Priority, PriorityMatrixCell, Queue, RoutingRule, Site, Urgency, User, keyword_in
 
 # The ITSM convention, used when the admin-editable matrix lacks a cell.
@@ -30,8 +32,24 @@ SECURITY_MIN_PRIORITY = Priority.P2
 
 
 def priority_for(*, impact: str, urgency: str) -> str:
-    cell = PriorityMatrixCell.objects.filter(impact=impact, urgency=urgency).values_list("priority", flat=True).first()
+    def load() -> dict[tuple[str, str], str]:
+        return {(c.impact, c.urgency): c.priority for c in PriorityMatrixCell.objects.all()}
+
+    cell = configcache.cached("priority_matrix", load).get((impact, urgency))
     return cell or DEFAULT_MATRIX[(impact, urgency)]
+
+
+def _active_rules() -> list[RoutingRule]:
+    return list(RoutingRule.objects.filter(is_active=True).select_related("requester_site"))
+
+
+def _queues() -> dict[int, Queue]:
+    return {queue.pk: queue for queue in Queue.objects.all()}
+
+
+def _queue(queue_id: int) -> Queue:
+    # A copy: the ticket hangs related objects on it, the cached one stays clean.
+    return copy.copy(configcache.cached("queues", _queues)[queue_id])
 
 
 def higher_priority(first: str, second: str) -> str:
@@ -92,8 +110,7 @@ def _route(
     verified: bool,
 ) -> RoutingDecision:
     requester_site_id = site.pk if site else requester.site_id
-    rules = RoutingRule.objects.filter(is_active=True).select_related("target_queue")
-    for rule in rules:
+    for rule in configcache.cached("routing_rules", _active_rules):
         matched = _match(
             rule,
             category=category,
@@ -105,13 +122,13 @@ def _route(
         )
         if matched is None:
             continue
-        queue = rule.target_queue or category.default_queue
+        queue = _queue(rule.target_queue_id or category.default_queue_id)
         new_priority = higher_priority(priority, rule.raise_priority_to) if rule.raise_priority_to else priority
         reason = f"Rule “{rule.name}” matched ({matched})"
         if new_priority != priority:
             reason += f"; priority raised {priority} → {new_priority}"
         return RoutingDecision(queue=queue, priority=new_priority, rule=rule, reason=f"{reason}; queue {queue}.")
-    queue = category.default_queue
+    queue = _queue(category.default_queue_id)
     return RoutingDecision(
         queue=queue, priority=priority, rule=None, reason=f"No rule matched; category {category} → queue {queue}."
     )

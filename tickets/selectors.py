@@ -1,7 +1,7 @@
 """Reads. Access lives here: every page and endpoint starts from ticket_list_for(user),
 so a ticket the user may not see is a 404 everywhere."""
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from . import roles
@@ -13,15 +13,12 @@ def ticket_list_for(user: User) -> QuerySet[Ticket]:
         return Ticket.objects.none()
     queryset = Ticket.objects.all()
     if not roles.is_agent(user):
-        return queryset.filter(requester=user)
+        # their own requests, and those they are CC'd on (a merged duplicate's requester included)
+        watching = Ticket.watchers.through.objects.filter(ticket_id=OuterRef("pk"), user_id=user.pk)
+        return queryset.filter(Q(requester=user) | Exists(watching))
     if not roles.can_see_restricted(user):
         queryset = queryset.filter(is_restricted=False)
     return queryset
-
-
-def can_see_ticket(user: User | None, ticket: Ticket) -> bool:
-    """The predicate form of ticket_list_for: may this person read this ticket?"""
-    return user is not None and ticket_list_for(user).filter(pk=ticket.pk).exists()
 
 
 def ticket_list_with_related(user: User) -> QuerySet[Ticket]:
@@ -69,3 +66,23 @@ def timeline_for(user: User, ticket: Ticket) -> QuerySet[TicketEvent]:
     if not roles.is_agent(user):
         events = events.filter(is_public=True)
     return events
+
+
+def may_see(user: User, ticket: Ticket) -> bool:
+    """Whether this person may see this ticket (the same rule as ticket_list_for, for one ticket)."""
+    return ticket_list_for(user).filter(pk=ticket.pk).exists()
+
+
+def watchers_of(ticket: Ticket) -> list[User]:
+    return list(ticket.watchers.filter(is_active=True).order_by("first_name", "last_name", "username"))
+
+
+def links_of(user: User, ticket: Ticket) -> QuerySet[Ticket]:
+    """Tickets linked to this one that the user may see."""
+    return (
+        ticket_list_for(user)
+        .filter(Q(links_in__ticket=ticket) | Q(links_out__other=ticket))
+        .select_related("queue")
+        .distinct()
+        .order_by("pk")
+    )

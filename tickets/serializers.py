@@ -3,7 +3,21 @@
 from django.db.models import Q
 from rest_framework import serializers
 
-from .models import Attachment, Category, Comment, Impact, Priority, Queue, Site, Ticket, TicketEvent, Urgency, User
+from .models import (
+    Attachment,
+    Category,
+    Comment,
+    Impact,
+    Priority,
+    Queue,
+    Site,
+    Ticket,
+    TicketEvent,
+    Urgency,
+    User,
+    format_reference,
+    parse_reference,
+)
 from .wording import status_label_for
 
 
@@ -30,6 +44,7 @@ class TicketSerializer(serializers.ModelSerializer):
     requester = serializers.SlugRelatedField(slug_field="username", read_only=True)
     assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     routing = serializers.SerializerMethodField()
+    merged_into = serializers.SerializerMethodField(help_text="The primary's reference when this was a duplicate.")
 
     class Meta:
         model = Ticket
@@ -60,8 +75,12 @@ class TicketSerializer(serializers.ModelSerializer):
             "first_response_due_at",
             "resolution_due_at",
             "routing",
+            "merged_into",
         ]
         read_only_fields = fields
+
+    def get_merged_into(self, ticket) -> str | None:
+        return format_reference(ticket.merged_into_id) if ticket.merged_into_id else None
 
     def get_routing(self, ticket) -> dict:
         return {"rule": ticket.routing_rule.name if ticket.routing_rule_id else None, "reason": ticket.routing_reason}
@@ -107,6 +126,79 @@ class CommentSerializer(serializers.ModelSerializer):
         model = Comment
         fields = ["id", "body", "public", "author", "created_at"]
         read_only_fields = ["id", "author", "created_at"]
+
+
+class CommentCreateSerializer(CommentSerializer):
+    set_pending = serializers.BooleanField(
+        required=False, default=False, write_only=True, help_text="A public reply that also waits on the requester."
+    )
+
+    class Meta(CommentSerializer.Meta):
+        fields = [*CommentSerializer.Meta.fields, "set_pending"]
+
+
+class TicketRefField(serializers.CharField):
+    """Another ticket by number or reference (HD-000123), among those the caller may see."""
+
+    def to_internal_value(self, data):
+        from . import selectors
+
+        number = parse_reference(str(data)) if isinstance(data, str | int) and not isinstance(data, bool) else None
+        user = self.context["request"].user
+        ticket = selectors.ticket_list_for(user).filter(pk=number).first() if number else None
+        if ticket is None:
+            raise serializers.ValidationError(f"No ticket “{data}” that you can see.")
+        return ticket
+
+    def to_representation(self, value):
+        return value.reference
+
+
+class AssignSerializer(serializers.Serializer):
+    assignee = UserRefField(allow_null=True, help_text="Username or e-mail of a colleague; null unassigns.")
+
+
+class TransferSerializer(serializers.Serializer):
+    queue = serializers.SlugRelatedField(slug_field="slug", queryset=Queue.objects.all())
+    reason = serializers.CharField(allow_blank=False, max_length=300)
+
+
+class WatchersChangeSerializer(serializers.Serializer):
+    add = serializers.ListField(child=UserRefField(), required=False, default=list)
+    remove = serializers.ListField(child=UserRefField(), required=False, default=list)
+
+    def validate(self, attrs):
+        if not attrs["add"] and not attrs["remove"]:
+            raise serializers.ValidationError({"add": ["Name someone to add or remove."]})
+        return attrs
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="__str__", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["username", "name", "email"]
+        read_only_fields = fields
+
+
+class LinkSerializer(serializers.Serializer):
+    ticket = TicketRefField(help_text="The related ticket's number or reference.")
+    unlink = serializers.BooleanField(required=False, default=False)
+
+
+class LinkedTicketSerializer(serializers.ModelSerializer):
+    reference = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Ticket
+        fields = ["id", "reference", "title", "status"]
+        read_only_fields = fields
+
+
+class MergeSerializer(serializers.Serializer):
+    into = TicketRefField(help_text="The primary ticket (number or reference) this duplicate merges into.")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)
 
 
 class ReasonSerializer(serializers.Serializer):

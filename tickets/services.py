@@ -14,7 +14,7 @@ from django.utils import timezone
 from escalation.sla import hooks as sla_hooks
 from tickets.notifications import services as notifications
 
-from . import events, roles, routing, selectors, sniffing
+from . import configcache, events, roles, routing, sniffing
 from .errors import ConcurrentUpdate, InvalidInput, NotAllowed
 from .locks import lock_ticket
 from .models import (
@@ -69,14 +69,19 @@ def _check_version(ticket: Ticket, expected_version: int | None) -> None:
 def ticket_create(*, intake: TicketIntake, acting_user: User | None) -> Ticket:
     """Log a ticket: derive priority, route it, start its SLA clocks, record all of it."""
     _validate_intake(intake)
+    with configcache.operation():  # configuration: one freshness check for the whole intake
+        return _ticket_create(intake=intake, acting_user=acting_user)
+
+
+def _ticket_create(*, intake: TicketIntake, acting_user: User | None) -> Ticket:
     derived = routing.priority_for(impact=intake.impact, urgency=intake.urgency)
-    site = intake.site or intake.requester.site
+    site_id = intake.site.pk if intake.site else intake.requester.site_id
     decision = routing.route(
         category=intake.category,
         title=intake.title,
         description=intake.description,
         requester=intake.requester,
-        site=site,
+        site=intake.site,
         priority=derived,
         # Mail logged by nobody: the From header alone grants no VIP routing.
         requester_verified=not (intake.channel == Channel.EMAIL and acting_user is None),
@@ -90,7 +95,7 @@ def ticket_create(*, intake: TicketIntake, acting_user: User | None) -> Ticket:
         priority=decision.priority,
         requester=intake.requester,
         created_by=acting_user,
-        site=site,
+        site_id=site_id,
         channel=intake.channel,
         queue=decision.queue,
         tier1_queue=decision.queue,
@@ -101,6 +106,11 @@ def ticket_create(*, intake: TicketIntake, acting_user: User | None) -> Ticket:
     )
     events.ticket_created(ticket=ticket, actor=acting_user)
     events.ticket_routed(ticket=ticket, rule_name=decision.rule.name if decision.rule else None, reason=decision.reason)
+    if _logged_by_agent(intake, acting_user) and (not ticket.is_restricted or roles.can_see_restricted(acting_user)):
+        # The agent who took the call owns it until they hand it on.
+        ticket.assignee = acting_user
+        _save(ticket, ["assignee"])
+        events.assigned(ticket=ticket, actor=acting_user, old=None, new=acting_user)
     sla_hooks.ticket_created(ticket=ticket)
     # escalation builds on tickets; import late to keep layers one-way
     from escalation import rules
@@ -111,13 +121,24 @@ def ticket_create(*, intake: TicketIntake, acting_user: User | None) -> Ticket:
         escalation_services.ticket_security_fast_track(
             ticket_id=ticket.pk, reason=f"Security: {_security_cause(intake.category, decision.queue)}."
         )
-    rules.evaluate_trigger_rules(ticket_id=ticket.pk, moment=rules.Moment.INTAKE)
-    ticket.refresh_from_db()
+        ticket.refresh_from_db()
+    if rules.evaluate_trigger_rules(ticket_id=ticket.pk, moment=rules.Moment.INTAKE, ticket=ticket):
+        ticket.refresh_from_db()  # a rule changed it
     return ticket
 
 
 def _security_cause(category: Category, queue) -> str:
     return f"category {category}" if category.is_security else f"routed to {queue}"
+
+
+def _logged_by_agent(intake: TicketIntake, acting_user: User | None) -> bool:
+    """A call or walk-up an agent logged for someone else (not the portal, mail or API)."""
+    return (
+        acting_user is not None
+        and intake.channel in (Channel.PHONE, Channel.WALK_UP)
+        and acting_user.pk != intake.requester.pk
+        and roles.is_agent(acting_user)
+    )
 
 
 def _validate_intake(intake: TicketIntake) -> None:
@@ -151,8 +172,8 @@ def ticket_comment_add(*, ticket_id: int, body: str, public: bool, acting_user: 
     check_transition(ticket, "comment")
     is_agent = roles.is_agent(acting_user)
     if not is_agent:
-        if ticket.requester_id != acting_user.pk:
-            raise NotAllowed("Only the requester and agents can comment on this ticket.")
+        if ticket.requester_id != acting_user.pk and not ticket.watchers.filter(pk=acting_user.pk).exists():
+            raise NotAllowed("Only the requester, people copied in and agents can comment on this ticket.")
         public = True  # requesters cannot write internal notes
     now = timezone.now()
     comment = Comment.objects.create(ticket=ticket, author=acting_user, body=body, is_public=public, created_at=now)
@@ -169,11 +190,15 @@ def ticket_comment_add(*, ticket_id: int, body: str, public: bool, acting_user: 
         _save(ticket, fields)
     if public and is_agent:
         sla_hooks.agent_replied(ticket=ticket, at=now)
-        notifications.notify(event=event, kind="public_reply", recipients=[ticket.requester])
+        notifications.notify(
+            event=event, kind="public_reply", recipients=_with_watchers(ticket, [ticket.requester], acting_user)
+        )
     if not is_agent:
         sla_hooks.requester_replied(ticket=ticket, at=now)
         recipients = [ticket.assignee] if ticket.assignee else list(ticket.queue.members.all())
-        notifications.notify(event=event, kind="requester_replied", recipients=recipients)
+        notifications.notify(
+            event=event, kind="requester_replied", recipients=_with_watchers(ticket, recipients, acting_user)
+        )
         if ticket.status == TicketStatus.PENDING:
             _resume(ticket, acting_user=acting_user, reason="The requester replied.")
     return comment
@@ -193,6 +218,12 @@ def ticket_unverified_mail_add(*, ticket_id: int, body: str, claimed_sender: str
     comment = Comment.objects.create(ticket=ticket, author=None, body=flagged, is_public=False)
     events.unverified_mail_noted(ticket=ticket, comment_id=comment.pk, claimed_sender=claimed_sender)
     return comment
+
+
+def _with_watchers(ticket: Ticket, recipients: list, acting_user: User | None) -> list:
+    """The usual recipients plus the ticket's watchers (CC), never the person who acted."""
+    people = [*recipients, *ticket.watchers.filter(is_active=True)]
+    return [person for person in people if person is not None and person != acting_user]
 
 
 @transaction.atomic
@@ -234,8 +265,10 @@ def ticket_assign(*, ticket_id: int, assignee: User | None, acting_user: User) -
     check_transition(ticket, "assign")
     if assignee is not None and not roles.is_agent(assignee):
         raise InvalidInput({"assignee": [f"{assignee} is not a support agent."]})
-    if assignee is not None and not selectors.can_see_ticket(assignee, ticket):
-        raise InvalidInput({"assignee": [f"{assignee} is not cleared for security tickets like {ticket.reference}."]})
+    if assignee is not None and not assignee.is_active:
+        raise InvalidInput({"assignee": [f"{assignee}'s account is inactive."]})
+    if assignee is not None and ticket.is_restricted and not roles.can_see_restricted(assignee):
+        raise InvalidInput({"assignee": [f"{assignee} is not cleared for security-restricted tickets."]})
     old = ticket.assignee
     if old == assignee:
         return ticket
@@ -271,7 +304,9 @@ def ticket_resolve(
         ticket=ticket, kind=EventKind.RESOLVED, actor=acting_user, old=old, new=ticket.status, reason=resolution
     )
     sla_hooks.ticket_resolved(ticket=ticket, at=now)
-    notifications.notify(event=event, kind="resolved", recipients=[ticket.requester])
+    notifications.notify(
+        event=event, kind="resolved", recipients=_with_watchers(ticket, [ticket.requester], acting_user)
+    )
     return ticket
 
 
@@ -293,7 +328,9 @@ def ticket_reopen(*, ticket_id: int, reason: str, acting_user: User) -> Ticket:
     )
     sla_hooks.ticket_reopened(ticket=ticket, at=timezone.now())
     if ticket.assignee_id:
-        notifications.notify(event=event, kind="reopened", recipients=[ticket.assignee])
+        notifications.notify(
+            event=event, kind="reopened", recipients=_with_watchers(ticket, [ticket.assignee], acting_user)
+        )
     from escalation import rules
 
     rules.evaluate_trigger_rules(ticket_id=ticket.pk, moment=rules.Moment.UPDATE)
@@ -337,7 +374,7 @@ def ticket_update(*, ticket_id: int, changes: dict, acting_user: User, expected_
         errors["title"] = ["Give the ticket a title of at least 5 characters."]
     if "description" in diff and len(ticket.description.strip()) < 10:
         errors["description"] = ["Describe the problem in at least 10 characters."]
-    entering, leaving = _security_move(old_category, ticket.category)
+    leaving = old_category.is_security and not ticket.category.is_security
     if leaving and not roles.is_security_team(acting_user):
         errors["category"] = [
             "Only the Security team can take a ticket out of a security category: it lifts the restriction."
@@ -353,8 +390,16 @@ def ticket_update(*, ticket_id: int, changes: dict, acting_user: User, expected_
         if ticket.priority != old_priority:
             diff["priority"] = (old_priority, ticket.priority)
             fields.append("priority")
+    if "category" in diff:
+        fields += _reroute_for_category(ticket)
     _save(ticket, fields)
     events.fields_changed(ticket=ticket, actor=acting_user, changes=diff)
+    if "category" in diff and ticket.tier == Tier.ONE:
+        events.ticket_routed(
+            ticket=ticket,
+            rule_name=ticket.routing_rule.name if ticket.routing_rule_id else None,
+            reason=ticket.routing_reason,
+        )
     if leaving:
         _leave_security(ticket, acting_user=acting_user)
     if {"priority", "category"} & set(diff):
@@ -362,7 +407,7 @@ def ticket_update(*, ticket_id: int, changes: dict, acting_user: User, expected_
     from escalation import rules
     from escalation import services as escalation_services
 
-    if entering:
+    if "category" in diff and (ticket.category.is_security or ticket.queue.is_security):
         escalation_services.ticket_security_fast_track(
             ticket_id=ticket.pk, reason=f"Security: category changed to {ticket.category}.", acting_user=acting_user
         )
@@ -371,41 +416,47 @@ def ticket_update(*, ticket_id: int, changes: dict, acting_user: User, expected_
     return ticket
 
 
-def _security_move(old: Category, new: Category) -> tuple[bool, bool]:
-    """(entering, leaving) a security category."""
-    return (new.is_security and not old.is_security, old.is_security and not new.is_security)
+def _reroute_for_category(ticket: Ticket) -> list[str]:
+    """A new category routes the ticket again, as intake would have: the changed fields.
+
+    Only in Tier 1 (a Tier 2 team keeps what it accepted). Into security, the
+    fast-track restricts and hands it over (ticket_update calls it, audited); out
+    of it, only the Security team decides (_leave_security).
+    """
+    fields = []
+    if ticket.tier != Tier.ONE:
+        return fields
+    decision = routing.route(
+        category=ticket.category,
+        title=ticket.title,
+        description=ticket.description,
+        requester=ticket.requester,
+        site=ticket.site,
+        priority=ticket.priority,
+    )
+    ticket.routing_rule = decision.rule
+    ticket.routing_reason = f"Category changed to {ticket.category}. {decision.reason}"[:300]
+    fields += ["routing_rule", "routing_reason"]
+    if decision.queue.pk != ticket.queue_id:
+        ticket.queue = decision.queue
+        ticket.tier1_queue = decision.queue
+        fields += ["queue", "tier1_queue"]
+        if ticket.assignee_id and not decision.queue.members.filter(pk=ticket.assignee_id).exists():
+            ticket.assignee = None
+            fields.append("assignee")
+    return fields
 
 
 def _leave_security(ticket: Ticket, *, acting_user: User) -> None:
-    """Out of a security category, by the Security team's decision: the restriction is lifted and a
-    Tier 1 ticket is routed as its new category would be. While it sits in a security team's queue it
-    stays restricted (that team's queue is restricted); they move it on and lift it explicitly."""
+    """Out of a security category, by the Security team's decision: the restriction is lifted
+    (_reroute_for_category already routed a Tier 1 ticket as its new category would be). While it
+    sits in a security team's queue it stays restricted; they move it on and lift it explicitly."""
     if ticket.queue.is_security or not ticket.is_restricted:
         return
-    fields = ["is_restricted"]
     ticket.is_restricted = False
+    _save(ticket, ["is_restricted"])
     reason = f"Recategorised to {ticket.category}: not a security matter."
     events.restriction_changed(ticket=ticket, actor=acting_user, restricted=False, reason=reason)
-    if ticket.tier == Tier.ONE:
-        decision = routing.route(
-            category=ticket.category,
-            title=ticket.title,
-            description=ticket.description,
-            requester=ticket.requester,
-            site=ticket.site,
-            priority=ticket.priority,
-        )
-        if decision.queue != ticket.queue:
-            events.reassigned(
-                ticket=ticket,
-                actor=acting_user,
-                old_queue=ticket.queue.slug,
-                new_queue=decision.queue.slug,
-                reason=reason,
-            )
-            ticket.queue = ticket.tier1_queue = decision.queue
-            fields += ["queue", "tier1_queue"]
-    _save(ticket, fields)
 
 
 @transaction.atomic

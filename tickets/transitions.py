@@ -24,6 +24,9 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "close": (frozenset({S.RESOLVED}), S.CLOSED),
     "update": (frozenset({S.NEW, S.OPEN, S.PENDING, S.ESCALATED}), None),
     "comment": (frozenset(S.values), None),
+    # a duplicate is closed into its primary from any state but closed; the primary must still be open
+    "merge": (frozenset({S.NEW, S.OPEN, S.PENDING, S.ESCALATED, S.RESOLVED}), S.CLOSED),
+    "merge_into": (frozenset({S.NEW, S.OPEN, S.PENDING, S.ESCALATED}), None),
 }
 
 TIER_RULES: dict[str, int] = {"escalate": Tier.ONE}
@@ -67,4 +70,6 @@ def _past(action: str) -> str:
         "close": "closed",
         "update": "edited",
         "comment": "commented on",
+        "merge": "merged into another ticket",
+        "merge_into": "the primary of a merge",
     }[action]

@@ -18,6 +18,10 @@ urlpatterns = [
         path(f"tickets/<int:pk>/{action}/", views.ticket_action, {"action": action}, name=f"ticket-{action}")
         for action in views.TICKET_ACTIONS
     ),
+    *(
+        path(f"tickets/<int:pk>/{action}/", views.ticket_workspace_action, {"action": action}, name=f"ticket-{action}")
+        for action in views.WORKSPACE_ACTIONS
+    ),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment-download"),
     path("portal/", views.portal, name="portal"),
     path("portal/new/", views.portal_create, name="portal-create"),

@@ -21,17 +21,23 @@ from django.views.decorators.http import require_GET, require_POST
 from knowledgebase import selectors as kb_selectors
 from knowledgebase import services as kb_services
 
-from . import roles, routing, search, selectors, services
+from . import actions, roles, routing, search, selectors, services
 from .decorators import agent_required, tier2_required
 from .errors import DomainError
 from .filters import TicketFilter
 from .forms import (
+    AssignForm,
+    CategoryForm,
     CommentForm,
     LogCallForm,
+    MergeForm,
     PortalTicketForm,
     PriorityForm,
     ReasonForm,
     ResolveForm,
+    TicketRefForm,
+    TransferForm,
+    WatcherForm,
     add_domain_error,
 )
 from .models import (
@@ -269,9 +275,16 @@ def _detail_context(request, ticket, **forms) -> dict:
         "unrestrict_form": forms.get("unrestrict_form") or ReasonForm(prefix="unrestrict"),
         "is_tier2": roles.is_tier2(user),
     }
+    context["watchers"] = selectors.watchers_of(ticket)
+    context["linked"] = list(selectors.links_of(user, ticket))
+    if ticket.merged_into_id and selectors.ticket_list_for(user).filter(pk=ticket.merged_into_id).exists():
+        context["merged_into"] = ticket.merged_into
     if is_agent:
         context.update(_escalation_context(request, ticket))
         context["sla_clocks"] = _sla_clocks(ticket)
+        panels = {**_workspace_forms(request, ticket), **forms.get("workspace_forms", {})}
+        context["wf"] = {name.replace("-", "_"): form for name, form in panels.items()}
+        context["can_merge"] = "merge" in context["actions"]
     else:
         context["kb_suggestions"] = _public_suggestions(request, ticket)
     return context
@@ -331,7 +344,10 @@ def ticket_comment(request, pk):
         try:
             with transaction.atomic():
                 comment = None
-                if body:
+                and_wait = public and roles.is_agent(request.user) and "and_wait" in request.POST
+                if body and and_wait:
+                    comment = actions.ticket_reply_and_wait(ticket_id=ticket.pk, body=body, acting_user=request.user)
+                elif body:
                     comment = services.ticket_comment_add(
                         ticket_id=ticket.pk, body=body, public=public, acting_user=request.user
                     )
@@ -342,7 +358,8 @@ def ticket_comment(request, pk):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            messages.success(request, "Reply sent." if public else "Internal note added.")
+            sent = "Reply sent; waiting on the requester." if and_wait and body else "Reply sent."
+            messages.success(request, sent if public else "Internal note added.")
             return redirect(f"{reverse('ticket-detail', args=[ticket.pk])}#latest")
     return _render_detail(request, ticket, comment_form=form)
 
@@ -425,6 +442,88 @@ def ticket_action(request, pk, action):
         return _render_detail(request, ticket, **{form_key: form, "open_panel": action})
     messages.success(request, success)
     return redirect("ticket-detail", pk=ticket.pk)
+
+
+# ---------------------------------------------------------------- agents' ticket actions (tickets.actions)
+
+WORKSPACE_ACTIONS = ("assign-to", "transfer", "category", "watchers", "link", "merge")
+
+
+def _colleagues_for(ticket):
+    """Agents who may be given this ticket: cleared ones only when it is restricted."""
+    people = User.objects.filter(
+        Q(groups__permissions__codename="work_tickets") | Q(user_permissions__codename="work_tickets"),
+        is_active=True,
+    )
+    if ticket.is_restricted:
+        people = people.filter(
+            Q(groups__permissions__codename="view_restricted_ticket")
+            | Q(user_permissions__codename="view_restricted_ticket")
+            | Q(is_superuser=True)
+        )
+    return people.distinct().order_by("first_name", "last_name", "username")
+
+
+def _transfer_queues(ticket):
+    return Queue.objects.filter(tier=ticket.tier).exclude(pk=ticket.queue_id).order_by("name")
+
+
+def _workspace_forms(request, ticket, data=None) -> dict:
+    """The action panels' forms (bound to `data` when posted)."""
+    visible = selectors.ticket_list_for(request.user).exclude(pk=ticket.pk)
+    return {
+        "assign-to": AssignForm(data, agents=_colleagues_for(ticket), prefix="assign"),
+        "transfer": TransferForm(data, queues=_transfer_queues(ticket), prefix="transfer"),
+        "category": CategoryForm(data, prefix="category", initial={"category": ticket.category.slug}),
+        "watchers": WatcherForm(data, prefix="watch"),
+        "link": TicketRefForm(data, visible=visible, prefix="link"),
+        "merge": MergeForm(data, visible=visible, prefix="merge"),
+    }
+
+
+def _workspace_call(action, ticket, user, data):
+    if action == "assign-to":
+        services.ticket_assign(ticket_id=ticket.pk, assignee=data["assignee"], acting_user=user)
+        return ticket, f"Assigned to {data['assignee']}."
+    if action == "transfer":
+        actions.ticket_transfer(ticket_id=ticket.pk, queue=data["queue"], reason=data["reason"], acting_user=user)
+        return ticket, f"Transferred to {data['queue']}."
+    if action == "category":
+        changed = services.ticket_update(ticket_id=ticket.pk, changes={"category": data["category"]}, acting_user=user)
+        return ticket, f"Category is now {data['category']}; routed to {changed.queue}."
+    if action == "watchers":
+        add, remove = [data["add"]] if data["add"] else [], [data["remove"]] if data["remove"] else []
+        actions.ticket_watchers_change(ticket_id=ticket.pk, add=add, remove=remove, acting_user=user)
+        return ticket, f"{add[0]} now watches this ticket." if add else f"{remove[0]} no longer watches it."
+    if action == "link":
+        other = data["ticket"]
+        actions.ticket_link(ticket_id=ticket.pk, other_id=other.pk, unlink=data["unlink"], acting_user=user)
+        return ticket, f"{'Unlinked from' if data['unlink'] else 'Linked to'} {other.reference}."
+    primary = actions.ticket_merge(
+        duplicate_id=ticket.pk, primary_id=data["ticket"].pk, note=data["note"], acting_user=user
+    )
+    return primary, f"{ticket.reference} merged into {primary.reference} and closed."
+
+
+@agent_required
+@require_POST
+def ticket_workspace_action(request, pk, action):
+    """Assign to a colleague, transfer, change category, watchers, link, merge: one service each."""
+    if action not in WORKSPACE_ACTIONS:
+        raise Http404("No such action.")
+    ticket = selectors.ticket_get_for(request.user, pk)
+    form = _workspace_forms(request, ticket, request.POST)[action]
+    if form.is_valid():
+        try:
+            target, success = _workspace_call(action, ticket, request.user, form.cleaned_data)
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, success)
+            if not selectors.may_see(request.user, target):
+                return redirect("desk")  # moved to a restricted team this agent may not see
+            return redirect("ticket-detail", pk=target.pk)
+    return _render_detail(request, ticket, workspace_forms={action: form}, open_panel=action)
 
 
 @login_required

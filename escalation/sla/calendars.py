@@ -5,6 +5,8 @@ from datetime import date, datetime
 import holidays as holiday_data
 from django.db import transaction
 
+from tickets import configcache
+
 from . import businesstime
 from .models import Calendar, Holiday, QueueCalendar
 from .services import load_schedule
@@ -12,7 +14,11 @@ from .services import load_schedule
 
 def queue_in_business_hours(*, queue, at: datetime) -> bool:
     """Is this team inside its business hours at this instant? A team without a calendar always is."""
-    calendar_id = QueueCalendar.objects.filter(queue=queue).values_list("calendar_id", flat=True).first()
+
+    def load() -> dict[int, int]:
+        return dict(QueueCalendar.objects.values_list("queue_id", "calendar_id"))
+
+    calendar_id = configcache.cached("queue_calendars", load).get(queue.pk)
     if calendar_id is None:
         return True
     return businesstime.is_business_time(load_schedule(calendar_id=calendar_id), at)
@@ -38,4 +44,5 @@ def holidays_import(*, calendar: Calendar, country: str, year: int, subdivision:
         if isinstance(day, date) and day not in existing
     ]
     Holiday.objects.bulk_create(rows, ignore_conflicts=True)
+    configcache.changed()  # bulk_create sends no signals
     return len(rows)

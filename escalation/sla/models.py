@@ -288,6 +288,9 @@ class SweepState(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_swept_at = models.DateTimeField(null=True, blank=True)
     last_report = models.CharField(max_length=300, blank=True)
+    running_until = models.DateTimeField(
+        null=True, blank=True, help_text="A sweep run holds the lease until then (one run at a time)."
+    )
 
     def __str__(self):
         return f"Last sweep {self.last_swept_at}"

@@ -10,6 +10,7 @@ the record's calendar. Everything below keeps that one formula true.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
@@ -17,7 +18,7 @@ from datetime import datetime
 
 from django.db.models import Max
 
-from tickets import events
+from tickets import configcache, events
 from tickets.models import Priority, Ticket, TicketStatus, Tier
 
 from . import businesstime as bt
@@ -64,6 +65,14 @@ class ScheduleCache:
 def load_schedule(*, calendar_id: int | None, time_zone: str | None = None) -> bt.Schedule:
     if calendar_id is None:
         return bt.TWENTY_FOUR_SEVEN
+    # Per process until the configuration changes (tickets.configcache).
+    return configcache.cached(
+        f"schedule:{calendar_id}:{time_zone or ''}",
+        lambda: _load_schedule(calendar_id=calendar_id, time_zone=time_zone),
+    )
+
+
+def _load_schedule(*, calendar_id: int, time_zone: str | None) -> bt.Schedule:
     calendar = Calendar.objects.get(pk=calendar_id)
     zone = time_zone or calendar.time_zone
     if calendar.is_24x7:
@@ -81,13 +90,23 @@ def load_schedule(*, calendar_id: int | None, time_zone: str | None = None) -> b
 def policy_for(ticket: Ticket) -> SlaPolicy | None:
     """The first active policy whose conditions all hold, else the default (else none: no clocks)."""
     default = None
-    for policy in SlaPolicy.objects.filter(is_active=True).order_by("position", "id"):
+    for policy in active_policies():
         if policy.is_default:
             default = default or policy
             continue
         if _matches(policy, ticket):
             return policy
     return default
+
+
+def active_policies() -> list[SlaPolicy]:
+    """Active policies in the order they are tried, with their calendars; per process until changed."""
+
+    def load() -> list[SlaPolicy]:
+        return list(SlaPolicy.objects.filter(is_active=True).select_related("calendar").order_by("position", "id"))
+
+    # Copies: a caller may hang related objects on its policy; the cached ones stay clean.
+    return [copy.copy(policy) for policy in configcache.cached("sla_policies", load)]
 
 
 def _matches(policy: SlaPolicy, ticket: Ticket) -> bool:
@@ -159,11 +178,20 @@ def plan(record: SlaRecord, *, schedule: bt.Schedule, levels: Iterable[LadderLev
 
 
 def ladders_for(policy_ids: Iterable[int | None]) -> dict[tuple[int, str], list[LadderLevel]]:
-    ladders: dict[tuple[int, str], list[LadderLevel]] = defaultdict(list)
+    """Ladder levels by (policy, target), in firing order (offsets only: for planning; per process until changed)."""
+
+    def load() -> dict[tuple[int, str], list[LadderLevel]]:
+        every: dict[tuple[int, str], list[LadderLevel]] = defaultdict(list)
+        for level in LadderLevel.objects.order_by("position", "id"):
+            every[(level.policy_id, level.target)].append(level)
+        return dict(every)
+
     ids = {pk for pk in policy_ids if pk}
-    if ids:
-        for level in LadderLevel.objects.filter(policy_id__in=ids).order_by("position", "id"):
-            ladders[(level.policy_id, level.target)].append(level)
+    every = configcache.cached("sla_ladders", load) if ids else {}
+    ladders: dict[tuple[int, str], list[LadderLevel]] = defaultdict(list)
+    for key, levels in every.items():
+        if key[0] in ids:
+            ladders[key] = list(levels)
     return ladders
 
 
@@ -189,10 +217,16 @@ class Clock:
     denormalised due columns.
     """
 
-    def __init__(self, ticket: Ticket, *, schedules: ScheduleCache | None = None):
+    def __init__(self, ticket: Ticket, *, schedules: ScheduleCache | None = None, new_ticket: bool = False):
         self.ticket = ticket
         self.schedules = schedules or ScheduleCache()
-        self.live = list(SlaRecord.objects.filter(ticket_id=ticket.pk, stopped_at__isnull=True).order_by("id"))
+        # A ticket created in this transaction has no records yet: nothing to read.
+        self.new_ticket = new_ticket
+        self.live = (
+            []
+            if new_ticket
+            else list(SlaRecord.objects.filter(ticket_id=ticket.pk, stopped_at__isnull=True).order_by("id"))
+        )
         self.created: list[SlaRecord] = []
         self._policy: SlaPolicy | None | bool = False
 
@@ -295,7 +329,7 @@ class Clock:
             SlaRecord.objects.bulk_update(touched, RECORD_FIELDS)
         if self.created:
             SlaRecord.objects.bulk_create(self.created)
-        sync_ticket_due(self.ticket)
+        sync_ticket_due(self.ticket, records=self.live if self.new_ticket else None)
 
 
 RECORD_FIELDS = [
@@ -323,15 +357,25 @@ RECORD_FIELDS = [
 ]
 
 
-def sync_ticket_due(ticket: Ticket) -> None:
-    """Keep Ticket.first_response_due_at / resolution_due_at in step with the current cycle's records."""
+def sync_ticket_due(ticket: Ticket, *, records: list[SlaRecord] | None = None) -> None:
+    """Keep Ticket.first_response_due_at / resolution_due_at in step with the current cycle's records.
+
+    `records`: every record the ticket has, when the caller holds them all (a new ticket).
+    """
     due = {Target.FIRST_RESPONSE: None, Target.RESOLUTION: None}
-    rows = (
-        SlaRecord.objects.filter(ticket_id=ticket.pk, target__in=list(due))
-        .exclude(stage=Stage.CANCELLED)
-        .order_by("cycle", "started_at", "id")
-        .values_list("target", "due_at")
-    )
+    if records is not None:
+        rows = [
+            (r.target, r.due_at)
+            for r in sorted(records, key=lambda r: (r.cycle, r.started_at))
+            if r.target in due and r.stage != Stage.CANCELLED
+        ]
+    else:
+        rows = (
+            SlaRecord.objects.filter(ticket_id=ticket.pk, target__in=list(due))
+            .exclude(stage=Stage.CANCELLED)
+            .order_by("cycle", "started_at", "id")
+            .values_list("target", "due_at")
+        )
     for target, due_at in rows:
         due[target] = due_at  # the latest cycle wins
     first, resolution = due[Target.FIRST_RESPONSE], due[Target.RESOLUTION]
@@ -346,7 +390,8 @@ def sync_ticket_due(ticket: Ticket) -> None:
 
 
 def start_clocks(*, ticket: Ticket, at: datetime) -> None:
-    clock = Clock(ticket)
+    """A new ticket's first clocks (called once, in the transaction that created it)."""
+    clock = Clock(ticket, new_ticket=True)
     for target in (Target.FIRST_RESPONSE, Target.RESOLUTION):
         clock.start(target, at=at, cycle=1)
     if ticket.tier == Tier.ONE:

@@ -1,56 +1,74 @@
 """The periodic SLA sweep (Celery beat every minute; `manage.py sla_sweep` by hand).
 
-1. Read the ids of tickets with a record whose next_check_at has come, through
-   the partial index on next_check_at — never a scan of open tickets. Bounded
-   batches; a batch repeats until nothing is due.
-2. Per ticket, in its own transaction: claim the ticket row with SKIP LOCKED
-   (another worker or a service holds it: leave it for that one / the next
-   minute), then read its due records and re-check under the lock.
-3. For each due record: fire every ladder level whose moment has come and that
-   has no LadderFiring row (the unique row is the exactly-once guard), mark a
-   breach at due, write one timeline event and the outbox rows, plan the next
-   check. Then the side actions: raise priority, escalate (levels asking for it,
-   or the Tier 1 budget running out), and the SLA-moment trigger rules.
-4. A ticket that raises is rolled back, its records' next_check_at is pushed
-   forward and the error logged, so one poison ticket cannot stall the sweep.
+Set-based and bounded: work is done a batch at a time, each batch in one transaction.
 
-Fired levels and breaches are committed with the ticket, so a crash loses at
-most the ticket in hand and a rerun fires nothing twice; after downtime
-everything overdue is due at once and is caught up in one pass.
+1. Claim a batch of due records, oldest next_check_at first, with their tickets:
+   `FOR UPDATE OF record, ticket SKIP LOCKED` through the partial index on
+   next_check_at (never a scan of open tickets). A row another worker or a
+   service holds is skipped, not waited for: it is theirs, or the next run's.
+2. Compute every outcome in Python from a handful of queries (the batch's
+   firings; policies' ladders, calendars and on-call people cached per run).
+3. Write in bulk: ladder firings in one INSERT … ON CONFLICT DO NOTHING RETURNING
+   (the exactly-once guard: only what was inserted is announced), the timeline
+   events in one insert, breach marks and next-check plans in one
+   UPDATE … FROM (VALUES …), the outbox rows in one insert; delivery is enqueued
+   after commit.
+4. Side actions for the batch (priority raises, automatic escalations, SLA-moment
+   trigger rules) go through the services that own them, inside the same
+   transaction, after the records are written (the services re-enter the engine).
+5. A batch that raises is rolled back and redone one ticket at a time, so the poison
+   ticket is found, its records pushed forward and the error logged; the rest go on.
+
+Every processed record is re-planned past `now`, so the next claim moves on without
+remembering what was seen. A worker killed mid-batch leaves its transaction rolled
+back and its rows unlocked: the next run does that batch, and nothing is doubled
+because firings and breach marks were committed together with their events.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections import defaultdict
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from tickets import events
+from tickets import configcache, events
 from tickets.errors import DomainError
-from tickets.models import Priority, Ticket, TicketStatus, Tier, User
+from tickets.models import Priority, Ticket, TicketEvent, TicketStatus, Tier, User
 from tickets.notifications.oncall import on_call_for
-from tickets.notifications.services import notify, notify_webhook_url
+from tickets.notifications.services import Notice, notify_many
 
 from . import businesstime as bt
 from .models import LadderFiring, LadderLevel, SlaRecord, Stage, SweepState, Target
-from .services import ScheduleCache, fired_levels, ladders_for, level_moment, plan, raised, switch_segment
+from .services import ScheduleCache, level_moment, plan, raised, switch_segment
 
 logger = logging.getLogger(__name__)
 
-SPLIT_FIELDS = [
-    "tier1_seconds",
-    "awaiting_tier2_seconds",
-    "tier2_seconds",
-    "paused_seconds",
-    "segment_started_at",
-    "segment_tier",
-]
-
 POISON_RETRY = timedelta(minutes=5)
-MAX_BATCHES = 100  # per run; the next beat tick picks up the rest
+BATCH_SIZE = 500
+# One beat task does at most this many batches, then re-enqueues itself if more is due.
+TASK_MAX_BATCHES = 20
+# Longer than a bounded run can take; a killed run's lease lapses after it.
+LEASE = timedelta(minutes=5)
+
+# Written back for every claimed record, in this order, by one UPDATE … FROM (VALUES …).
+WRITTEN = [
+    ("stage", "text"),
+    ("breached_at", "timestamptz"),
+    ("ever_breached", "boolean"),
+    ("next_check_at", "timestamptz"),
+    ("warn_at", "timestamptz"),
+    ("tier1_seconds", "integer"),
+    ("awaiting_tier2_seconds", "integer"),
+    ("tier2_seconds", "integer"),
+    ("paused_seconds", "integer"),
+    ("segment_started_at", "timestamptz"),
+    ("segment_tier", "text"),
+]
 
 
 @dataclass
@@ -63,7 +81,15 @@ class SweepReport:
     escalations: int = 0
     skipped_locked: int = 0
     errors: int = 0
+    batches: int = 0
+    more_due: bool = False
     escalated_ticket_ids: list[int] = field(default_factory=list)
+
+    def add(self, other: SweepReport) -> None:
+        for f in fields(self):
+            if f.type == "int":
+                setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        self.escalated_ticket_ids += other.escalated_ticket_ids
 
     def __str__(self):
         return (
@@ -73,117 +99,232 @@ class SweepReport:
         )
 
 
-def sla_sweep(*, now: datetime | None = None, batch_size: int = 500) -> SweepReport:
+class RunCache:
+    """What one sweep run reads once: schedules, ladders by policy, on-call people by queue."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+        self.schedules = ScheduleCache()
+        self._ladders: dict[int, dict[str, list[LadderLevel]]] = {}
+        self._on_call: dict[int, User | None] = {}
+
+    def ladders(self, policy_ids: set[int]) -> None:
+        missing = {pk for pk in policy_ids if pk and pk not in self._ladders}
+        if not missing:
+            return
+        for pk in missing:
+            self._ladders[pk] = defaultdict(list)
+        levels = LadderLevel.objects.filter(policy_id__in=missing).prefetch_related("notify_managers")
+        for level in levels.order_by("position", "id"):
+            self._ladders[level.policy_id][level.target].append(level)
+
+    def levels(self, record: SlaRecord) -> list[LadderLevel]:
+        return self._ladders.get(record.policy_id, {}).get(record.target, []) if record.policy_id else []
+
+    def on_call(self, ticket: Ticket) -> User | None:
+        if ticket.queue_id not in self._on_call:
+            self._on_call[ticket.queue_id] = on_call_for(queue=ticket.queue, at=self.now)
+        return self._on_call[ticket.queue_id]
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def sla_sweep(
+    *, now: datetime | None = None, batch_size: int | None = None, max_batches: int | None = None
+) -> SweepReport:
+    """Sweep batch after batch until nothing claimable is due (or max_batches ran: more_due says so)."""
     now = now or timezone.now()
+    batch_size = batch_size or BATCH_SIZE
     report = SweepReport()
-    schedules = ScheduleCache()
-    seen: set[int] = set()
-    for _ in range(MAX_BATCHES):
-        ticket_ids = list(
-            SlaRecord.objects.filter(next_check_at__lte=now)
-            .exclude(ticket_id__in=seen)
-            .order_by("next_check_at")
-            .values_list("ticket_id", flat=True)[:batch_size]
-        )
-        ticket_ids = list(dict.fromkeys(ticket_ids))  # keep order, drop repeats
-        if not ticket_ids:
+    cache = RunCache(now)
+    while max_batches is None or report.batches < max_batches:
+        claimed = _sweep_batch(now=now, batch_size=batch_size, cache=cache, report=report)
+        report.batches += 1
+        if claimed < batch_size:
             break
-        for ticket_id in ticket_ids:
-            seen.add(ticket_id)
-            try:
-                _sweep_ticket(ticket_id, now=now, report=report, schedules=schedules)
-            except Exception:
-                report.errors += 1
-                logger.exception("SLA sweep failed on ticket %s; retrying it in %s", ticket_id, POISON_RETRY)
-                SlaRecord.objects.filter(ticket_id=ticket_id, next_check_at__lte=now).update(
-                    next_check_at=now + POISON_RETRY
-                )
-    SweepState.objects.update_or_create(pk=1, defaults={"last_swept_at": now, "last_report": str(report)[:300]})
+    else:
+        report.more_due = SlaRecord.objects.filter(next_check_at__lte=now).exists()
+    if not report.more_due:
+        # What is still due now was held by someone else (skipped, not waited for).
+        report.skipped_locked = SlaRecord.objects.filter(next_check_at__lte=now).count()
+    state = {"last_swept_at": now, "last_report": str(report)[:300]}
+    if not SweepState.objects.filter(pk=1).update(**state):
+        SweepState.objects.get_or_create(pk=1, defaults=state)
     return report
 
 
-@transaction.atomic
-def _sweep_ticket(ticket_id: int, *, now: datetime, report: SweepReport, schedules: ScheduleCache) -> None:
-    ticket = (
-        Ticket.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("queue", "queue__lead", "assignee", "category", "requester")
-        .filter(pk=ticket_id)
-        .first()
+def sla_sweep_bounded(*, max_batches: int | None = None) -> SweepReport | None:
+    """One bounded run for the beat task, if no other run holds the lease (else None).
+
+    The lease is a conditional UPDATE that must touch the one state row, so two
+    workers never sweep at once and a killed run's lease simply lapses.
+    """
+    started = timezone.now()
+    SweepState.objects.get_or_create(pk=1)
+    free = Q(running_until__isnull=True) | Q(running_until__lt=started)
+    if not SweepState.objects.filter(free, pk=1).update(running_until=started + LEASE):
+        return None
+    try:
+        return sla_sweep(max_batches=max_batches or TASK_MAX_BATCHES)
+    finally:
+        SweepState.objects.filter(pk=1).update(running_until=None)
+
+
+# ---------------------------------------------------------------- one batch
+
+
+def _sweep_batch(*, now: datetime, batch_size: int, cache: RunCache, report: SweepReport) -> int:
+    """Claim and process one batch; returns how many records it claimed."""
+    ticket_ids: list[int] = []
+    try:
+        with transaction.atomic(), configcache.operation():
+            records = _claim(now=now, limit=batch_size)
+            ticket_ids = list(dict.fromkeys(r.ticket_id for r in records))
+            batch = _process(records, now=now, cache=cache)
+        report.add(batch)
+        return len(records)
+    except Exception:
+        if not ticket_ids:
+            raise  # the claim itself failed: nothing to push forward, nothing to retry here
+        if len(ticket_ids) == 1:
+            _push_forward(ticket_ids, now=now, report=report)
+            return batch_size  # go on claiming: this ticket is out of the way now
+        logger.warning("SLA sweep batch of %d tickets failed; redoing it one ticket at a time", len(ticket_ids))
+    claimed = 0
+    for ticket_id in ticket_ids:
+        try:
+            with transaction.atomic(), configcache.operation():
+                records = _claim(now=now, limit=batch_size, ticket_id=ticket_id)
+                batch = _process(records, now=now, cache=cache)
+            report.add(batch)
+            claimed += len(records)
+        except Exception:
+            _push_forward([ticket_id], now=now, report=report)
+    return batch_size
+
+
+def _push_forward(ticket_ids: list[int], *, now: datetime, report: SweepReport) -> None:
+    for ticket_id in ticket_ids:
+        report.errors += 1
+        logger.exception("SLA sweep failed on ticket %s; retrying it in %s", ticket_id, POISON_RETRY)
+        SlaRecord.objects.filter(ticket_id=ticket_id, next_check_at__lte=now).update(next_check_at=now + POISON_RETRY)
+
+
+def _claim(*, now: datetime, limit: int, ticket_id: int | None = None) -> list[SlaRecord]:
+    """Due records with their tickets, both row-locked; rows someone else holds are skipped."""
+    due = (
+        SlaRecord.objects.select_for_update(skip_locked=True, of=("self", "ticket"))
+        .select_related("ticket", "ticket__queue", "ticket__queue__lead", "ticket__assignee", "ticket__category")
+        .filter(next_check_at__lte=now)
+        .order_by("next_check_at", "id")
     )
-    if ticket is None:
-        report.skipped_locked += 1  # another worker (or a service) holds it
-        return
-    # Re-check under the lock: another worker may have handled it a moment ago.
-    records = list(SlaRecord.objects.filter(ticket_id=ticket_id, next_check_at__lte=now).order_by("id"))
+    if ticket_id is not None:
+        due = due.filter(ticket_id=ticket_id)
+    return list(due[:limit])
+
+
+@dataclass
+class _Outcome:
+    """What one record reached in this sweep, before it is written."""
+
+    record: SlaRecord
+    levels: list[LadderLevel]
+    became_breached: bool
+    event: TicketEvent | None = None
+
+
+def _process(records: list[SlaRecord], *, now: datetime, cache: RunCache) -> SweepReport:
+    report = SweepReport()
     if not records:
-        return
-    report.tickets += 1
-    ladders = ladders_for(r.policy_id for r in records)
-    fired = fired_levels(records)
-    escalate_reasons: list[str] = []
-    raise_priority = False
+        return report
+    cache.ladders({r.policy_id for r in records})
+    fired = _fired_levels([r.pk for r in records])
+
+    # 2. outcomes, in Python
+    outcomes: list[_Outcome] = []
+    tickets: dict[int, Ticket] = {}
     for record in records:
         report.records += 1
-        schedule = schedules.for_record(record)
-        levels = ladders.get((record.policy_id, record.target), [])
-        if record.stopped_at is not None or record.stage == Stage.PAUSED:
-            plan(record, schedule=schedule, levels=levels, fired=fired[record.pk])
-            record.save(update_fields=["next_check_at", "warn_at"])
-            continue
-        due_levels = [
-            level
-            for level in levels
-            if level.pk not in fired[record.pk] and level_moment(record, level, schedule) <= now
-        ]
-        became_breached = record.breached_at is None and record.due_at <= now
-        if became_breached:
-            record.stage = Stage.BREACHED
-            record.breached_at = record.due_at
-            record.ever_breached = True
-            # Close the tier split at the deadline, so the breach is blamed on where the time went.
-            if record.segment_tier and record.segment_started_at and record.segment_started_at < record.due_at:
-                switch_segment(record, at=record.due_at, schedule=schedule, segment=record.segment_tier)
+        ticket = tickets.setdefault(record.ticket_id, record.ticket)
+        record.ticket = ticket  # one object per ticket across its records
+        schedule = cache.schedules.for_record(record)
+        levels = cache.levels(record)
+        if record.stopped_at is None and record.stage != Stage.PAUSED:
+            due_levels = [
+                lv for lv in levels if lv.pk not in fired[record.pk] and level_moment(record, lv, schedule) <= now
+            ]
+            became_breached = record.breached_at is None and record.due_at <= now
+            if became_breached:
+                record.stage = Stage.BREACHED
+                record.breached_at = record.due_at
+                record.ever_breached = True
+                # Close the tier split at the deadline, so the breach is blamed on where the time went.
+                if record.segment_tier and record.segment_started_at and record.segment_started_at < record.due_at:
+                    switch_segment(record, at=record.due_at, schedule=schedule, segment=record.segment_tier)
+            if due_levels or became_breached:
+                outcomes.append(_Outcome(record=record, levels=due_levels, became_breached=became_breached))
+    report.tickets = len(tickets)
+
+    # 3. writes: firings first (the guard), then events, records, firing→event links, outbox rows
+    inserted = _insert_firings([(o.record.pk, lv.pk) for o in outcomes for lv in o.levels], now=now)
+    for outcome in outcomes:
+        outcome.levels = [lv for lv in outcome.levels if (outcome.record.pk, lv.pk) in inserted]
+        fired[outcome.record.pk].update(lv.pk for lv in outcome.levels)
+    outcomes = [o for o in outcomes if o.levels or o.became_breached]
+    notices = [notice for outcome in outcomes for notice in _announce(outcome, now=now, cache=cache)]
+    TicketEvent.objects.bulk_create([o.event for o in outcomes])
+    for record in records:
+        plan(record, schedule=cache.schedules.for_record(record), levels=cache.levels(record), fired=fired[record.pk])
+        if record.next_check_at is not None and record.next_check_at <= now:
+            # Cannot happen by the rules above; if it ever does, never spin on it.
+            logger.error("SLA record %s planned at %s, not after %s", record.pk, record.next_check_at, now)
+            record.next_check_at = now + POISON_RETRY
+    _update_records(records)
+    _link_firings([(o.record.pk, lv.pk, o.event.pk) for o in outcomes for lv in o.levels])
+    notify_many(notices)
+
+    # 4. side actions, per ticket, through the services that own them
+    raise_ids: list[int] = []
+    escalate: dict[int, list[str]] = defaultdict(list)
+    for outcome in outcomes:
+        record = outcome.record
+        report.levels_fired += len(outcome.levels)
+        if outcome.became_breached:
             report.breaches += 1
             if record.target == Target.TIER1_BUDGET:
-                escalate_reasons.append("Tier 1 budget used up")
-        if due_levels or became_breached:
-            _announce(ticket, record, due_levels, became_breached=became_breached, now=now, schedule=schedule)
-            report.levels_fired += len(due_levels)
-            if not became_breached and not any(lv.is_at_or_after_due(record.target_seconds) for lv in due_levels):
-                report.warnings += 1
-            fired[record.pk].update(level.pk for level in due_levels)
-            raise_priority = raise_priority or any(level.raise_priority for level in due_levels)
-            escalate_reasons += [f"SLA ladder: {level}" for level in due_levels if level.escalate]
-        plan(record, schedule=schedule, levels=levels, fired=fired[record.pk])
-        record.save(update_fields=["stage", "breached_at", "ever_breached", "next_check_at", "warn_at", *SPLIT_FIELDS])
-
-    # Side actions go through the services that own them; they re-enter the SLA
-    # hooks (recompute, tier change), which is why the records are saved first.
-    if raise_priority and ticket.priority != Priority.P1:
-        _raise_priority(ticket)
-    if escalate_reasons and _escalate(ticket, reasons=escalate_reasons):
-        report.escalations += 1
-        report.escalated_ticket_ids.append(ticket.pk)
+                escalate[record.ticket_id].append("Tier 1 budget used up")
+        elif not any(lv.is_at_or_after_due(record.target_seconds) for lv in outcome.levels):
+            report.warnings += 1
+        if any(lv.raise_priority for lv in outcome.levels) and record.ticket_id not in raise_ids:
+            raise_ids.append(record.ticket_id)
+        escalate[record.ticket_id] += [f"SLA ladder: {lv}" for lv in outcome.levels if lv.escalate]
+    for ticket_id in raise_ids:
+        if tickets[ticket_id].priority != Priority.P1:
+            _raise_priority(tickets[ticket_id])
+    for ticket_id, reasons in escalate.items():
+        if reasons and _escalate(tickets[ticket_id], reasons=reasons):
+            report.escalations += 1
+            report.escalated_ticket_ids.append(ticket_id)
     from escalation import rules
 
-    rules.evaluate_trigger_rules(ticket_id=ticket.pk, moment=rules.Moment.SWEEP)
+    touched = set(raise_ids) | set(escalate)
+    for ticket_id, ticket in tickets.items():
+        # An untouched ticket is the fresh, locked row in hand; a touched one is re-read by the rules.
+        rules.evaluate_trigger_rules(
+            ticket_id=ticket_id, moment=rules.Moment.SWEEP, ticket=None if ticket_id in touched else ticket
+        )
+    return report
 
 
-def _announce(
-    ticket: Ticket,
-    record: SlaRecord,
-    levels: list[LadderLevel],
-    *,
-    became_breached: bool,
-    now: datetime,
-    schedule: bt.Schedule,
-) -> None:
-    """One timeline event for what this record reached, its LadderFiring rows and its outbox rows."""
-    breach = became_breached or any(level.is_at_or_after_due(record.target_seconds) for level in levels)
+def _announce(outcome: _Outcome, *, now: datetime, cache: RunCache) -> list[Notice]:
+    """Build the outcome's one timeline event (unsaved) and its notices."""
+    record, levels, ticket = outcome.record, outcome.levels, outcome.record.ticket
+    breach = outcome.became_breached or any(lv.is_at_or_after_due(record.target_seconds) for lv in levels)
     # Respect the calendar's hours: people are told during business time, unless
     # the ticket is P1; whoever is on call is paged regardless.
-    in_hours = ticket.priority == Priority.P1 or bt.is_business_time(schedule, now)
-    recipients: list[User] = []
+    in_hours = ticket.priority == Priority.P1 or bt.is_business_time(cache.schedules.for_record(record), now)
+    recipients: list[User | None] = []
     on_call: User | None = None
     for level in levels:
         if level.notify_assignee:
@@ -192,31 +333,35 @@ def _announce(
             recipients.append(ticket.queue.lead)
         recipients += list(level.notify_managers.all())
         if level.page_on_call:
-            on_call = on_call or on_call_for(queue=ticket.queue, at=now)
-    if became_breached and not levels:
+            on_call = on_call or cache.on_call(ticket)
+    if outcome.became_breached and not levels:
         recipients.append(ticket.assignee or ticket.queue.lead)  # a breach is never silent
     recipients = [user for user in recipients if user is not None]
-    names = [str(level) for level in levels]
     data = {
         "record_id": record.pk,
         "actions": sorted({action for level in levels for action in _actions(level)}),
         "held_outside_hours": bool(recipients) and not in_hours,
     }
     constructor = events.sla_breached if breach else events.sla_warning
-    event = constructor(
-        ticket=ticket, target=record.target, cycle=record.cycle, due_at=record.due_at, levels=names, data=data
-    )
-    LadderFiring.objects.bulk_create(
-        [LadderFiring(record=record, level=level, fired_at=now, event=event) for level in levels]
+    outcome.event = constructor(
+        ticket=ticket,
+        target=record.target,
+        cycle=record.cycle,
+        due_at=record.due_at,
+        levels=[str(level) for level in levels],
+        data=data,
+        save=False,
     )
     kind = "sla_breached" if breach else "sla_warning"
+    notices = []
     if in_hours and recipients:
-        notify(event=event, kind=kind, recipients=recipients)
+        notices.append(Notice(event=outcome.event, kind=kind, recipients=recipients))
     if on_call is not None:
-        notify(event=event, kind=kind, recipients=[on_call])
-    for level in levels:
-        if level.webhook_url:
-            notify_webhook_url(event=event, kind=kind, url=level.webhook_url)
+        notices.append(Notice(event=outcome.event, kind=kind, recipients=[on_call], team_webhooks=not notices))
+    urls = [level.webhook_url for level in levels if level.webhook_url]
+    if urls:
+        notices.append(Notice(event=outcome.event, kind=kind, webhook_urls=urls, team_webhooks=False))
+    return notices
 
 
 def _actions(level: LadderLevel) -> list[str]:
@@ -227,6 +372,78 @@ def _actions(level: LadderLevel) -> list[str]:
     if level.webhook_url:
         actions.append("webhook")
     return actions
+
+
+# ---------------------------------------------------------------- bulk SQL
+
+
+def _fired_levels(record_ids: list[int]) -> dict[int, set[int]]:
+    fired: dict[int, set[int]] = defaultdict(set)
+    # order_by(): the model's default ordering would join through to tickets for nothing.
+    for record_id, level_id in (
+        LadderFiring.objects.filter(record_id__in=record_ids).order_by().values_list("record_id", "level_id")
+    ):
+        fired[record_id].add(level_id)
+    return fired
+
+
+def _insert_firings(pairs: list[tuple[int, int]], *, now: datetime) -> set[tuple[int, int]]:
+    """Insert (record, level) firings; returns the pairs this call inserted (a pair already there is not ours)."""
+    if not pairs:
+        return set()
+    table = LadderFiring._meta.db_table
+    rows = ", ".join(["(%s, %s, %s, %s)"] * len(pairs))
+    params = [value for record_id, level_id in pairs for value in (record_id, level_id, now, False)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (record_id, level_id, fired_at, suppressed) VALUES {rows} "
+            "ON CONFLICT (record_id, level_id) DO NOTHING RETURNING record_id, level_id",
+            params,
+        )
+        return {(record_id, level_id) for record_id, level_id in cursor.fetchall()}
+
+
+def _update_from_values(table: str, key: str, columns: list[tuple[str, str]], rows: list[tuple]) -> None:
+    """UPDATE table SET col = v.col … FROM (VALUES …) v WHERE table.key = v.key, in one statement."""
+    if not rows:
+        return
+    postgres = connection.vendor == "postgresql"
+
+    def value(index: int, sql_type: str) -> str:
+        # VALUES columns are named column1, column2 … on both PostgreSQL and SQLite.
+        # PostgreSQL needs the type when a column holds only NULLs.
+        return f"v.column{index}::{sql_type}" if postgres else f"v.column{index}"
+
+    assignments = ", ".join(f"{name} = {value(i + 2, sql_type)}" for i, (name, sql_type) in enumerate(columns))
+    placeholders = ", ".join(["(" + ", ".join(["%s"] * (len(columns) + 1)) + ")"] * len(rows))
+    sql = (
+        f"UPDATE {table} SET {assignments} FROM (VALUES {placeholders}) AS v WHERE {table}.{key} = {value(1, 'bigint')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [item for row in rows for item in row])
+
+
+def _update_records(records: list[SlaRecord]) -> None:
+    rows = [(r.pk, *(getattr(r, name) for name, _ in WRITTEN)) for r in records]
+    _update_from_values(SlaRecord._meta.db_table, "id", WRITTEN, rows)
+
+
+def _link_firings(triples: list[tuple[int, int, int]]) -> None:
+    if not triples:
+        return
+    table = LadderFiring._meta.db_table
+    postgres = connection.vendor == "postgresql"
+    cast = "::bigint" if postgres else ""
+    placeholders = ", ".join(["(%s, %s, %s)"] * len(triples))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET event_id = v.column3{cast} FROM (VALUES {placeholders}) AS v "
+            f"WHERE {table}.record_id = v.column1{cast} AND {table}.level_id = v.column2{cast}",
+            [item for triple in triples for item in triple],
+        )
+
+
+# ---------------------------------------------------------------- side actions
 
 
 def _raise_priority(ticket: Ticket) -> None:

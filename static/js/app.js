@@ -107,6 +107,8 @@
       if (composer) composer.classList.toggle("is-note", event.target.value === "internal");
       var send = composer && composer.querySelector("[data-send-label]");
       if (send) send.textContent = event.target.value === "internal" ? "Add internal note" : "Send reply";
+      var publicOnly = composer && composer.querySelector("[data-public-only]");
+      if (publicOnly) publicOnly.hidden = event.target.value === "internal";
     }
     if (event.target.matches("input[type=file][data-previews]")) showPreviews(event.target);
   });

@@ -4,6 +4,7 @@ Never downloads a browser: /usr/bin/chromium or the tests are skipped, loudly.
 """
 
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -87,6 +88,19 @@ def shoot():
         return path
 
     return take
+
+
+def log_in(page, live_server, username):
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state("networkidle")
+
+
+def log_out(page):
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(re.compile(r"/login/"))
 
 
 @pytest.fixture

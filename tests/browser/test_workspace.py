@@ -14,22 +14,9 @@ from tests.factories import CategoryFactory, UserFactory, make_article, make_tic
 from tickets import roles
 from tickets.models import Comment, Impact, Ticket, TicketStatus, Tier, Urgency
 
-from .conftest import PASSWORD
+from .conftest import log_in, log_out
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page, live_server, username):
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state("networkidle")
-
-
-def log_out(page):
-    page.get_by_role("button", name="Log out").click()
-    page.wait_for_url(re.compile(r"/login/"))
 
 
 @pytest.fixture

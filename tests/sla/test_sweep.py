@@ -229,10 +229,10 @@ def test_a_poison_ticket_is_pushed_forward_and_does_not_stall_the_sweep(
 
     real = sweep._announce
 
-    def explode(ticket, *args, **kwargs):
-        if ticket.pk == bad.pk:
+    def explode(outcome, **kwargs):
+        if outcome.record.ticket_id == bad.pk:
             raise RuntimeError("corrupt row")
-        return real(ticket, *args, **kwargs)
+        return real(outcome, **kwargs)
 
     monkeypatch.setattr(sweep, "_announce", explode)
     now = london(2026, 1, 19, 11, 30)

@@ -32,6 +32,7 @@ def test_ticket_created_through_intake_lands_in_tier1_with_timeline(requester, a
     assert ticket.tier1_queue == service_desk
     assert ticket.reference == f"HD-{ticket.pk:06d}"
     assert ticket.created_by == agent
+    assert ticket.assignee == agent  # who took the call owns it
     events = list(ticket.events.order_by("id"))
     assert [e.kind for e in events[:2]] == [EventKind.CREATED, EventKind.ROUTED]
     assert events[0].actor == agent
@@ -56,7 +57,10 @@ def test_priority_comes_from_the_impact_urgency_matrix(requester, category, impa
 
 
 def test_an_admin_edit_of_the_matrix_changes_new_tickets(requester, category):
-    PriorityMatrixCell.objects.filter(impact=Impact.INDIVIDUAL, urgency=Urgency.MINOR).update(priority="P2")
+    make_ticket(requester=requester, category=category, impact=Impact.INDIVIDUAL, urgency=Urgency.MINOR)  # cached
+    cell = PriorityMatrixCell.objects.get(impact=Impact.INDIVIDUAL, urgency=Urgency.MINOR)
+    cell.priority = "P2"
+    cell.save()  # as the admin does
 
     ticket = make_ticket(requester=requester, category=category, impact=Impact.INDIVIDUAL, urgency=Urgency.MINOR)
 

@@ -311,7 +311,8 @@ def test_ticket_page_query_budget_does_not_grow_with_comments(
     for n in range(count):
         services.ticket_comment_add(ticket_id=ticket.pk, body=f"Reply {n}", public=n % 2 == 0, acting_user=agent)
     login(client, agent)
-    with django_assert_max_num_queries(16):
+    # 16, plus watchers, related tickets and the action panels' colleague and team choices: fixed, not per row
+    with django_assert_max_num_queries(19):
         response = client.get(reverse("ticket-detail", args=[ticket.pk]))
     assert response.status_code == 200
 

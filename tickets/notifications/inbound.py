@@ -40,7 +40,7 @@ from tickets import roles
 from tickets import services as ticket_services
 from tickets.errors import DomainError
 from tickets.models import Category, Channel, Ticket, User
-from tickets.selectors import can_see_ticket
+from tickets.selectors import may_see
 
 from . import replyaddress
 from .delivery import LOOP_HEADER
@@ -167,13 +167,14 @@ def reply_standing(ticket: Ticket, sender: User, *, verified: bool) -> str:
     - An agent's reply counts as the agent only with the ticket's valid reply token and
       only if the agent may see the ticket; otherwise anyone could forge an agent's From
       header into a public "agent" reply. It lands as a flagged internal note instead.
-    - The requester's reply lands as theirs (the From header is all mail offers).
+    - The requester's (or a watcher's, in copy) reply lands as theirs (the From header is all
+      mail offers).
     - Anyone else: with a valid token (someone our mail reached, e.g. in copy) a flagged
       internal note; without one, refused.
     """
     if roles.is_agent(sender):
-        return AS_SENDER if verified and can_see_ticket(sender, ticket) else UNVERIFIED
-    if sender.pk == ticket.requester_id:
+        return AS_SENDER if verified and may_see(sender, ticket) else UNVERIFIED
+    if sender.pk == ticket.requester_id or ticket.watchers.filter(pk=sender.pk).exists():
         return AS_SENDER
     return UNVERIFIED if verified else REFUSED
 

@@ -10,6 +10,7 @@ import logging
 import time
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parseaddr
 
@@ -19,7 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tickets.models import Queue, TicketEvent, User
-from tickets.selectors import can_see_ticket
+from tickets.selectors import ticket_list_for
 
 from .models import (
     DeliveryStatus,
@@ -48,6 +49,18 @@ SUBJECTS = {
 }
 
 
+@dataclass(frozen=True)
+class Notice:
+    """One event to announce: its kind, to whom, and the bare webhook URLs it also goes to."""
+
+    event: TicketEvent
+    kind: str
+    recipients: Iterable[User | None] = ()
+    body: str = ""
+    webhook_urls: Iterable[str] = ()
+    team_webhooks: bool = True  # the admin-configured endpoints that want this kind
+
+
 def notify(*, event: TicketEvent, kind: str, recipients: Iterable[User | None], body: str = "") -> list[Notification]:
     """Write the outbox rows for one event: in-app and email per recipient (per their
     preferences), plus one row per matching team webhook. Delivery is enqueued on commit.
@@ -55,45 +68,73 @@ def notify(*, event: TicketEvent, kind: str, recipients: Iterable[User | None], 
     In-app rows are delivered by being written (status sent); email and webhook rows
     wait for a worker. Calling twice for the same event adds nothing (unique rows).
     """
-    ticket = event.ticket
-    subject = SUBJECTS.get(kind, "{ref}: {title}").format(ref=ticket.reference, title=ticket.title)[:300]
-    # Clearance at write time: nobody is told about a ticket they may not read (a restricted
-    # ticket's title and notes included), whoever the caller listed.
-    users = [user for user in _distinct_active(recipients) if can_see_ticket(user, ticket)]
-    wanted = _preferences(users=users, kind=kind)
+    return notify_many([Notice(event=event, kind=kind, recipients=list(recipients), body=body)])
+
+
+def notify_webhook_url(*, event: TicketEvent, kind: str, url: str) -> Notification:
+    """One outbox row for a bare webhook URL (an SLA ladder level's), delivered like any other
+    webhook row: signed with NOTIFICATIONS_WEBHOOK_SECRET, enqueued on commit."""
+    return notify_many([Notice(event=event, kind=kind, webhook_urls=[url], team_webhooks=False)])[0]
+
+
+def notify_many(notices: list[Notice]) -> list[Notification]:
+    """The outbox rows of many events in a few queries (preferences, team webhooks, one insert),
+    as notify() would write them one by one; the SLA sweep announces a whole batch this way."""
+    users_of = _cleared([_distinct_active(notice.recipients) for notice in notices], notices)
+    everyone = {user.pk: user for users in users_of for user in users}
+    wanted = _preferences(users=list(everyone.values()), kinds={notice.kind for notice in notices})
+    queue_ids = {notice.event.ticket.queue_id for notice in notices}
+    endpoints = (
+        list(WebhookEndpoint.objects.filter(_webhook_scope(queue_ids), is_active=True).select_related("queue"))
+        if notices
+        else []
+    )
     now = timezone.now()
     rows = []
-    for user in users:
-        common = {"kind": kind, "ticket": ticket, "event": event, "subject": subject, "body": body, "created_at": now}
-        if wanted[(user.pk, NotificationChannel.IN_APP)]:
-            rows.append(
-                Notification(
-                    recipient=user,
-                    channel=NotificationChannel.IN_APP,
-                    status=DeliveryStatus.SENT,
-                    sent_at=now,
-                    **common,
+    for notice, users in zip(notices, users_of, strict=True):
+        event, kind = notice.event, notice.kind
+        ticket = event.ticket
+        subject = SUBJECTS.get(kind, "{ref}: {title}").format(ref=ticket.reference, title=ticket.title)[:300]
+        common = {"kind": kind, "ticket": ticket, "event": event, "subject": subject, "created_at": now}
+        for user in users:
+            if wanted[(user.pk, kind, NotificationChannel.IN_APP)]:
+                rows.append(
+                    Notification(
+                        recipient=user,
+                        channel=NotificationChannel.IN_APP,
+                        status=DeliveryStatus.SENT,
+                        sent_at=now,
+                        body=notice.body,
+                        **common,
+                    )
                 )
-            )
-        if user.email and wanted[(user.pk, NotificationChannel.EMAIL)]:
-            rows.append(
-                Notification(recipient=user, channel=NotificationChannel.EMAIL, message_id=new_message_id(), **common)
-            )
-    endpoints = WebhookEndpoint.objects.filter(_webhook_scope(ticket.queue_id), is_active=True)
-    if ticket.is_restricted:
-        endpoints = endpoints.filter(queue__is_security=True)  # a restricted ticket stays in the security team's room
-    for endpoint in endpoints:
-        if endpoint.wants(kind):
+            if user.email and wanted[(user.pk, kind, NotificationChannel.EMAIL)]:
+                rows.append(
+                    Notification(
+                        recipient=user,
+                        channel=NotificationChannel.EMAIL,
+                        message_id=new_message_id(),
+                        body=notice.body,
+                        **common,
+                    )
+                )
+        if notice.team_webhooks:
+            for endpoint in endpoints:
+                if (
+                    endpoint.queue_id in (None, ticket.queue_id)
+                    and endpoint.wants(kind)
+                    and _may_post(endpoint, ticket)
+                ):
+                    rows.append(
+                        Notification(webhook=endpoint, channel=NotificationChannel.WEBHOOK, body=notice.body, **common)
+                    )
+        for url in notice.webhook_urls:
             rows.append(
                 Notification(
-                    webhook=endpoint,
+                    recipient=None,
                     channel=NotificationChannel.WEBHOOK,
-                    kind=kind,
-                    ticket=ticket,
-                    event=event,
-                    subject=subject,
-                    body=body,
-                    created_at=now,
+                    **{**common, "subject": f"{ticket.reference}: {event.message}"[:300]},
+                    body=json.dumps({"url": url, "ticket": ticket.reference, "event": event.pk}),
                 )
             )
     if not rows:
@@ -101,34 +142,41 @@ def notify(*, event: TicketEvent, kind: str, recipients: Iterable[User | None], 
     # ignore_conflicts: the unique constraints make a repeated notify() for the same
     # event a no-op instead of a second delivery.
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    if any(row.status == DeliveryStatus.PENDING for row in rows):
-        event_id = event.pk
-        transaction.on_commit(lambda: enqueue_event_deliveries(event_id=event_id))
+    event_ids = sorted({row.event_id for row in rows if row.status == DeliveryStatus.PENDING})
+    if event_ids:
+        transaction.on_commit(lambda: enqueue_events_deliveries(event_ids=event_ids))
     return rows
 
 
-def notify_webhook_url(*, event: TicketEvent, kind: str, url: str) -> Notification:
-    """One outbox row for a bare webhook URL (an SLA ladder level's), delivered like any other
-    webhook row: signed with NOTIFICATIONS_WEBHOOK_SECRET, enqueued on commit."""
-    ticket = event.ticket
-    row = Notification.objects.create(
-        recipient=None,
-        kind=kind,
-        channel=NotificationChannel.WEBHOOK,
-        ticket=ticket,
-        event=event,
-        subject=f"{ticket.reference}: {event.message}"[:300],
-        body=json.dumps({"url": url, "ticket": ticket.reference, "event": event.pk}),
-    )
-    event_id = event.pk
-    transaction.on_commit(lambda: enqueue_event_deliveries(event_id=event_id))
-    return row
+def _cleared(users_of: list[list[User]], notices: list[Notice]) -> list[list[User]]:
+    """Clearance at write time: nobody is told about a ticket they may not read (a restricted
+    ticket's title and notes included), whoever the caller listed. The access selector answers
+    once per recipient for all their tickets in the batch."""
+    wanted: dict[int, set[int]] = {}
+    people: dict[int, User] = {}
+    for notice, users in zip(notices, users_of, strict=True):
+        for user in users:
+            people[user.pk] = user
+            wanted.setdefault(user.pk, set()).add(notice.event.ticket_id)
+    readable = {
+        pk: set(ticket_list_for(people[pk]).filter(pk__in=ids).values_list("pk", flat=True))
+        for pk, ids in wanted.items()
+    }
+    return [
+        [user for user in users if notice.event.ticket_id in readable[user.pk]]
+        for notice, users in zip(notices, users_of, strict=True)
+    ]
 
 
-def _webhook_scope(queue_id: int | None) -> Q:
+def _may_post(endpoint: WebhookEndpoint, ticket) -> bool:
+    """A restricted ticket goes only to the security team's own webhooks, never a shared channel."""
+    return not ticket.is_restricted or (endpoint.queue_id is not None and endpoint.queue.is_security)
+
+
+def _webhook_scope(queue_ids: set[int | None]) -> Q:
     scope = Q(queue__isnull=True)
-    if queue_id:
-        scope |= Q(queue_id=queue_id)
+    if ids := {pk for pk in queue_ids if pk}:
+        scope |= Q(queue_id__in=ids)
     return scope
 
 
@@ -142,18 +190,19 @@ def _distinct_active(recipients: Iterable[User | None]) -> list[User]:
     return users
 
 
-def _preferences(*, users: list[User], kind: str) -> dict[tuple[int, str], bool]:
-    """(user id, channel) → send? One query for all recipients."""
+def _preferences(*, users: list[User], kinds: set[str]) -> dict[tuple[int, str, str], bool]:
+    """(user id, kind, channel) → send? One query for all recipients and kinds."""
     wanted = {
-        (user.pk, channel): channel_default(channel=channel, kind=kind)
+        (user.pk, kind, channel): channel_default(channel=channel, kind=kind)
         for user in users
+        for kind in kinds
         for channel in (NotificationChannel.IN_APP, NotificationChannel.EMAIL)
     }
     if users:
-        for user_id, channel, enabled in NotificationPreference.objects.filter(
-            user__in=[u.pk for u in users], kind=kind
-        ).values_list("user_id", "channel", "enabled"):
-            wanted[(user_id, channel)] = enabled
+        for user_id, kind, channel, enabled in NotificationPreference.objects.filter(
+            user__in=[u.pk for u in users], kind__in=kinds
+        ).values_list("user_id", "kind", "channel", "enabled"):
+            wanted[(user_id, kind, channel)] = enabled
     return wanted
 
 
@@ -184,8 +233,14 @@ _broker_down_until = 0.0
 
 
 def enqueue_event_deliveries(*, event_id: int) -> None:
+    enqueue_events_deliveries(event_ids=[event_id])
+
+
+def enqueue_events_deliveries(*, event_ids: list[int]) -> None:
     ids = list(
-        Notification.objects.filter(event_id=event_id, status=DeliveryStatus.PENDING).values_list("id", flat=True)
+        Notification.objects.filter(event_id__in=event_ids, status=DeliveryStatus.PENDING)
+        .order_by("id")
+        .values_list("id", flat=True)
     )
     enqueue_deliveries(ids)
 

@@ -1,0 +1,113 @@
+"""Intake at speed: configuration read once per process (and re-read after a change), the ticket read once."""
+
+from datetime import time
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from escalation.models import TriggerRule
+from escalation.sla.models import Calendar, LadderLevel, OffsetKind, SlaPolicy, WorkingInterval
+from tickets.models import PriorityMatrixCell, RoutingRule, Ticket
+
+pytestmark = pytest.mark.django_db
+
+CREATE_BODY = {
+    "title": "VPN drops every ten minutes",
+    "description": "Since this morning the VPN client disconnects every ten minutes.",
+    "category": "account-access",
+    "impact": "team",
+    "urgency": "stopped",
+}
+CREATE_BUDGET = 15
+
+
+@pytest.fixture
+def configured(service_desk, identity_team, category):
+    """A realistic configuration: a matrix cell, routing rules, a calendar with hours, policies with ladders, a trigger rule."""
+    calendar = Calendar.objects.create(name="Office", time_zone="Europe/London")
+    for weekday in range(5):
+        WorkingInterval.objects.create(calendar=calendar, weekday=weekday, start=time(9), end=time(17))
+    for priority, position in (("P1", 1), ("P2", 2)):
+        policy = SlaPolicy.objects.create(
+            name=priority,
+            priority=priority,
+            position=position,
+            calendar=calendar,
+            first_response_minutes=60,
+            resolution_minutes=480,
+            tier1_budget_minutes=120,
+        )
+        LadderLevel.objects.create(policy=policy, target="resolution", offset_kind=OffsetKind.PERCENT, offset=50)
+    SlaPolicy.objects.create(name="Default", is_default=True, position=9, resolution_minutes=960)
+    PriorityMatrixCell.objects.update_or_create(impact="team", urgency="stopped", defaults={"priority": "P2"})
+    RoutingRule.objects.create(name="Printers", position=1, keywords="printer, toner", target_queue=identity_team)
+    RoutingRule.objects.create(name="VPN", position=2, keywords="vpn", target_queue=service_desk)
+    TriggerRule.objects.create(name="Reopened thrice", min_reopen_count=3, notify_team_lead=True)
+
+
+def test_create_stays_within_its_query_budget(api_for, agent, requester, configured):
+    client = api_for(agent)
+    client.post("/api/v1/tickets/", CREATE_BODY, format="json")  # warm the per-process configuration
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/api/v1/tickets/", {**CREATE_BODY, "requester": "requester1"}, format="json")
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["priority"], body["queue"]) == ("P2", "service-desk")
+    assert body["routing"]["rule"] == "VPN"
+    assert body["first_response_due_at"] and body["resolution_due_at"]
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert len(sql) <= CREATE_BUDGET, "\n".join(sql)
+    ticket_reads = [q for q in sql if q.startswith("SELECT") and 'FROM "tickets_ticket"' in q]
+    assert len(ticket_reads) == 1, ticket_reads  # the response's read; the service never re-reads it
+
+
+def test_configuration_is_read_once_and_not_again_until_it_changes(api_for, agent, configured):
+    client = api_for(agent)
+    client.post("/api/v1/tickets/", CREATE_BODY, format="json")
+
+    with CaptureQueriesContext(connection) as warm:
+        client.post("/api/v1/tickets/", CREATE_BODY, format="json")
+
+    config_tables = (
+        "tickets_routingrule",
+        "tickets_prioritymatrixcell",
+        "sla_slapolicy",
+        "sla_calendar",
+        "sla_workinginterval",
+        "sla_ladderlevel",
+        "escalation_triggerrule",
+    )
+    assert not [q["sql"] for q in warm.captured_queries if any(f'FROM "{t}"' in q["sql"] for t in config_tables)]
+
+
+def test_an_admin_change_is_seen_by_the_next_ticket(api_for, agent, configured, identity_team):
+    client = api_for(agent)
+    assert client.post("/api/v1/tickets/", CREATE_BODY, format="json").json()["queue"] == "service-desk"
+
+    rule = RoutingRule.objects.get(name="VPN")
+    rule.target_queue = identity_team
+    rule.save()
+    policy = SlaPolicy.objects.get(name="P2")
+    policy.first_response_minutes = 30
+    policy.save()
+
+    body = client.post("/api/v1/tickets/", CREATE_BODY, format="json").json()
+    assert body["queue"] == identity_team.slug
+    ticket = Ticket.objects.get(pk=body["id"])
+    assert ticket.sla_records.get(target="first_response").target_seconds == 30 * 60
+
+
+def test_a_change_made_by_another_process_is_seen_too(api_for, agent, configured):
+    from tickets.models import ConfigStamp
+
+    client = api_for(agent)
+    assert client.post("/api/v1/tickets/", CREATE_BODY, format="json").json()["priority"] == "P2"
+
+    # another process: its write and its new stamp reach the database; this process's signals never fire
+    PriorityMatrixCell.objects.filter(impact="team", urgency="stopped").update(priority="P1")
+    ConfigStamp.objects.update_or_create(pk=1, defaults={"token": "from-another-process"})
+
+    assert client.post("/api/v1/tickets/", CREATE_BODY, format="json").json()["priority"] == "P1"
