@@ -26,15 +26,11 @@ seed: migrate
 		$(PY) manage.py seed_demo; \
 	fi
 
-# Web server, Celery worker and Celery beat together; Ctrl-C stops all three.
+# Web server, Celery worker and Celery beat together; one Ctrl-C stops all three (helpdesk/devrun.py says how).
 run: seed
 	@mkdir -p var
 	@echo "Handoff on http://127.0.0.1:$(PORT)  (agent1 / demo, engineer1 / demo, manager1 / demo, requester1 / demo)"
-	@trap 'kill 0' INT TERM EXIT; \
-	$(PY) -m celery -A helpdesk worker --loglevel=INFO --concurrency=2 --pool=threads & \
-	$(PY) -m celery -A helpdesk beat --loglevel=INFO --schedule=var/celerybeat-schedule & \
-	$(PY) manage.py runserver 127.0.0.1:$(PORT) --noreload & \
-	wait
+	@$(PY) -m helpdesk.devrun --port $(PORT) --schedule var/celerybeat-schedule
 
 # The whole suite, on PostgreSQL and Redis when they answer (and loudly not when they don't).
 test: install

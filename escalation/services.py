@@ -13,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from escalation.sla import calendars
-from escalation.sla import hooks as sla_hooks
+from escalation.sla import engine as sla
 from tickets import events, roles
 from tickets.errors import InvalidInput, InvalidTransition, NotAllowed
 from tickets.locks import lock_ticket
@@ -106,10 +106,9 @@ def ticket_escalate(
     tier1_assignee = ticket.assignee
     old_status = ticket.status
     fields = ["status", "tier", "queue", "assignee", "tier1_queue"]
-    security_fields = (
-        apply_security_floor(ticket, actor=acting_user, reason=reason or "Security escalation.") if security else []
-    )
-    fields += security_fields
+    if security:
+        # The security policy applies from the ticket's start, before the tier changes.
+        fields += apply_security_floor(ticket, actor=acting_user, reason=reason or "Security escalation.")
     ticket.status = TicketStatus.ESCALATED
     ticket.tier = Tier.TWO
     ticket.tier1_queue = from_queue  # a return goes back to the Tier 1 queue it came from
@@ -165,16 +164,14 @@ def ticket_escalate(
             recipients=[owner],
             body="Missing: " + ", ".join(missing_fields),
         )
-    sla_hooks.ticket_tier_changed(ticket=ticket, at=now, action="escalate")
-    if security_fields:
-        # Raised priority or newly restricted: the security SLA policy may apply from now on.
-        sla_hooks.ticket_targets_changed(ticket=ticket, at=now)
+    sla.apply(ticket=ticket, event=event)
     return escalation
 
 
 def apply_security_floor(ticket: Ticket, *, actor: User | None, reason: str) -> list[str]:
-    """Apply the security floor in memory: at least P2 and restricted, each change on the timeline.
-    Returns the fields changed; the caller saves them with its own."""
+    """Apply the security floor: at least P2 and restricted, each change on the timeline and told to
+    the SLA engine (the security policy applies from the ticket's start). Returns the fields changed,
+    set in memory; the caller saves them with its own, under the same lock."""
     fields = []
     if ticket.priority > SECURITY_MIN_PRIORITY:
         # Lexical order is severity order (P1 < P2 …): anything below P2 is raised to P2.
@@ -182,11 +179,15 @@ def apply_security_floor(ticket: Ticket, *, actor: User | None, reason: str) -> 
         ticket.priority = SECURITY_MIN_PRIORITY
         ticket.priority_override_reason = f"{reason} At least {SECURITY_MIN_PRIORITY}."
         fields += ["priority", "priority_override_reason"]
-        events.priority_changed(ticket=ticket, actor=actor, old=old_priority, new=ticket.priority, reason=reason)
+        raised = events.priority_changed(
+            ticket=ticket, actor=actor, old=old_priority, new=ticket.priority, reason=reason
+        )
+        sla.apply(ticket=ticket, event=raised)
     if not ticket.is_restricted:
         ticket.is_restricted = True
         fields.append("is_restricted")
-        events.restriction_changed(ticket=ticket, actor=actor, restricted=True, reason=reason)
+        restricted = events.restriction_changed(ticket=ticket, actor=actor, restricted=True, reason=reason)
+        sla.apply(ticket=ticket, event=restricted)
     return fields
 
 
@@ -202,7 +203,7 @@ def ticket_security_fast_track(*, ticket_id: int, reason: str, acting_user: User
        security team), awaiting Security's acceptance in their queue at once.
     3. Tier 2 with another team: moved to the security team's queue; an awaiting
        escalation follows it.
-    4. The SLA targets are recomputed (the security policy may now apply).
+    4. Each change is told to the SLA engine (the security policy may now apply).
     """
     ticket = lock_ticket(ticket_id)
     in_tier1 = ticket.tier == Tier.ONE and ticket.status in (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING)
@@ -239,7 +240,7 @@ def ticket_security_fast_track(*, ticket_id: int, reason: str, acting_user: User
             kind="escalated_to_team",
             recipients=[u for u in [*_members(team), team.lead] if u != acting_user],
         )
-    sla_hooks.ticket_targets_changed(ticket=ticket, at=timezone.now())
+        sla.apply(ticket=ticket, event=event)
     return ticket
 
 
@@ -301,14 +302,14 @@ def escalation_accept(*, ticket_id: int, acting_user: User) -> Escalation:
     escalation.accepted_by = acting_user
     escalation.accepted_at = now
     escalation.save(update_fields=["outcome", "accepted_by", "accepted_at"])
-    events.escalation_accepted(
+    event = events.escalation_accepted(
         ticket=ticket,
         actor=acting_user,
         escalation_id=escalation.pk,
         queue=ticket.queue.slug,
         seconds_to_accept=int((now - escalation.escalated_at).total_seconds()),
     )
-    sla_hooks.ticket_tier_changed(ticket=ticket, at=now, action="accept")
+    sla.apply(ticket=ticket, event=event)
     return escalation
 
 
@@ -397,7 +398,7 @@ def escalation_return(
         recipients=[back_to_person or back_to.lead],
         body=f"{ReturnReason(reason).label}: {escalation.return_note}",
     )
-    sla_hooks.ticket_tier_changed(ticket=ticket, at=now, action="return")
+    sla.apply(ticket=ticket, event=event)
     return escalation
 
 

@@ -6,6 +6,7 @@ DEBUG=false and ALLOWED_HOSTS.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -83,7 +84,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -110,6 +112,8 @@ MIDDLEWARE = [
     "tickets.middleware.ApiNotFoundAsJsonMiddleware",
     "tickets.middleware.UserTimezoneMiddleware",
     "tickets.middleware.RejectNullCharactersMiddleware",
+    # Last, so that it turns a locked-out sign-in (page or API) into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "helpdesk.urls"
@@ -157,6 +161,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out client before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Lock out a username from one address after AXES_FAILURE_LIMIT wrong passwords, on /login/, the
+# admin and POST /api/v1/auth/token/ alike. Per username+address, so a typo-prone office behind one
+# NAT address does not lock everyone, and an attacker cannot lock a user out from elsewhere.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "helpdesk.auth.lockout_response"
+AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -201,9 +220,14 @@ ATTACHMENT_ALLOWED_TYPES = env_list(
 )
 DATA_UPLOAD_MAX_MEMORY_SIZE = ATTACHMENT_MAX_BYTES + 1024 * 1024
 
+# API tokens (django-rest-knox): stored hashed, expire after API_TOKEN_TTL_HOURS, revoked at logout.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=env_int("API_TOKEN_TTL_HOURS", 10)),
+    "AUTH_HEADER_PREFIX": "Token",
+}
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -215,6 +239,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "helpdesk.schema.AutoSchema",
     "EXCEPTION_HANDLER": "helpdesk.api.exception_handler",
+    # Password guessing on POST /api/v1/auth/token/ from one client, before axes even counts it.
+    "DEFAULT_THROTTLE_RATES": {"auth": os.environ.get("AUTH_THROTTLE_RATE", "30/min")},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
@@ -291,6 +317,9 @@ NOTIFICATIONS_SENDING_TIMEOUT_SECONDS = env_int("NOTIFICATIONS_SENDING_TIMEOUT_S
 # After a failed publish, this process stops trying the broker for a while (the sweep delivers).
 NOTIFICATIONS_BROKER_BACKOFF_SECONDS = env_int("NOTIFICATIONS_BROKER_BACKOFF_SECONDS", 30)
 
+# Webhooks to loopback, link-local and private addresses are refused (at save and at send) unless
+# this is on: for a chat tool inside your own network, or the local receiver in the test suite.
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False)
 # Signs webhooks that have a bare URL rather than an admin-configured endpoint (SLA ladder levels).
 NOTIFICATIONS_WEBHOOK_SECRET = os.environ.get("NOTIFICATIONS_WEBHOOK_SECRET", "")
 # Route per-row delivery tasks to a dedicated queue (empty: Celery's default queue).

@@ -2,12 +2,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.authtoken.views import obtain_auth_token
 
-from . import api
+from . import api, auth
 
 api_v1 = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", auth.ObtainTokenView.as_view(), name="api-token"),
+    path("auth/logout/", auth.RevokeTokenView.as_view(), name="api-token-revoke"),
     path("", include("tickets.api_urls")),
     path("", include("escalation.api_urls")),
     path("", include("escalation.sla.api_urls")),

@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from tickets import roles
@@ -12,6 +11,7 @@ from tickets import selectors as ticket_selectors
 from tickets.decorators import agent_required
 from tickets.errors import DomainError, InvalidInput
 from tickets.models import Category
+from tickets.redirects import safe_next
 
 from . import selectors, services
 from .forms import ArticleForm, SearchForm, StepTickForm
@@ -29,13 +29,6 @@ def _form_errors(form, error: InvalidInput) -> None:
 
 def _article_for(user, pk):
     return get_object_or_404(selectors.article_list_with_related(user), pk=pk)
-
-
-def _safe_next(request, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return fallback
 
 
 @login_required
@@ -273,4 +266,4 @@ def ticket_step_tick(request, ticket_id, step_id):
         messages.error(request, message)
     if not errors:
         messages.success(request, "Step recorded.")
-    return redirect(_safe_next(request, reverse("kb:ticket-playbook", args=[ticket.pk])))
+    return redirect(safe_next(request, reverse("kb:ticket-playbook", args=[ticket.pk])))

@@ -9,7 +9,7 @@ all in one transaction. Kept apart only so services.py stays readable.
 from django.db import transaction
 from django.utils import timezone
 
-from escalation.sla import hooks as sla_hooks
+from escalation.sla import engine as sla
 from tickets.notifications import services as notifications
 
 from . import events, roles, selectors
@@ -76,7 +76,7 @@ def ticket_transfer(*, ticket_id: int, queue: Queue, reason: str, acting_user: U
     event = events.reassigned(
         ticket=ticket, actor=acting_user, old_queue=old_queue.name, new_queue=queue.name, reason=reason.strip()
     )
-    sla_hooks.ticket_targets_changed(ticket=ticket, at=timezone.now())
+    sla.apply(ticket=ticket, event=event)  # the engine re-applies the policy
     members = [member for member in queue.members.all() if member != acting_user]
     notifications.notify(event=event, kind="reassigned", recipients=members)
     return ticket
@@ -197,9 +197,7 @@ def ticket_merge(*, duplicate_id: int, primary_id: int, acting_user: User, note:
     pointer = f"This request is the same as {primary.reference} ({primary.title}); we merged it there."
     pointer += " Replies and updates continue on that ticket." + (f"\n\n{note.strip()}" if note.strip() else "")
     Comment.objects.create(ticket=duplicate, author=acting_user, body=pointer, is_public=True, created_at=now)
-    if old_status != TicketStatus.RESOLVED:
-        sla_hooks.ticket_resolved(ticket=duplicate, at=now)
-    events.status_changed(
+    closed = events.status_changed(
         ticket=duplicate,
         kind=EventKind.CLOSED,
         actor=acting_user,
@@ -207,6 +205,7 @@ def ticket_merge(*, duplicate_id: int, primary_id: int, acting_user: User, note:
         new=duplicate.status,
         reason=f"Duplicate of {primary.reference}",
     )
+    sla.apply(ticket=duplicate, event=closed)  # its clocks stop (met or breached) as on a resolve
     events.merged(ticket=duplicate, actor=acting_user, duplicate=duplicate, primary=primary, comments=0, people=[])
     event = events.merged(
         ticket=primary,

@@ -15,3 +15,5 @@ class TicketsConfig(AppConfig):
 
         # Permissions exist only after migrate; the role groups are set up from them.
         post_migrate.connect(ensure_role_groups, sender=self, dispatch_uid="tickets.ensure_role_groups")
+        # Signing out revokes the user's API tokens (receiver in helpdesk.auth).
+        import helpdesk.auth  # noqa: F401

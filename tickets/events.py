@@ -3,8 +3,10 @@
 Services call these inside their transaction; nothing else writes TicketEvent.
 """
 
+from datetime import UTC
 from typing import Any
 
+from . import durations
 from .models import EventKind, Ticket, TicketEvent, User
 
 
@@ -36,8 +38,17 @@ def ticket_created(*, ticket: Ticket, actor: User | None) -> TicketEvent:
         kind=EventKind.CREATED,
         actor=actor,
         message=f"Logged via {ticket.get_channel_display().lower()} for {ticket.requester}",
-        data={"channel": ticket.channel, "requester": ticket.requester.username, "priority": ticket.priority},
+        data={
+            "channel": ticket.channel,
+            "requester": ticket.requester.username,
+            "priority": ticket.priority,
+            "is_restricted": ticket.is_restricted,
+            # What the SLA policy matched on at intake, so a replay starts from it.
+            "category": ticket.category.slug,
+            "site_id": ticket.site_id,
+        },
         is_public=True,
+        at=ticket.created_at,  # the clocks start when the ticket was logged
     )
 
 
@@ -51,12 +62,16 @@ def ticket_routed(*, ticket: Ticket, rule_name: str | None, reason: str) -> Tick
     )
 
 
-def comment_added(*, ticket: Ticket, actor: User | None, comment_id: int, is_public: bool) -> TicketEvent:
+def comment_added(
+    *, ticket: Ticket, actor: User | None, comment_id: int, is_public: bool, by: str = "agent", at=None
+) -> TicketEvent:
+    """by: "agent" or "requester" — which SLA clock a public reply answers or starts."""
     return record(
         ticket=ticket,
         kind=EventKind.COMMENTED if is_public else EventKind.NOTE_ADDED,
         actor=actor,
-        data={"comment_id": comment_id},
+        at=at,
+        data={"comment_id": comment_id, "by": by},
         is_public=is_public,
     )
 
@@ -266,15 +281,26 @@ def rule_fired(*, ticket: Ticket, rule_name: str, rule_id: int, moment: str, act
     )
 
 
+def _sla_event(
+    *, ticket: Ticket, kind: str, target: str, cycle: int, due_at, levels: list[str], data: dict, save: bool
+) -> TicketEvent:
+    # Stored text names UTC; pages and e-mail re-word it in the reader's zone (durations.sla_event_text).
+    data = {"target": target, "cycle": cycle, "due_at": due_at.isoformat(), "levels": levels, **data}
+    message = durations.sla_event_text(kind, data, UTC) or ""
+    return record(ticket=ticket, kind=kind, actor=None, message=message, data=data, save=save)
+
+
 def sla_warning(
     *, ticket: Ticket, target: str, cycle: int, due_at, levels: list[str], data: dict, save: bool = True
 ) -> TicketEvent:
-    return record(
+    return _sla_event(
         ticket=ticket,
         kind=EventKind.SLA_WARNING,
-        actor=None,
-        message=f"{target.replace('_', ' ').capitalize()} due {due_at:%Y-%m-%d %H:%M} UTC: {', '.join(levels)}",
-        data={"target": target, "cycle": cycle, "due_at": due_at.isoformat(), "levels": levels, **data},
+        target=target,
+        cycle=cycle,
+        due_at=due_at,
+        levels=levels,
+        data=data,
         save=save,
     )
 
@@ -282,13 +308,14 @@ def sla_warning(
 def sla_breached(
     *, ticket: Ticket, target: str, cycle: int, due_at, levels: list[str], data: dict, save: bool = True
 ) -> TicketEvent:
-    return record(
+    return _sla_event(
         ticket=ticket,
         kind=EventKind.SLA_BREACHED,
-        actor=None,
-        message=f"{target.replace('_', ' ').capitalize()} was due {due_at:%Y-%m-%d %H:%M} UTC"
-        + (f": {', '.join(levels)}" if levels else ""),
-        data={"target": target, "cycle": cycle, "due_at": due_at.isoformat(), "levels": levels, **data},
+        target=target,
+        cycle=cycle,
+        due_at=due_at,
+        levels=levels,
+        data=data,
         save=save,
     )
 
@@ -297,12 +324,13 @@ def sla_recomputed(
     *, ticket: Ticket, actor: User | None, reason: str, changes: dict[str, tuple[Any, Any]]
 ) -> TicketEvent:
     """Due times moved (priority/category change, repair): old and new due per target."""
+    data = {"reason": reason, **{name: {"old": old, "new": new} for name, (old, new) in changes.items()}}
     return record(
         ticket=ticket,
         kind=EventKind.SLA_RECOMPUTED,
         actor=actor,
-        message=reason,
-        data={"reason": reason, **{name: {"old": old, "new": new} for name, (old, new) in changes.items()}},
+        message=durations.sla_event_text(EventKind.SLA_RECOMPUTED, data, UTC) or reason,
+        data=data,
     )
 
 

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from escalation.sla import hooks as sla_hooks
+from escalation.sla import engine as sla
 from tickets.notifications import services as notifications
 
 from . import configcache, events, roles, routing, sniffing
@@ -104,14 +104,14 @@ def _ticket_create(*, intake: TicketIntake, acting_user: User | None) -> Ticket:
         routing_rule=decision.rule,
         routing_reason=decision.reason[:300],
     )
-    events.ticket_created(ticket=ticket, actor=acting_user)
+    created = events.ticket_created(ticket=ticket, actor=acting_user)
     events.ticket_routed(ticket=ticket, rule_name=decision.rule.name if decision.rule else None, reason=decision.reason)
     if _logged_by_agent(intake, acting_user) and (not ticket.is_restricted or roles.can_see_restricted(acting_user)):
         # The agent who took the call owns it until they hand it on.
         ticket.assignee = acting_user
         _save(ticket, ["assignee"])
         events.assigned(ticket=ticket, actor=acting_user, old=None, new=acting_user)
-    sla_hooks.ticket_created(ticket=ticket)
+    sla.apply(ticket=ticket, event=created)
     # escalation builds on tickets; import late to keep layers one-way
     from escalation import rules
     from escalation import services as escalation_services
@@ -177,24 +177,29 @@ def ticket_comment_add(*, ticket_id: int, body: str, public: bool, acting_user: 
         public = True  # requesters cannot write internal notes
     now = timezone.now()
     comment = Comment.objects.create(ticket=ticket, author=acting_user, body=body, is_public=public, created_at=now)
-    event = events.comment_added(ticket=ticket, actor=acting_user, comment_id=comment.pk, is_public=public)
+    event = events.comment_added(
+        ticket=ticket,
+        actor=acting_user,
+        comment_id=comment.pk,
+        is_public=public,
+        by="agent" if is_agent else "requester",
+        at=now,
+    )
     fields: list[str] = []
     if public and is_agent and ticket.first_responded_at is None and acting_user.pk != ticket.requester_id:
         ticket.first_responded_at = now
         fields.append("first_responded_at")
-        sla_hooks.first_response_given(ticket=ticket, at=now)
     if public and is_agent and ticket.status == TicketStatus.NEW:
         ticket.status = TicketStatus.OPEN
         fields.append("status")
     if fields:
         _save(ticket, fields)
+    sla.apply(ticket=ticket, event=event)  # first and next response
     if public and is_agent:
-        sla_hooks.agent_replied(ticket=ticket, at=now)
         notifications.notify(
             event=event, kind="public_reply", recipients=_with_watchers(ticket, [ticket.requester], acting_user)
         )
     if not is_agent:
-        sla_hooks.requester_replied(ticket=ticket, at=now)
         recipients = [ticket.assignee] if ticket.assignee else list(ticket.queue.members.all())
         notifications.notify(
             event=event, kind="requester_replied", recipients=_with_watchers(ticket, recipients, acting_user)
@@ -235,10 +240,10 @@ def ticket_set_pending(*, ticket_id: int, reason: str, acting_user: User) -> Tic
     old = ticket.status
     ticket.status = check_transition(ticket, "pending")
     _save(ticket, ["status"])
-    events.status_changed(
+    event = events.status_changed(
         ticket=ticket, kind=EventKind.PENDING, actor=acting_user, old=old, new=ticket.status, reason=reason
     )
-    sla_hooks.ticket_paused(ticket=ticket, at=timezone.now(), acting_user=acting_user, reason=reason)
+    sla.apply(ticket=ticket, event=event)
     return ticket
 
 
@@ -252,10 +257,10 @@ def _resume(ticket: Ticket, *, acting_user: User, reason: str) -> Ticket:
     old = ticket.status
     ticket.status = check_transition(ticket, "resume")
     _save(ticket, ["status"])
-    events.status_changed(
+    event = events.status_changed(
         ticket=ticket, kind=EventKind.RESUMED, actor=acting_user, old=old, new=ticket.status, reason=reason
     )
-    sla_hooks.ticket_resumed(ticket=ticket, at=timezone.now(), acting_user=acting_user, reason=reason)
+    sla.apply(ticket=ticket, event=event)
     return ticket
 
 
@@ -303,7 +308,7 @@ def ticket_resolve(
     event = events.status_changed(
         ticket=ticket, kind=EventKind.RESOLVED, actor=acting_user, old=old, new=ticket.status, reason=resolution
     )
-    sla_hooks.ticket_resolved(ticket=ticket, at=now)
+    sla.apply(ticket=ticket, event=event)
     notifications.notify(
         event=event, kind="resolved", recipients=_with_watchers(ticket, [ticket.requester], acting_user)
     )
@@ -326,7 +331,7 @@ def ticket_reopen(*, ticket_id: int, reason: str, acting_user: User) -> Ticket:
     event = events.status_changed(
         ticket=ticket, kind=EventKind.REOPENED, actor=acting_user, old=old, new=ticket.status, reason=reason
     )
-    sla_hooks.ticket_reopened(ticket=ticket, at=timezone.now())
+    sla.apply(ticket=ticket, event=event)
     if ticket.assignee_id:
         notifications.notify(
             event=event, kind="reopened", recipients=_with_watchers(ticket, [ticket.assignee], acting_user)
@@ -393,17 +398,16 @@ def ticket_update(*, ticket_id: int, changes: dict, acting_user: User, expected_
     if "category" in diff:
         fields += _reroute_for_category(ticket)
     _save(ticket, fields)
-    events.fields_changed(ticket=ticket, actor=acting_user, changes=diff)
+    event = events.fields_changed(ticket=ticket, actor=acting_user, changes=diff)
     if "category" in diff and ticket.tier == Tier.ONE:
         events.ticket_routed(
             ticket=ticket,
             rule_name=ticket.routing_rule.name if ticket.routing_rule_id else None,
             reason=ticket.routing_reason,
         )
+    sla.apply(ticket=ticket, event=event)  # priority, category or site: the policy may change
     if leaving:
         _leave_security(ticket, acting_user=acting_user)
-    if {"priority", "category"} & set(diff):
-        sla_hooks.ticket_targets_changed(ticket=ticket, at=timezone.now())
     from escalation import rules
     from escalation import services as escalation_services
 
@@ -456,7 +460,8 @@ def _leave_security(ticket: Ticket, *, acting_user: User) -> None:
     ticket.is_restricted = False
     _save(ticket, ["is_restricted"])
     reason = f"Recategorised to {ticket.category}: not a security matter."
-    events.restriction_changed(ticket=ticket, actor=acting_user, restricted=False, reason=reason)
+    event = events.restriction_changed(ticket=ticket, actor=acting_user, restricted=False, reason=reason)
+    sla.apply(ticket=ticket, event=event)
 
 
 @transaction.atomic
@@ -481,8 +486,8 @@ def ticket_lift_restriction(*, ticket_id: int, reason: str, acting_user: User) -
         raise InvalidInput({"reason": [f"{ticket.reference} is in the {ticket.queue} queue; move it to a team first."]})
     ticket.is_restricted = False
     _save(ticket, ["is_restricted"])
-    events.restriction_changed(ticket=ticket, actor=acting_user, restricted=False, reason=reason.strip())
-    sla_hooks.ticket_targets_changed(ticket=ticket, at=timezone.now())
+    event = events.restriction_changed(ticket=ticket, actor=acting_user, restricted=False, reason=reason.strip())
+    sla.apply(ticket=ticket, event=event)  # the security SLA policy may no longer apply
     return ticket
 
 
@@ -514,8 +519,8 @@ def ticket_change_priority(*, ticket_id: int, priority: str, reason: str, acting
     ticket.priority = priority
     ticket.priority_override_reason = reason[:300]
     _save(ticket, ["priority", "priority_override_reason"])
-    events.priority_changed(ticket=ticket, actor=acting_user, old=old, new=priority, reason=reason)
-    sla_hooks.ticket_targets_changed(ticket=ticket, at=timezone.now())
+    event = events.priority_changed(ticket=ticket, actor=acting_user, old=old, new=priority, reason=reason)
+    sla.apply(ticket=ticket, event=event)
     return ticket
 
 

@@ -6,7 +6,6 @@ Filters live in the URL, so any view can be bookmarked and shared.
 
 from __future__ import annotations
 
-import csv
 from functools import cache
 from itertools import groupby
 from urllib.parse import urlencode
@@ -22,6 +21,7 @@ from django.utils import timezone
 
 from escalation.sla.models import SlaRecord, Stage
 from tickets import roles
+from tickets.csv_export import csv_response
 from tickets.errors import InvalidInput
 from tickets.models import Category, Priority, Queue, Site
 from tickets.selectors import ticket_list_for
@@ -59,14 +59,12 @@ def _choices() -> dict:
 
 
 def _csv(table, filters: MetricsFilter) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    filename = f"handoff-{table.name}-{filters.date_from}-{filters.date_to}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow([label for _key, label in table.columns])
-    for row in table.rows:
-        writer.writerow(["" if row.get(key) is None else row.get(key) for key, _label in table.columns])
-    return response
+    # Rows carry names people typed (queues, categories, engineers): escaped against formulas.
+    return csv_response(
+        filename=f"handoff-{table.name}-{filters.date_from}-{filters.date_to}.csv",
+        header=[label for _key, label in table.columns],
+        rows=([row.get(key) for key, _label in table.columns] for row in table.rows),
+    )
 
 
 @login_required

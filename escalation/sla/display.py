@@ -7,10 +7,12 @@ one schedule load (for the live tier split of the resolution clock on a business
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from tickets.durations import SOON, span
+from tickets.durations import SOON, relative, span
 
 from . import businesstime as bt
-from .models import Segment, SlaRecord, Stage, Target
+from .models import Segment, SlaPolicy, SlaRecord, Stage, Target
+
+BREACHED_PREFIX = "breached · "
 
 SEGMENT_FIELDS = (
     (Segment.TIER1, "tier1_seconds"),
@@ -43,6 +45,8 @@ class SlaClock:
     tone: str  # ok / soon / overdue / done / none: the chip colour
     due_at: datetime | None = None  # set while running, so the page's JS keeps the countdown fresh
     split: list[SplitPart] = field(default_factory=list)
+    prefix: str = ""  # kept before the countdown when the JS refreshes it ("breached · ")
+    current_policy: SlaPolicy | None = None  # the policy the ticket is on now (the live clocks')
 
 
 def _describe(record: SlaRecord, now: datetime) -> tuple[str, str, datetime | None]:
@@ -56,18 +60,19 @@ def _describe(record: SlaRecord, now: datetime) -> tuple[str, str, datetime | No
             early = record.due_at - (record.stopped_at or now)
         return f"met {span(early)} early", "done", None
     if record.stage == Stage.BREACHED:
-        breached_at = record.breached_at or record.due_at
         if record.stopped_at is not None:
-            return f"breached, done {span(record.stopped_at - record.due_at)} late", "overdue", None
-        return f"breached {span(now - breached_at)} ago", "overdue", None
+            late = record.stopped_at - (record.breached_at or record.due_at)
+            return f"breached · done {span(late)} late", "overdue", None
+        if record.due_at > now:  # a recompute loosened the target after the breach: the breach stands
+            return f"breached · new target {relative(record.due_at, now)}", "overdue", None
+        return f"{BREACHED_PREFIX}{relative(record.due_at, now)}", "overdue", record.due_at
     if record.stage == Stage.PAUSED:
         return "paused · waiting on the requester", "none", None
     if record.stage == Stage.CANCELLED:
         return "no longer applies", "none", None
     left = record.due_at - now
-    if left.total_seconds() < 0:
-        return f"overdue {span(left)}", "overdue", record.due_at
-    return f"due in {span(left)}", "soon" if left < SOON else "ok", record.due_at
+    tone = "overdue" if left.total_seconds() < 0 else "soon" if left < SOON else "ok"
+    return relative(record.due_at, now), tone, record.due_at
 
 
 def _split(record: SlaRecord, now: datetime, schedule_for) -> list[SplitPart]:
@@ -95,6 +100,15 @@ def _split(record: SlaRecord, now: datetime, schedule_for) -> list[SplitPart]:
     return parts
 
 
+def shown_records(records: list[SlaRecord]) -> list[SlaRecord]:
+    """One record per target of the current cycle: the running one, else the latest (docs/SLA.md)."""
+    shown: dict[str, SlaRecord] = {}
+    for record in sorted((r for r in records if r.is_current), key=lambda r: (r.started_at, r.pk or 0)):
+        if record.target not in shown or shown[record.target].stopped_at is not None:
+            shown[record.target] = record
+    return list(shown.values())
+
+
 def clocks_for_page(records: list[SlaRecord], *, now: datetime) -> list[SlaClock]:
     """The current cycle's clocks in target order, the resolution clock with its tier split."""
     from .services import load_schedule
@@ -107,7 +121,11 @@ def clocks_for_page(records: list[SlaRecord], *, now: datetime) -> list[SlaClock
         return load_schedule(calendar_id=record.calendar_id, time_zone=record.time_zone)
 
     order = {value: index for index, value in enumerate(Target.values)}
-    current = sorted((r for r in records if r.is_current), key=lambda r: (order.get(r.target, 99), r.started_at))
+    current = sorted(shown_records(records), key=lambda r: order.get(r.target, 99))
+    # A recompute moves only running clocks: the policy on show is theirs, else the latest record's.
+    live = [r for r in current if r.stopped_at is None]
+    policy = (live or sorted(current, key=lambda r: r.started_at)[-1:] or [None])[0]
+    policy = policy.policy if policy is not None else None
     clocks = []
     for record in current:
         text, tone, due_at = _describe(record, now)
@@ -121,6 +139,8 @@ def clocks_for_page(records: list[SlaRecord], *, now: datetime) -> list[SlaClock
                 tone=tone,
                 due_at=due_at,
                 split=_split(record, now, schedule_for) if record.target == Target.RESOLUTION else [],
+                prefix=BREACHED_PREFIX if text.startswith(BREACHED_PREFIX) and due_at else "",
+                current_policy=policy,
             )
         )
     return clocks

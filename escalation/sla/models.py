@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 
 from tickets.models import TIME_ZONE_CHOICES, Category, Priority, Queue, Site
+from tickets.notifications.targets import validate_webhook_url
 
 
 class Calendar(models.Model):
@@ -172,6 +173,13 @@ class LadderLevel(models.Model):
     def __str__(self):
         unit = "%" if self.offset_kind == OffsetKind.PERCENT else " min from due"
         return f"{self.get_target_display()} at {self.offset}{unit}"
+
+    def clean(self):
+        if self.webhook_url:
+            try:
+                validate_webhook_url(self.webhook_url)
+            except ValidationError as exc:
+                raise ValidationError({"webhook_url": exc.messages})
 
     def offset_seconds(self, target_seconds: int) -> int:
         """Business seconds from the record's start to this level's moment (never negative)."""

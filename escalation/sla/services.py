@@ -1,6 +1,6 @@
 """The SLA clock: starting, pausing, stopping and recomputing a ticket's SLA records.
 
-Called from escalation.sla.hooks inside the ticket service's transaction, with
+Called from escalation.sla.engine (one event at a time) inside the ticket service's transaction, with
 the ticket row already locked (tickets.locks.lock_ticket), so the records of one
 ticket are only ever written by whoever holds that ticket's lock.
 
@@ -13,12 +13,13 @@ from __future__ import annotations
 import copy
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import Max
 
-from tickets import configcache, events
+from tickets import configcache
 from tickets.models import Priority, Ticket, TicketStatus, Tier
 
 from . import businesstime as bt
@@ -209,40 +210,77 @@ def fired_levels(records: Iterable[SlaRecord]) -> dict[int, set[int]]:
 # ---------------------------------------------------------------- the clock's life
 
 
-class Clock:
-    """One hook call's view of a ticket's records, with the calendars and ladders it needs.
+@dataclass
+class Replay:
+    """Records kept in memory instead of the database: what a replay (repair, what-if) builds.
 
-    Loads the live records once, lets the hook change them in memory, and
-    `save()` writes them back, re-plans the sweep and syncs the ticket's
-    denormalised due columns.
+    `fired` holds the ladder levels each record has passed (keyed by id(record), as
+    unsaved records have no pk yet); `suppressed` the levels a recompute passed
+    without announcing them, as (record, level, at).
     """
 
-    def __init__(self, ticket: Ticket, *, schedules: ScheduleCache | None = None, new_ticket: bool = False):
+    records: list[SlaRecord] = field(default_factory=list)
+    fired: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
+    announced: dict[int, dict[int, tuple[datetime, int | None]]] = field(default_factory=lambda: defaultdict(dict))
+    suppressed: list[tuple[SlaRecord, LadderLevel, datetime]] = field(default_factory=list)
+
+
+class Clock:
+    """One event's view of a ticket's records, with the calendars and ladders it needs.
+
+    Loads the live records once (from the database, or from a Replay), lets the
+    engine change them in memory, and `save()` re-plans the sweep and, unless
+    replaying, writes them back and syncs the ticket's denormalised due columns.
+    """
+
+    def __init__(
+        self,
+        ticket: Ticket,
+        *,
+        schedules: ScheduleCache | None = None,
+        replay: Replay | None = None,
+        policies: Callable[[Ticket], SlaPolicy | None] = None,
+        new_ticket: bool = False,
+    ):
         self.ticket = ticket
         self.schedules = schedules or ScheduleCache()
+        self.replay = replay
+        self.policies = policies or policy_for
         # A ticket created in this transaction has no records yet: nothing to read.
         self.new_ticket = new_ticket
-        self.live = (
-            []
-            if new_ticket
-            else list(SlaRecord.objects.filter(ticket_id=ticket.pk, stopped_at__isnull=True).order_by("id"))
-        )
+        if replay is not None:
+            self.live = [r for r in replay.records if r.stopped_at is None]
+        elif new_ticket:
+            self.live = []
+        else:
+            self.live = list(SlaRecord.objects.filter(ticket_id=ticket.pk, stopped_at__isnull=True).order_by("id"))
         self.created: list[SlaRecord] = []
         self._policy: SlaPolicy | None | bool = False
 
     @property
     def policy(self) -> SlaPolicy | None:
         if self._policy is False:
-            self._policy = policy_for(self.ticket)
+            self._policy = self.policies(self.ticket)
         return self._policy
 
     def current_cycle(self) -> int:
         if self.live:
             return max(r.cycle for r in self.live)
+        if self.replay is not None:
+            return max((r.cycle for r in self.replay.records), default=1)
         return SlaRecord.objects.filter(ticket_id=self.ticket.pk).aggregate(c=Max("cycle"))["c"] or 1
 
     def live_record(self, target: str) -> SlaRecord | None:
         return next((r for r in self.live if r.target == target and r.stopped_at is None), None)
+
+    def fired(self, records: Iterable[SlaRecord]) -> dict[int, set[int]]:
+        """Levels already passed, keyed by the key `fired_key` gives each record."""
+        if self.replay is not None:
+            return self.replay.fired
+        return fired_levels(records)
+
+    def fired_key(self, record: SlaRecord) -> int:
+        return id(record) if self.replay is not None else record.pk
 
     def start(self, target: str, *, at: datetime, cycle: int, policy: SlaPolicy | None = None) -> SlaRecord | None:
         policy = policy if policy is not None else self.policy
@@ -314,17 +352,39 @@ class Clock:
             if record.stopped_at is None:
                 switch_segment(record, at=at, schedule=self.schedules.for_record(record), segment=segment)
 
+    def mark_current_cycle(self, cycle: int) -> None:
+        """A reopen: every earlier record leaves the current cycle."""
+        if self.replay is not None:
+            for record in self.replay.records:
+                record.is_current = record.cycle >= cycle
+        else:
+            SlaRecord.objects.filter(ticket_id=self.ticket.pk, is_current=True).update(is_current=False)
+        for record in self.live:
+            record.is_current = record.cycle >= cycle
+
+    def suppress(self, record: SlaRecord, level: LadderLevel, *, at: datetime) -> None:
+        """A level a recompute passed: recorded as fired, never announced."""
+        if self.replay is not None:
+            self.replay.suppressed.append((record, level, at))
+        else:
+            LadderFiring.objects.bulk_create(
+                [LadderFiring(record=record, level=level, fired_at=at, suppressed=True)], ignore_conflicts=True
+            )
+
     def save(self) -> None:
         touched = [r for r in self.live if r not in self.created]
         ladders = ladders_for(r.policy_id for r in self.live)
-        fired = fired_levels(touched)
+        fired = self.fired(touched)
         for record in self.live:
             plan(
                 record,
                 schedule=self.schedules.for_record(record),
                 levels=ladders.get((record.policy_id, record.target), []),
-                fired=fired.get(record.pk, set()),
+                fired=fired.get(self.fired_key(record), set()),
             )
+        if self.replay is not None:
+            self.replay.records += [r for r in self.created if r not in self.replay.records]
+            return
         if touched:
             SlaRecord.objects.bulk_update(touched, RECORD_FIELDS)
         if self.created:
@@ -332,29 +392,45 @@ class Clock:
         sync_ticket_due(self.ticket, records=self.live if self.new_ticket else None)
 
 
-RECORD_FIELDS = [
-    "policy",
-    "calendar",
-    "time_zone",
-    "target_seconds",
-    "due_at",
-    "original_due_at",
-    "warn_at",
-    "paused_business_seconds",
-    "paused_since",
-    "stage",
-    "stopped_at",
-    "breached_at",
-    "ever_breached",
+# The tier split: closed segments per tier and the open one.
+SPLIT_FIELDS = [
     "tier1_seconds",
     "awaiting_tier2_seconds",
     "tier2_seconds",
     "paused_seconds",
     "segment_started_at",
     "segment_tier",
-    "next_check_at",
+]
+# What the clock works out (the sweep's plan, next_check_at and warn_at, follows from these).
+STATE_FIELDS = [
+    "policy",
+    "calendar",
+    "time_zone",
+    "target_seconds",
+    "due_at",
+    "original_due_at",
+    "paused_business_seconds",
+    "paused_since",
+    "stage",
+    "stopped_at",
+    "breached_at",
+    "ever_breached",
+    *SPLIT_FIELDS,
     "is_current",
 ]
+RECORD_FIELDS = [*STATE_FIELDS, "warn_at", "next_check_at"]
+
+
+def ticket_due_from(records: Iterable[SlaRecord]) -> tuple[datetime | None, datetime | None]:
+    """(first response due, resolution due): the latest cycle's records, a cancelled one counting as none."""
+    due = {Target.FIRST_RESPONSE: None, Target.RESOLUTION: None}
+    ordered = sorted(
+        (r for r in records if r.target in due and r.stage != Stage.CANCELLED),
+        key=lambda r: (r.cycle, r.started_at, r.pk or 0),
+    )
+    for record in ordered:
+        due[record.target] = record.due_at  # the latest cycle wins
+    return due[Target.FIRST_RESPONSE], due[Target.RESOLUTION]
 
 
 def sync_ticket_due(ticket: Ticket, *, records: list[SlaRecord] | None = None) -> None:
@@ -362,23 +438,11 @@ def sync_ticket_due(ticket: Ticket, *, records: list[SlaRecord] | None = None) -
 
     `records`: every record the ticket has, when the caller holds them all (a new ticket).
     """
-    due = {Target.FIRST_RESPONSE: None, Target.RESOLUTION: None}
-    if records is not None:
-        rows = [
-            (r.target, r.due_at)
-            for r in sorted(records, key=lambda r: (r.cycle, r.started_at))
-            if r.target in due and r.stage != Stage.CANCELLED
-        ]
-    else:
-        rows = (
-            SlaRecord.objects.filter(ticket_id=ticket.pk, target__in=list(due))
-            .exclude(stage=Stage.CANCELLED)
-            .order_by("cycle", "started_at", "id")
-            .values_list("target", "due_at")
-        )
-    for target, due_at in rows:
-        due[target] = due_at  # the latest cycle wins
-    first, resolution = due[Target.FIRST_RESPONSE], due[Target.RESOLUTION]
+    if records is None:
+        records = SlaRecord.objects.filter(
+            ticket_id=ticket.pk, target__in=[Target.FIRST_RESPONSE, Target.RESOLUTION]
+        ).only("target", "cycle", "started_at", "stage", "due_at")
+    first, resolution = ticket_due_from(records)
     if (ticket.first_response_due_at, ticket.resolution_due_at) != (first, resolution):
         # Two denormalised columns, written beside the service's own save (it
         # never lists them in update_fields, so neither write clobbers the other).
@@ -386,57 +450,58 @@ def sync_ticket_due(ticket: Ticket, *, records: list[SlaRecord] | None = None) -
         ticket.first_response_due_at, ticket.resolution_due_at = first, resolution
 
 
-# ---------------------------------------------------------------- what the lifecycle tells us
+def mark_breached(record: SlaRecord, *, schedule: bt.Schedule) -> bool:
+    """A running record whose due time has come is breached at its due time (True if it just became so).
+
+    The sweep calls this live, a replay when it meets the sweep's breach event: one rule.
+    The tier split is closed at the deadline, so the breach is blamed on where the time went.
+    """
+    if record.breached_at is not None or record.stopped_at is not None or record.stage == Stage.PAUSED:
+        return False
+    record.stage = Stage.BREACHED
+    record.breached_at = record.due_at
+    record.ever_breached = True
+    if record.segment_tier and record.segment_started_at and record.segment_started_at < record.due_at:
+        switch_segment(record, at=record.due_at, schedule=schedule, segment=record.segment_tier)
+    return True
 
 
-def start_clocks(*, ticket: Ticket, at: datetime) -> None:
-    """A new ticket's first clocks (called once, in the transaction that created it)."""
-    clock = Clock(ticket, new_ticket=True)
+# ---------------------------------------------------------------- what each event does to the clocks
+
+
+def start_clocks(clock: Clock, *, at: datetime) -> None:
     for target in (Target.FIRST_RESPONSE, Target.RESOLUTION):
         clock.start(target, at=at, cycle=1)
-    if ticket.tier == Tier.ONE:
+    if clock.ticket.tier == Tier.ONE:
         clock.start(Target.TIER1_BUDGET, at=at, cycle=1)
-    clock.save()
 
 
-def stop_target(*, ticket: Ticket, target: str, at: datetime) -> None:
-    clock = Clock(ticket)
-    record = clock.live_record(target)
-    if record is None:
-        return
-    clock.stop(record, at=at)
-    clock.save()
+def stop_target(clock: Clock, *, target: str, at: datetime) -> None:
+    if record := clock.live_record(target):
+        clock.stop(record, at=at)
 
 
-def start_next_response(*, ticket: Ticket, at: datetime) -> None:
-    clock = Clock(ticket)
+def start_next_response(clock: Clock, *, at: datetime) -> None:
     if clock.live_record(Target.NEXT_RESPONSE) is None:
         clock.start(Target.NEXT_RESPONSE, at=at, cycle=clock.current_cycle())
-        clock.save()
 
 
-def pause_clocks(*, ticket: Ticket, at: datetime) -> None:
-    clock = Clock(ticket)
+def pause_clocks(clock: Clock, *, at: datetime) -> None:
     clock.switch_all(at=at, segment=Segment.PAUSED)
     for record in clock.live:
         clock.pause(record, at=at)
-    clock.save()
 
 
-def resume_clocks(*, ticket: Ticket, at: datetime) -> None:
-    clock = Clock(ticket)
+def resume_clocks(clock: Clock, *, at: datetime) -> None:
     for record in clock.live:
         clock.resume(record, at=at)
-    clock.switch_all(at=at, segment=segment_for(ticket))
-    clock.save()
+    clock.switch_all(at=at, segment=segment_for(clock.ticket))
 
 
-def change_tier(*, ticket: Ticket, at: datetime, action: str) -> None:
-    segment = {"escalate": Segment.AWAITING_TIER2, "accept": Segment.TIER2, "return": Segment.TIER1}.get(action)
-    if segment is None:
-        raise ValueError(f"Unknown tier action {action!r}.")
-    clock = Clock(ticket)
-    if ticket.status != TicketStatus.PENDING:
+def change_tier(clock: Clock, *, at: datetime, action: str) -> None:
+    """Escalated (awaiting Tier 2), accepted (Tier 2) or returned (Tier 1): switch the tier split."""
+    segment = {"escalate": Segment.AWAITING_TIER2, "accept": Segment.TIER2, "return": Segment.TIER1}[action]
+    if clock.ticket.status != TicketStatus.PENDING:
         # Escalating straight from "waiting on requester" ends the wait.
         for record in clock.live:
             clock.resume(record, at=at)
@@ -453,46 +518,39 @@ def change_tier(*, ticket: Ticket, at: datetime, action: str) -> None:
         if record := clock.live_record(Target.TIER2_ACCEPT):
             clock.stop(record, at=at, cancel=True)
         clock.start(Target.TIER1_BUDGET, at=at, cycle=cycle)
-    clock.save()
 
 
-def stop_all(*, ticket: Ticket, at: datetime) -> None:
-    clock = Clock(ticket)
+def stop_all(clock: Clock, *, at: datetime) -> None:
     for record in clock.live:
         clock.stop(record, at=at)
-    clock.save()
 
 
-def start_cycle(*, ticket: Ticket, at: datetime) -> None:
+def start_cycle(clock: Clock, *, at: datetime) -> None:
     """Reopen: the previous cycle's records stay as they are (ever_breached stays answerable)."""
-    clock = Clock(ticket)
     for record in clock.live:  # nothing should run on a resolved ticket; cancel leftovers
         clock.stop(record, at=at, cancel=True)
     cycle = clock.current_cycle() + 1
-    SlaRecord.objects.filter(ticket_id=ticket.pk, is_current=True).update(is_current=False)
-    for record in clock.live:
-        record.is_current = False
+    clock.mark_current_cycle(cycle)
     clock.start(Target.RESOLUTION, at=at, cycle=cycle)
-    if ticket.tier == Tier.ONE:
+    if clock.ticket.tier == Tier.ONE:
         clock.start(Target.TIER1_BUDGET, at=at, cycle=cycle)
-    clock.save()
 
 
-def recompute_targets(*, ticket: Ticket, at: datetime, acting_user=None, record_event: bool = True) -> None:
-    """Priority or category changed: new targets from the original start, paused time carried.
+def recompute_targets(clock: Clock, *, at: datetime) -> dict[str, tuple]:
+    """Priority, category or site changed: the policy that now matches, applied from each record's start.
 
-    Ladder levels already fired stay fired. Levels the new (stricter) target has
+    Paused time is carried. A breach stands: a record already breached stays
+    breached (its breached_at is when it happened) and shows its new due time.
+    Ladder levels already fired stay fired; levels the new (stricter) target has
     already passed are recorded as suppressed, except the latest one, which the
-    next sweep announces: one alert, not a flood. A record already breached
-    announces nothing more.
+    next sweep announces: one alert, not a flood. Returns {target: (old due, new due)}.
     """
-    clock = Clock(ticket)
+    ticket = clock.ticket
     policy = clock.policy
     live = [r for r in clock.live if r.is_current]
     ladders = ladders_for([policy.pk] if policy else [])
-    fired = fired_levels(live)
+    fired = clock.fired(live)
     changes: dict[str, tuple] = {}
-    suppress: list[LadderFiring] = []
     for record in live:
         minutes = policy.target_minutes(record.target) if policy else None
         old_due = record.due_at
@@ -514,34 +572,23 @@ def recompute_targets(*, ticket: Ticket, at: datetime, acting_user=None, record_
         record.target_seconds = minutes * 60
         record.original_due_at = bt.add_business_minutes(schedule, record.started_at, minutes)
         record.due_at = compute_due(record, schedule)
-        if record.due_at > at and was_breached and record.stage == Stage.BREACHED:
-            # The new, looser target is not breached (yet); "ever breached" keeps the history.
-            record.stage = Stage.RUNNING
-            record.breached_at = None
+        already = fired.setdefault(clock.fired_key(record), set())
         passed = sorted(
             (
                 (level_moment(record, level, schedule), level)
                 for level in ladders.get((policy.pk, record.target), [])
-                if level.pk not in fired.get(record.pk, set())
+                if level.pk not in already
             ),
             key=lambda pair: pair[0],
         )
         passed = [(moment, level) for moment, level in passed if moment <= at]
         keep_one = not was_breached and passed
         for _moment, level in passed[:-1] if keep_one else passed:
-            suppress.append(LadderFiring(record=record, level=level, fired_at=at, suppressed=True))
-            fired[record.pk].add(level.pk)
+            clock.suppress(record, level, at=at)
+            already.add(level.pk)
         if old_due != record.due_at:
             changes[record.target] = (old_due.isoformat(), record.due_at.isoformat())
-    LadderFiring.objects.bulk_create(suppress, ignore_conflicts=True)
-    clock.save()
-    if changes and record_event:
-        events.sla_recomputed(
-            ticket=ticket,
-            actor=acting_user,
-            reason=f"Priority {ticket.priority}, {ticket.category}: SLA policy {policy or 'none'}",
-            changes=changes,
-        )
+    return changes
 
 
 def raised(priority: str) -> str:

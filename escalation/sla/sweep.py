@@ -44,7 +44,7 @@ from tickets.notifications.services import Notice, notify_many
 
 from . import businesstime as bt
 from .models import LadderFiring, LadderLevel, SlaRecord, Stage, SweepState, Target
-from .services import ScheduleCache, level_moment, plan, raised, switch_segment
+from .services import ScheduleCache, level_moment, mark_breached, plan, raised
 
 logger = logging.getLogger(__name__)
 
@@ -254,14 +254,8 @@ def _process(records: list[SlaRecord], *, now: datetime, cache: RunCache) -> Swe
             due_levels = [
                 lv for lv in levels if lv.pk not in fired[record.pk] and level_moment(record, lv, schedule) <= now
             ]
-            became_breached = record.breached_at is None and record.due_at <= now
-            if became_breached:
-                record.stage = Stage.BREACHED
-                record.breached_at = record.due_at
-                record.ever_breached = True
-                # Close the tier split at the deadline, so the breach is blamed on where the time went.
-                if record.segment_tier and record.segment_started_at and record.segment_started_at < record.due_at:
-                    switch_segment(record, at=record.due_at, schedule=schedule, segment=record.segment_tier)
+            # The engine's one breach rule (a replay of the breach event applies the same).
+            became_breached = record.due_at <= now and mark_breached(record, schedule=schedule)
             if due_levels or became_breached:
                 outcomes.append(_Outcome(record=record, levels=due_levels, became_breached=became_breached))
     report.tickets = len(tickets)
@@ -339,6 +333,7 @@ def _announce(outcome: _Outcome, *, now: datetime, cache: RunCache) -> list[Noti
     recipients = [user for user in recipients if user is not None]
     data = {
         "record_id": record.pk,
+        "level_ids": [level.pk for level in levels],  # a replay marks exactly these as fired
         "actions": sorted({action for level in levels for action in _actions(level)}),
         "held_outside_hours": bool(recipients) and not in_hours,
     }

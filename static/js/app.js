@@ -16,7 +16,7 @@
     (root || document).querySelectorAll("[data-due]").forEach(function (chip) {
       var delta = new Date(chip.dataset.due).getTime() - now;
       if (isNaN(delta)) return;
-      var label = chip.dataset.label ? chip.dataset.label + " " : "";
+      var label = (chip.dataset.label ? chip.dataset.label + " " : "") + (chip.dataset.prefix || "");
       chip.textContent = label + (delta < 0 ? "overdue " + span(delta) : "due in " + span(delta));
       chip.classList.remove("chip-ok", "chip-soon", "chip-overdue");
       chip.classList.add(delta < 0 ? "chip-overdue" : delta < 3600000 ? "chip-soon" : "chip-ok");
@@ -61,6 +61,15 @@
     }
   });
 
+  function closeMenu() {
+    document.body.classList.remove("menu-open");
+    var toggle = document.querySelector("[data-menu-toggle]");
+    if (toggle) toggle.setAttribute("aria-expanded", "false");
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && document.body.classList.contains("menu-open")) closeMenu();
+  });
+
   document.addEventListener("click", function (event) {
     var opener = event.target.closest("[data-open-shortcuts]");
     if (opener) { document.getElementById("shortcuts").showModal(); return; }
@@ -71,6 +80,7 @@
       toggle.setAttribute("aria-expanded", open ? "true" : "false");
       return;
     }
+    if (document.body.classList.contains("menu-open") && !event.target.closest("#sidebar")) closeMenu();
     var dismiss = event.target.closest("[data-dismiss]");
     if (dismiss) { dismiss.parentElement.remove(); return; }
     // Requester lookup: a match fills the requester field.

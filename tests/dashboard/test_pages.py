@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from escalation.metrics.figures import dashboard
 from escalation.metrics.filters import parse_filters
 from tests.factories import make_ticket
-from tickets.models import Ticket
+from tickets.models import Queue, Ticket
 
 from .conftest import NOW, VIEWER_ZONE
 
@@ -94,6 +94,13 @@ def test_csv_export_of_sla_attainment(manager_client, week):
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[1] == ["First response", "5", "1", "83.3", "10.0", "30.0"]
     assert rows[3] == ["Resolution", "3", "2", "60.0", "120.0", "480.0"]
+
+
+def test_csv_cells_are_escaped_against_spreadsheet_formulas(manager_client, week):
+    Queue.objects.filter(slug="identity-access").update(name='=HYPERLINK("http://evil.example","Open")')
+    response = get(manager_client, f"/dashboard/?{WEEK}&format=csv&table=teams")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[2] == ['\'=HYPERLINK("http://evil.example","Open")', "1", "0", "0", ""]
 
 
 def test_csv_of_an_unknown_table_is_refused(manager_client, week):

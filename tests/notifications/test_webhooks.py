@@ -53,6 +53,12 @@ class ChatTool:
         self.server.server_close()
 
 
+@pytest.fixture(autouse=True)
+def local_receiver_allowed(settings):
+    # The receiver listens on 127.0.0.1, which webhooks refuse unless this setting is on.
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
+
+
 @pytest.fixture
 def chat_tool():
     with ChatTool() as tool:

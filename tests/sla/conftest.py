@@ -5,6 +5,7 @@ from datetime import time
 import pytest
 
 from escalation.sla.models import Calendar, Holiday, LadderLevel, OffsetKind, SlaPolicy, WorkingInterval
+from tests.escalation.conftest import checklist, network_team, paths  # noqa: F401 (escalation paths for SLA tests)
 
 
 @pytest.fixture

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 
 from .models import (
@@ -11,8 +12,33 @@ from .models import (
 )
 
 
+class WebhookEndpointForm(forms.ModelForm):
+    """The shared secret is write-only: never rendered back; left empty on a change, it stays as it was."""
+
+    secret = forms.CharField(
+        max_length=200,
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Shared secret for the X-Handoff-Signature HMAC. Not shown again; leave empty to keep the current one.",
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["name", "queue", "url", "secret", "is_active", "kinds", "timeout_seconds"]
+
+    def clean_secret(self):
+        secret = self.cleaned_data["secret"]
+        if secret:
+            return secret
+        if self.instance.pk:
+            return self.instance.secret
+        raise forms.ValidationError("A new webhook needs a shared secret.")
+
+
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
+    form = WebhookEndpointForm
     list_display = ("name", "queue", "url", "is_active", "timeout_seconds")
     list_filter = ("is_active", "queue")
 

@@ -28,9 +28,9 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from tickets import events
+from tickets import durations, events
 
-from . import replyaddress
+from . import replyaddress, targets
 from .models import DeliveryStatus, Notification, NotificationChannel
 
 logger = logging.getLogger(__name__)
@@ -106,6 +106,9 @@ def _deliver_claimed(notification_id: int, claimed_at: datetime) -> str | None:
         return _mark_failed(notification, claimed_at, "Gave up: no attempt completed.", final=True)
     try:
         send(notification)
+    except targets.TargetRefused as exc:  # retrying will not make the address acceptable
+        logger.warning("Notification %s refused: %s", notification.pk, exc)
+        return _mark_failed(notification, claimed_at, str(exc), final=True)
     except Exception as exc:  # a transport failure: retry later, never lose the row
         logger.warning("Notification %s (%s) failed: %r", notification.pk, notification.channel, exc)
         final = notification.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS
@@ -195,11 +198,15 @@ def send_email(notification: Notification) -> None:
     subject = notification.subject
     if ticket is not None and ticket.reference not in subject:
         subject = f"[{ticket.reference}] {subject}"
+    event = notification.event
+    # Times in the recipient's zone, named (tickets.durations, the one formatter).
+    zone = durations.zone_named(recipient.display_time_zone)
     context = {
         "notification": notification,
         "ticket": ticket,
         "recipient": recipient,
         "url": ticket_url(ticket) if ticket else settings.SITE_URL,
+        "sla_text": durations.sla_event_text(event.kind, event.data, zone) if event else None,
     }
     headers = {
         "Message-ID": notification.message_id,
@@ -219,13 +226,18 @@ def send_email(notification: Notification) -> None:
         )
     message = EmailMultiAlternatives(
         subject=subject,
-        body=render_to_string("notifications/email/notification.txt", context),
+        body=_render("notifications/email/notification.txt", context, zone),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[recipient.email],
         headers=headers,
     )
-    message.attach_alternative(render_to_string("notifications/email/notification.html", context), "text/html")
+    message.attach_alternative(_render("notifications/email/notification.html", context, zone), "text/html")
     message.send(fail_silently=False)
+
+
+def _render(template: str, context: dict, zone) -> str:
+    with timezone.override(zone):
+        return render_to_string(template, context)
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -235,7 +247,10 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+# Straight to the checked address: no proxy from the environment, loopback/private refused (targets.py).
+_opener = urllib.request.build_opener(
+    urllib.request.ProxyHandler({}), _NoRedirects, targets.CheckedHTTPHandler, targets.CheckedHTTPSHandler
+)
 
 
 def webhook_payload(notification: Notification, *, timestamp: int) -> dict:

@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from tickets.models import TIME_ZONE_CHOICES
 
+from .targets import validate_webhook_url
+
 
 class NotificationChannel(models.TextChoices):
     IN_APP = "in_app", "In-app"
@@ -74,6 +76,11 @@ class WebhookEndpoint(models.Model):
             raise ValidationError({"kinds": f"Unknown kinds: {', '.join(unknown)}."})
         if not 1 <= self.timeout_seconds <= 30:
             raise ValidationError({"timeout_seconds": "Between 1 and 30 seconds."})
+        if self.url:
+            try:
+                validate_webhook_url(self.url)
+            except ValidationError as exc:
+                raise ValidationError({"url": exc.messages})
 
     def wants(self, kind: str) -> bool:
         return not self.kinds or kind in self.kinds

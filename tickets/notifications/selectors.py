@@ -9,7 +9,9 @@ from .models import Notification, NotificationChannel, NotificationPreference, O
 
 
 def notification_list_for(user: User) -> QuerySet[Notification]:
-    return Notification.objects.filter(recipient=user, channel=NotificationChannel.IN_APP).select_related("ticket")
+    return Notification.objects.filter(recipient=user, channel=NotificationChannel.IN_APP).select_related(
+        "ticket", "event"
+    )
 
 
 def mark_restricted(user: User, notifications) -> list[Notification]:

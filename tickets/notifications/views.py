@@ -6,11 +6,13 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from tickets import roles
 from tickets.models import Queue
+from tickets.redirects import safe_next
 
 from . import delivery, oncall, selectors, services
 from .models import NotificationChannel, NotificationKind, OnCallOverride, channel_default
@@ -42,7 +44,8 @@ def notification_read(request, pk: int):
         row = render_to_string("notifications/_row.html", {"n": n}, request=request)
         bell = render_to_string("notifications/_bell_oob.html", {}, request=request)
         return HttpResponse(row + bell)
-    return redirect(request.POST.get("next") or "notification-list")
+    # `next` comes from the form; anything off this site (https://evil.example/…, //evil…) goes to the list.
+    return redirect(safe_next(request, reverse("notification-list")))
 
 
 @login_required

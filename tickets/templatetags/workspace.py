@@ -6,8 +6,8 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 
-from tickets import wording
-from tickets.durations import SOON, span
+from tickets import durations, wording
+from tickets.durations import SOON
 from tickets.wording import status_label_for
 
 register = template.Library()
@@ -16,12 +16,19 @@ register = template.Library()
 @register.filter
 def countdown(due: datetime | None, now: datetime | None = None) -> str:
     """'due in 25 min' / 'overdue 3 h' from a due datetime ('' when there is none)."""
-    if not due:
-        return ""
-    delta = due - (now or timezone.now())
-    if delta.total_seconds() < 0:
-        return f"overdue {span(delta)}"
-    return f"due in {span(delta)}"
+    return durations.relative(due, now)
+
+
+@register.filter
+def when(moment: datetime | None) -> str:
+    """'Mon 30 Nov, 16:00 GMT' in the viewer's zone, the zone named."""
+    return durations.when(moment)
+
+
+@register.filter
+def event_text(event) -> str:
+    """A timeline event's words; SLA events re-worded with their times in the viewer's zone."""
+    return durations.sla_event_text(event.kind, event.data) or event.message
 
 
 @register.filter
@@ -49,7 +56,7 @@ def countdown_chip(due: datetime | None, label: str = "", done: bool = False):
         due_state(due),
         due.isoformat(),
         label,
-        timezone.localtime(due).strftime("%a %d %b %H:%M %Z"),
+        durations.when(due),
         f"{label} " if label else "",
         countdown(due),
     )

@@ -19,5 +19,11 @@ class Command(BaseCommand):
                 if number is None or not Ticket.objects.filter(pk=number).exists():
                     raise CommandError(f"No ticket {value!r}.")
                 ids.append(number)
-        count = sla_repair(ticket_ids=ids, stdout=self.stdout)
-        self.stdout.write(self.style.SUCCESS(f"Recomputed the SLA records of {count} tickets."))
+        total = len(ids) if ids is not None else Ticket.objects.count()
+        changed = sla_repair(ticket_ids=ids, stdout=self.stdout)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Checked the SLA records of {total} tickets against their timelines: {len(changed)} changed "
+                "(nothing announced, no priority or escalation changed)."
+            )
+        )

@@ -1,0 +1,219 @@
+"""The SLA engine's one way in: a timeline event, applied to the ticket's SLA records.
+
+Every service that changes something the clocks care about writes its timeline
+event and then calls `apply(ticket=…, event=…)`, inside its transaction and
+holding the ticket's row lock. Live operation, `sla_repair` and replays (the
+what-if figures) all go through `step()`, so they cannot disagree:
+
+    live    apply(ticket, event)       → step(Clock over the database rows, event)
+    replay  replay(ticket, events)     → step(Clock over records in memory, event) for each event
+
+`replay` is a pure function of (timeline events, policies, calendars, ladders):
+it reads configuration, writes nothing. The sweep's own events (SLA warning and
+breach) replay as the marks the sweep made: the levels fired, the breach at due.
+docs/SLA.md says what each event does.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable
+
+from tickets import events
+from tickets.models import Category, EventKind, Site, Ticket, TicketEvent, TicketStatus, Tier
+
+from . import services
+from .models import SlaPolicy
+from .services import Clock, Replay, ScheduleCache
+
+# Field changes that can choose another policy (its conditions: priority, category, site).
+POLICY_FIELDS = ("priority", "category", "site")
+
+# A policy may match security (restricted) tickets only, or the others.
+RESTRICTION_KINDS = (EventKind.RESTRICTED, EventKind.RESTRICTION_LIFTED)
+
+TIER_ACTIONS = {EventKind.ESCALATED: "escalate", EventKind.ACCEPTED: "accept", EventKind.RETURNED: "return"}
+
+# Every kind step() acts on; anything else (notes, ratings, notifications…) leaves the clocks alone.
+SLA_EVENT_KINDS = frozenset(
+    {
+        EventKind.CREATED,
+        EventKind.COMMENTED,
+        EventKind.PENDING,
+        EventKind.RESUMED,
+        *TIER_ACTIONS,
+        EventKind.RESOLVED,
+        EventKind.CLOSED,
+        EventKind.REOPENED,
+        EventKind.REASSIGNED,
+        EventKind.PRIORITY_CHANGED,
+        EventKind.FIELD_CHANGED,
+        EventKind.RESTRICTED,
+        EventKind.RESTRICTION_LIFTED,
+        EventKind.SLA_WARNING,
+        EventKind.SLA_BREACHED,
+    }
+)
+
+
+def apply(*, ticket: Ticket, event: TicketEvent) -> None:
+    """Apply one just-written timeline event to the ticket's records (live).
+
+    `ticket` is the ticket as the service left it (after the change), its row locked.
+    A recompute that moves due times writes one SLA-recomputed event saying how.
+    """
+    if event.kind not in SLA_EVENT_KINDS or event.kind in (EventKind.SLA_WARNING, EventKind.SLA_BREACHED):
+        return  # the sweep marks its own warnings and breaches as it writes them
+    clock = Clock(ticket, new_ticket=event.kind == EventKind.CREATED)
+    changes = step(clock, event)
+    clock.save()
+    if changes:
+        policy = clock.policy
+        events.sla_recomputed(
+            ticket=ticket,
+            actor=event.actor,
+            reason=f"Priority {ticket.priority}, {ticket.category}: SLA policy {policy or 'none'}",
+            changes=changes,
+        )
+
+
+def step(clock: Clock, event: TicketEvent) -> dict[str, tuple]:
+    """What one event does to the clocks (clock.ticket is the ticket right after it).
+
+    Returns the due-time changes of a recompute ({target: (old, new)}), else {}.
+    """
+    at, kind, data = event.created_at, event.kind, event.data or {}
+    ticket = clock.ticket
+    if kind == EventKind.CREATED:
+        services.start_clocks(clock, at=at)
+    elif kind == EventKind.COMMENTED:
+        if comment_by(event, ticket) == "requester":
+            services.start_next_response(clock, at=at)
+        else:
+            if event.actor_id != ticket.requester_id:  # an agent answering their own ticket is no first response
+                services.stop_target(clock, target="first_response", at=at)
+            services.stop_target(clock, target="next_response", at=at)
+    elif kind == EventKind.PENDING:
+        services.pause_clocks(clock, at=at)
+    elif kind == EventKind.RESUMED:
+        services.resume_clocks(clock, at=at)
+    elif kind in TIER_ACTIONS:
+        services.change_tier(clock, at=at, action=TIER_ACTIONS[kind])
+    elif kind in (EventKind.RESOLVED, EventKind.CLOSED):  # closed straight away: a merged duplicate
+        services.stop_all(clock, at=at)
+    elif kind == EventKind.REOPENED:
+        services.start_cycle(clock, at=at)
+    elif kind in (EventKind.PRIORITY_CHANGED, EventKind.REASSIGNED, *RESTRICTION_KINDS) or (
+        kind == EventKind.FIELD_CHANGED and set(POLICY_FIELDS) & set(data)
+    ):
+        return services.recompute_targets(clock, at=at)
+    elif kind in (EventKind.SLA_WARNING, EventKind.SLA_BREACHED) and clock.replay is not None:
+        _replay_sweep_marks(clock, event)
+    return {}
+
+
+def comment_by(event: TicketEvent, ticket: Ticket) -> str:
+    """'agent' or 'requester' (older events do not say: the requester is whoever asked)."""
+    by = (event.data or {}).get("by")
+    if by in ("agent", "requester"):
+        return by
+    return "requester" if event.actor_id == ticket.requester_id else "agent"
+
+
+def _replay_sweep_marks(clock: Clock, event: TicketEvent) -> None:
+    """The sweep's warning or breach event, replayed: the levels it fired and the breach it recorded."""
+    data = event.data or {}
+    record = clock.live_record(data.get("target", ""))
+    if record is None or record.cycle != data.get("cycle", record.cycle):
+        return
+    for level_id in data.get("level_ids", []):
+        clock.replay.fired[id(record)].add(level_id)
+        clock.replay.announced[id(record)].setdefault(level_id, (event.created_at, event.pk))
+    if event.kind == EventKind.SLA_BREACHED and record.due_at <= event.created_at:
+        services.mark_breached(record, schedule=clock.schedules.for_record(record))
+
+
+# ---------------------------------------------------------------- replay
+
+
+def replay(
+    *,
+    ticket: Ticket,
+    timeline: Iterable[TicketEvent] | None = None,
+    policies: Callable[[Ticket], SlaPolicy | None] | None = None,
+    schedules: ScheduleCache | None = None,
+) -> Replay:
+    """The records the ticket's timeline gives, built in memory (nothing is written).
+
+    `timeline` defaults to the ticket's events; `policies` to the active policies
+    (the what-if passes a draft).
+    """
+    if timeline is None:
+        timeline = ticket.events.filter(kind__in=SLA_EVENT_KINDS).order_by("created_at", "id")
+    timeline = [e for e in timeline if e.kind in SLA_EVENT_KINDS]
+    result = Replay()
+    state = initial_state(ticket, timeline)
+    schedules = schedules or ScheduleCache()
+    categories: dict[str, Category | None] = {}
+    sites: dict[str, Site | None] = {}
+    for event in timeline:
+        advance(state, event, categories=categories, sites=sites)
+        clock = Clock(state, schedules=schedules, replay=result, policies=policies)
+        step(clock, event)
+        clock.save()
+    return result
+
+
+def initial_state(ticket: Ticket, timeline: list[TicketEvent]) -> Ticket:
+    """The ticket as it was when logged (an unsaved copy; only replay reads it)."""
+    state = copy.copy(ticket)
+    state.status, state.tier = TicketStatus.NEW, Tier.ONE
+    created = next((e.data or {} for e in timeline if e.kind == EventKind.CREATED), {})
+    state.priority = created.get("priority", ticket.priority)
+    state.is_restricted = created.get("is_restricted", ticket.is_restricted)
+    if "site_id" in created:
+        state.site = Site.objects.filter(pk=created["site_id"]).first() if created["site_id"] else None
+    # Older creation events do not name category and site: walk their first change back.
+    first = {name: created[name] for name in ("category", "site_id") if name in created}
+    for event in timeline:
+        if event.kind == EventKind.FIELD_CHANGED:
+            for name, known in (("category", "category"), ("site", "site_id")):
+                if name in (event.data or {}) and known not in first and name not in first:
+                    first[name] = event.data[name]["old"]
+    if "category" in first:
+        state.category = Category.objects.filter(slug=first["category"]).first() or ticket.category
+    if "site" in first:
+        state.site = Site.objects.filter(slug=first["site"]).first() if first["site"] else None
+    return state
+
+
+def advance(state: Ticket, event: TicketEvent, *, categories: dict, sites: dict) -> None:
+    """Fold one event into the replayed ticket: status, tier and the fields policies match on."""
+    kind, data = event.kind, event.data or {}
+    if new_status := data.get("new_status"):
+        state.status = new_status
+    if kind == EventKind.COMMENTED and state.status == TicketStatus.NEW and comment_by(event, state) == "agent":
+        state.status = TicketStatus.OPEN
+    elif kind == EventKind.ESCALATED:
+        state.status, state.tier = TicketStatus.ESCALATED, Tier.TWO
+    elif kind == EventKind.ACCEPTED:
+        state.status, state.tier = TicketStatus.OPEN, Tier.TWO
+    elif kind == EventKind.RETURNED:
+        state.status, state.tier = TicketStatus.OPEN, Tier.ONE
+    elif kind == EventKind.PRIORITY_CHANGED and data.get("new"):
+        state.priority = data["new"]
+    elif kind in RESTRICTION_KINDS:
+        state.is_restricted = kind == EventKind.RESTRICTED
+    elif kind == EventKind.FIELD_CHANGED:
+        if "priority" in data:
+            state.priority = data["priority"]["new"]
+        if "category" in data:
+            slug = data["category"]["new"]
+            if slug not in categories:
+                categories[slug] = Category.objects.filter(slug=slug).first()
+            state.category = categories[slug] or state.category
+        if "site" in data:
+            slug = data["site"]["new"]
+            if slug not in sites:
+                sites[slug] = Site.objects.filter(slug=slug).first() if slug else None
+            state.site = sites[slug]
