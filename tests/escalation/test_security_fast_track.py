@@ -232,3 +232,25 @@ def test_only_the_security_team_takes_a_ticket_out_of_security_and_lifts_the_res
     [event] = ticket.events.filter(kind=EventKind.RESTRICTION_LIFTED)
     assert (event.actor, event.message) == (secops, "Marketing test mail, not phishing")
     assert api_for(agent).get(f"/api/v1/tickets/{ticket.pk}/").status_code == 200
+
+
+def test_an_agent_escalating_to_security_on_the_page_lands_on_the_receipt(
+    client, agent, requester, category, security_team
+):
+    ticket = make_ticket(requester=requester, category=category, acting_user=agent)
+    client.force_login(agent)
+    handoff = {
+        "trigger": "security_concern",
+        "problem_summary": "User typed their password into a phishing page impersonating IT.",
+        "steps_tried": "Reset the password and revoked all sessions from the admin portal.",
+        "error_evidence": "Sign-in 10:42Z from 198.51.100.77 (NL), MFA approved",
+        "affected_scope": "individual",
+        "affected_count": "1",
+        "urgency": "stopped",
+    }
+
+    response = client.post(reverse("ticket-escalate", args=[ticket.pk]), handoff, follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("ticket-receipt", args=[ticket.pk])
+    assert response.status_code == 200
+    assert f"{ticket.reference}</span> handed to Security" in response.content.decode()
