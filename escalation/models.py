@@ -220,6 +220,20 @@ class TriggerRuleFiring(models.Model):
         return f"{self.rule} on {self.ticket_id}"
 
 
+class RuleCheck(models.Model):
+    """When the sweep must next evaluate a ticket's time-based trigger rules ("time in tier ≥ N min").
+
+    One row per open ticket that has such a rule still to come; the sweep reads the due
+    ones through the index, so a time rule runs on time whether or not an SLA clock is due.
+    """
+
+    ticket = models.OneToOneField(Ticket, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    next_check_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"Rules of {self.ticket_id} at {self.next_check_at}"
+
+
 class Escalation(models.Model):
     """One handoff from Tier 1 to Tier 2 and what Tier 2 made of it."""
 

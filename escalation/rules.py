@@ -3,11 +3,17 @@
 A rule fires when every condition it sets holds; it then does every action it
 sets (raise priority, escalate along a path, notify the team lead). Each rule
 fires at most once per ticket per cycle: a TriggerRuleFiring row, unique on
-(rule, ticket, reopen_count), is written under the ticket's row lock.
+(rule, ticket, reopen_count), is written under the ticket's row lock. An automatic
+escalation that is refused does not use the rule up: its firing is withdrawn and the
+timeline says so, so the rule fires again when it next matches.
+
+Time-based rules ("time in tier ≥ N min") get their own indexed next check (RuleCheck):
+each evaluation plans the moment the next such rule can first match, and the sweep
+evaluates the ticket then (`run_due_time_rules`), whether or not an SLA clock is due.
 """
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from django.db import transaction
@@ -20,7 +26,7 @@ from tickets.locks import lock_ticket
 from tickets.models import Ticket, TicketStatus, Tier, keyword_in
 from tickets.notifications.services import notify
 
-from .models import Escalation, TriggerRule, TriggerRuleFiring
+from .models import Escalation, RuleCheck, TriggerRule, TriggerRuleFiring
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +49,10 @@ def evaluate_trigger_rules(*, ticket_id: int, moment: Moment, ticket: Ticket | N
     if not rules:
         return False
     if ticket is not None and not (ticket.is_open and any(matches(rule, ticket, now=timezone.now()) for rule in rules)):
-        return False  # the caller's fresh, locked ticket: nothing can fire, so no lock and no reads
+        # The caller's fresh, locked ticket: nothing can fire, so no lock and no reads
+        # (beyond planning the time rules' next check, when there are any).
+        plan_time_rules(ticket=ticket, rules=rules, now=timezone.now())
+        return False
     fired_any = False
     with transaction.atomic():
         ticket = lock_ticket(ticket_id)
@@ -66,7 +75,54 @@ def evaluate_trigger_rules(*, ticket_id: int, moment: Moment, ticket: Ticket | N
                 continue
             _fire(rule, ticket, moment=moment, actions=actions, now=now)
             fired_any = True
+        plan_time_rules(ticket=lock_ticket(ticket_id), rules=rules, now=now)
     return fired_any
+
+
+def plan_time_rules(*, ticket: Ticket, rules: list[TriggerRule], now: datetime, fired: set[int] | None = None) -> None:
+    """Set (or clear) the ticket's RuleCheck: the first future moment a time rule not yet fired can match."""
+    timed = [rule for rule in rules if rule.min_minutes_in_tier is not None]
+    if not timed:
+        return
+    moment = None
+    if ticket.is_open:
+        if fired is None:
+            fired = set(
+                TriggerRuleFiring.objects.filter(ticket=ticket, reopen_count=ticket.reopen_count).values_list(
+                    "rule_id", flat=True
+                )
+            )
+        entered = entered_tier_at(ticket)
+        moments = [entered + timedelta(minutes=rule.min_minutes_in_tier) for rule in timed if rule.pk not in fired]
+        moment = min((m for m in moments if m > now), default=None)
+    if moment is None:
+        RuleCheck.objects.filter(ticket=ticket).delete()
+    else:
+        RuleCheck.objects.update_or_create(ticket=ticket, defaults={"next_check_at": moment})
+
+
+def run_due_time_rules(*, now: datetime, limit: int = 500) -> int:
+    """Evaluate the tickets whose time-based rules are due (the sweep calls this); returns how many.
+
+    Each ticket in its own transaction; a row another worker holds is left to it.
+    """
+    done = 0
+    for ticket_id in list(
+        RuleCheck.objects.filter(next_check_at__lte=now)
+        .order_by("next_check_at")
+        .values_list("ticket_id", flat=True)[:limit]
+    ):
+        with transaction.atomic():
+            claimed = RuleCheck.objects.select_for_update(skip_locked=True).filter(
+                ticket_id=ticket_id, next_check_at__lte=now
+            )
+            if not claimed.exists():
+                continue
+            # Cleared first: the evaluation plans the next one (or none).
+            claimed.delete()
+            evaluate_trigger_rules(ticket_id=ticket_id, moment=Moment.SWEEP)
+            done += 1
+    return done
 
 
 def _active_rules() -> list[TriggerRule]:
@@ -136,7 +192,7 @@ def _fire(rule: TriggerRule, ticket: Ticket, *, moment: Moment, actions: list[st
 
     from . import services
 
-    TriggerRuleFiring.objects.create(
+    firing = TriggerRuleFiring.objects.create(
         rule=rule, ticket=ticket, reopen_count=ticket.reopen_count, moment=str(moment), fired_at=now, actions=actions
     )
     event = events.rule_fired(ticket=ticket, rule_name=rule.name, rule_id=rule.pk, moment=str(moment), actions=actions)
@@ -159,6 +215,13 @@ def _fire(rule: TriggerRule, ticket: Ticket, *, moment: Moment, actions: list[st
                     rule=rule,
                 )
         except DomainError as error:
+            # Refused (the handoff, the ticket's state): the rule is not used up; it fires again when it next matches.
             logger.warning("Trigger rule %s could not escalate %s: %s", rule.name, ticket.reference, error)
+            firing.delete()
+            errors = getattr(error, "errors", None) or {}
+            reason = error.message or "; ".join(
+                f"{name}: {' '.join(map(str, texts))}" for name, texts in errors.items()
+            )
+            events.rule_escalation_refused(ticket=ticket, rule_name=rule.name, rule_id=rule.pk, reason=reason)
     if "notify_team_lead" in actions:
         notify(event=event, kind="rule_fired", recipients=[ticket.queue.lead], body=f"Trigger rule “{rule.name}”.")

@@ -311,6 +311,8 @@ def _advance(org: DemoOrg, ticket: Ticket, *, created_at, now, agents, index: in
     if ticket.tier == Tier.TWO:
         return _advance_with_security(org, ticket, created_at=created_at, now=now)
     agent = rng.choice(agents)
+    if ticket.is_restricted and not roles.can_see_restricted(agent):
+        agent = org.users["secops1"]  # only cleared people work security tickets
     step = created_at + timedelta(minutes=rng.randint(3, 45))
     if step >= now or age < timedelta(hours=3) or (age < timedelta(hours=24) and rng.random() < 0.35):
         return  # still new

@@ -290,6 +290,16 @@ def _sla_event(
     return record(ticket=ticket, kind=kind, actor=None, message=message, data=data, save=save)
 
 
+def rule_escalation_refused(*, ticket: Ticket, rule_name: str, rule_id: int, reason: str) -> TicketEvent:
+    return record(
+        ticket=ticket,
+        kind=EventKind.RULE_FIRED,
+        actor=None,
+        message=f"Trigger rule “{rule_name}” could not escalate ({reason}); it stays armed",
+        data={"rule": rule_name, "rule_id": rule_id, "refused": reason, "actions": []},
+    )
+
+
 def sla_warning(
     *, ticket: Ticket, target: str, cycle: int, due_at, levels: list[str], data: dict, save: bool = True
 ) -> TicketEvent:

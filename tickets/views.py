@@ -78,6 +78,8 @@ def home(request):
     user = request.user
     if not roles.is_agent(user):
         return redirect("portal")
+    if roles.can_view_dashboard(user) and not user.is_superuser:
+        return redirect("dashboard")  # managers start from the figures
     if roles.is_tier2(user) and user.queues.filter(tier=Tier.TWO).exists():
         return redirect("tier2-queue")
     return redirect("desk")
@@ -604,7 +606,9 @@ def portal(request):
 
 @login_required
 def portal_create(request):
-    form = PortalTicketForm(request.POST if request.method == "POST" else None)
+    """The requester's own request; suggestions appear as they type (a followed one may answer it)."""
+    posted = request.method == "POST"  # an empty POST still binds: field errors, not a blank form
+    form = PortalTicketForm(request.POST if posted else None, request.FILES if posted else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         intake = services.TicketIntake(
@@ -617,7 +621,12 @@ def portal_create(request):
             channel=Channel.PORTAL,
         )
         try:
-            ticket = services.ticket_create(intake=intake, acting_user=request.user)
+            with transaction.atomic():  # a refused file refuses the request: nothing half-filed
+                ticket = services.ticket_create(intake=intake, acting_user=request.user)
+                for upload in data["attachments"]:
+                    services.attachment_add(ticket_id=ticket.pk, upload=upload, acting_user=request.user, public=True)
+                # they filed after all: the suggestions shown while typing did not deflect this one
+                kb_services.suggestions_attach_to_ticket(ticket=ticket, shown_to=request.user)
         except DomainError as error:
             add_domain_error(form, error)
         else:

@@ -156,6 +156,8 @@ FIELDS_PRESENT = ExpressionWrapper(
 )
 
 TIME_TO_ACCEPT = ExpressionWrapper(F("accepted_at") - F("escalated_at"), output_field=DurationField())
+# Wall-clock time a clock ran, start to stop: beside business time, so an answer given at night reads as such.
+WALL_TIME = ExpressionWrapper(F("stopped_at") - F("started_at"), output_field=DurationField())
 
 
 def minutes(seconds) -> float | None:
@@ -241,7 +243,11 @@ def sla_attainment(records: QuerySet[SlaRecord], filters: MetricsFilter) -> list
             "met": Count("pk", filter=Q(stage=Stage.MET)),
             "breached": Count("pk", filter=Q(stage=Stage.BREACHED)),
         },
-        percentiles={"median_used": Pct("used", 0.5), "median_target": Pct("target_seconds", 0.5)},
+        percentiles={
+            "median_used": Pct("used", 0.5),
+            "median_target": Pct("target_seconds", 0.5),
+            "median_wall": Pct(WALL_TIME, 0.5, output_field=DurationField()),
+        },
     )
     by_target = {row["target"]: row for row in rows}
     result = []
@@ -257,6 +263,7 @@ def sla_attainment(records: QuerySet[SlaRecord], filters: MetricsFilter) -> list
                 "total": met + breached,
                 "met_pct": percent(met, met + breached),
                 "median_minutes": minutes(row.get("median_used")),
+                "median_wall_minutes": minutes(row.get("median_wall")),
                 "median_target_minutes": minutes(row.get("median_target")),
             }
         )
@@ -474,12 +481,22 @@ def _person(row: dict, prefix: str) -> str:
 
 
 def people_tables(scoped: QuerySet[Ticket], escalations: QuerySet[Escalation], filters: MetricsFilter) -> dict:
-    """Per agent and per team: resolved, escalations made, returns received, median handoff rating."""
+    """Per agent and per team: resolved, escalations made, returns received, handoff return rate %,
+    median and average handoff rating, automatic-escalation share %.
+
+    Return rate = returned / (accepted + returned) of the escalations they made in the period.
+    Automatic share = automatic escalations of their tickets (the Tier 1 owner at the time; for a
+    team, from its queue) / all escalations of their tickets in the period: how often the clock,
+    not a person, handed the ticket on.
+    """
     resolved = scoped.filter(filters.within("resolved_at"), status__in=RESOLVED_STATUSES)
     period = escalations.filter(filters.within("escalated_at"))
     made = {
         "escalations": Count("pk"),
         "returns": Count("pk", filter=Q(outcome=Outcome.RETURNED)),
+        "decided": Count("pk", filter=Q(outcome__in=[Outcome.ACCEPTED, Outcome.RETURNED])),
+        "automatic": Count("pk", filter=Q(is_automatic=True)),
+        "avg_rating": Avg("rating"),
     }
     rating = {"median_rating": Pct("rating", 0.5, filter=Q(rating__isnull=False))}
 
@@ -498,7 +515,17 @@ def people_tables(scoped: QuerySet[Ticket], escalations: QuerySet[Escalation], f
         key = row["escalated_by"]
         name = _person(row, "escalated_by") if key else "Automatic (rules, SLA ladder)"
         entry = agents.setdefault(key, {"agent_id": key, "agent": name, "resolved": 0})
-        entry.update(escalations=row["escalations"], returns=row["returns"], median_rating=row["median_rating"])
+        entry.update({name: row[name] for name in ("escalations", "returns", "decided", "median_rating")})
+        entry["ratings"] = row["avg_rating"]
+    for row in (
+        period.filter(is_automatic=True, tier1_assignee__isnull=False)
+        .values("tier1_assignee", *(f"tier1_assignee{p}" for p in person))
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        key = row["tier1_assignee"]
+        entry = agents.setdefault(key, {"agent_id": key, "agent": _person(row, "tier1_assignee"), "resolved": 0})
+        entry["automatic_on_theirs"] = row["n"]
 
     teams: dict = {}
     for row in resolved.values("queue", "queue__slug", "queue__name").annotate(n=Count("pk")).order_by():
@@ -509,13 +536,25 @@ def people_tables(scoped: QuerySet[Ticket], escalations: QuerySet[Escalation], f
         entry = teams.setdefault(
             row["from_queue"], {"team": row["from_queue__slug"], "label": row["from_queue__name"], "resolved": 0}
         )
-        entry.update(escalations=row["escalations"], returns=row["returns"], median_rating=row["median_rating"])
+        entry.update({name: row[name] for name in ("escalations", "returns", "decided", "median_rating")})
+        entry["ratings"] = row["avg_rating"]
+        entry["automatic_on_theirs"] = row["automatic"]
 
     def finish(rows, key):
         for row in rows:
-            row.setdefault("escalations", 0)
-            row.setdefault("returns", 0)
+            for name in ("escalations", "returns", "decided", "automatic_on_theirs"):
+                row.setdefault(name, 0)
             row.setdefault("median_rating", None)
+            rating = row.pop("ratings", None)
+            row["avg_rating"] = round(float(rating), 1) if rating is not None else None
+            row["return_rate_pct"] = percent(row["returns"], row["decided"])
+            automatic = row["automatic_on_theirs"]
+            if key == "label":  # a team's escalations include the automatic ones from its queue
+                row["automatic_share_pct"] = percent(automatic, row["escalations"])
+            elif row["agent_id"] is None:  # the rules and the ladder: automatic by definition
+                row["automatic_share_pct"] = percent(row["escalations"], row["escalations"])
+            else:  # an agent's own escalations are manual; the automatic ones are of tickets they held
+                row["automatic_share_pct"] = percent(automatic, row["escalations"] + automatic)
         return sorted(rows, key=lambda r: (-r["resolved"], -r["escalations"], r[key]))
 
     return {"agents": finish(list(agents.values()), "agent"), "teams": finish(list(teams.values()), "label")}
@@ -531,13 +570,7 @@ def dashboard(*, tickets: QuerySet[Ticket], filters: MetricsFilter, now: datetim
     records = scoped_records(tickets, filters)
     escalations = scoped_escalations(tickets, filters)
     return {
-        "period": {
-            "from": filters.date_from.isoformat(),
-            "to": filters.date_to.isoformat(),
-            "time_zone": str(filters.time_zone),
-            "start": filters.start.isoformat(),
-            "end": filters.end.isoformat(),
-        },
+        "period": filters.period(),
         "filters": filters.as_params(),
         "tickets": ticket_counts(scoped, filters, now),
         "sla": sla_attainment(records, filters),

@@ -14,11 +14,12 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from escalation.models import Escalation
 from escalation.sla.models import SlaRecord, Stage
 from tickets import roles
 from tickets.csv_export import csv_response
@@ -30,6 +31,10 @@ from . import figures as f
 from .drilldown import SHOW_LABELS, tickets_behind
 from .filters import MetricsFilter, parse_filters
 from .tables import build_tables, drill_url
+from .tiles import build_tiles
+
+PEOPLE_TABLES = ["agents", "teams"]
+FOLDED_TABLES = ["volume_by_hour", "trend"]
 
 PAGE_SIZE = 50
 BOARD_LIMIT = 500
@@ -71,7 +76,9 @@ def _csv(table, filters: MetricsFilter) -> HttpResponse:
 def dashboard(request):
     _viewer(request)
     filters, errors = _filters(request)
-    figures = f.dashboard(tickets=ticket_list_for(request.user), filters=filters)
+    now = timezone.now()
+    visible = ticket_list_for(request.user)
+    figures = f.dashboard(tickets=visible, filters=filters, now=now)
     tables = build_tables(figures, filters)
     if request.GET.get("format") == "csv":
         name = request.GET.get("table", "")
@@ -81,6 +88,11 @@ def dashboard(request):
             return _csv(tables[name], filters)
     context = {
         "figures": figures,
+        "tiles": build_tiles(figures, filters, tickets=visible, now=now),
+        # The first screen: who hands off well; the long hourly and daily tables fold away.
+        "people_tables": [tables[name] for name in PEOPLE_TABLES],
+        "main_tables": [t for name, t in tables.items() if name not in PEOPLE_TABLES + FOLDED_TABLES],
+        "folded_tables": [tables[name] for name in FOLDED_TABLES],
         "tables": tables,
         "filters": filters,
         "qs": urlencode(filters.as_params()),
@@ -107,18 +119,60 @@ def drilldown(request):
         )
     except InvalidInput as exc:
         return render(request, "dashboard/tickets.html", {"errors": exc.errors}, status=400)
-    tickets = tickets.select_related("queue", "assignee", "category", "site").order_by("-created_at", "-pk")
+    latest_first = Escalation.objects.select_related("escalated_by").order_by("-escalated_at", "-pk")
+    tickets = (
+        tickets.select_related("queue", "assignee", "category", "site")
+        .prefetch_related(Prefetch("escalations", queryset=latest_first))
+        .order_by("-created_at", "-pk")
+    )
+    if request.GET.get("format") == "csv":
+        return csv_response(
+            filename=f"handoff-{show}-{filters.date_from}-{filters.date_to}.csv",
+            header=[label for label, _value in DRILL_COLUMNS],
+            rows=([value(ticket) for _label, value in DRILL_COLUMNS] for ticket in tickets.iterator(chunk_size=500)),
+        )
     page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    query.pop("format", None)
     context = {
         "page": page,
         "title": SHOW_LABELS[show],
         "filters": filters,
         "query": query.urlencode(),
         "dashboard_qs": urlencode(filters.as_params()),
+        "rows": [(ticket, _latest_escalation(ticket)) for ticket in page],
     }
     return render(request, "dashboard/tickets.html", context)
+
+
+def _latest_escalation(ticket):
+    escalations = list(ticket.escalations.all())  # prefetched, latest first
+    return escalations[0] if escalations else None
+
+
+def _escalated_by(ticket) -> str:
+    escalation = _latest_escalation(ticket)
+    if escalation is None:
+        return ""
+    return "Automatic" if escalation.is_automatic else str(escalation.escalated_by or "")
+
+
+# The drill-down's columns, for the page and its CSV: what a manager checks a figure against.
+DRILL_COLUMNS = [
+    ("Reference", lambda t: t.reference),
+    ("Title", lambda t: t.title),
+    ("Status", lambda t: t.get_status_display()),
+    ("Priority", lambda t: t.priority),
+    ("Team", lambda t: str(t.queue)),
+    ("Category", lambda t: str(t.category)),
+    ("Site", lambda t: str(t.site or "")),
+    ("Assignee", lambda t: str(t.assignee or "")),
+    ("Created", lambda t: t.created_at.isoformat()),
+    ("Escalated by", _escalated_by),
+    ("Return reason", lambda t: getattr(_latest_escalation(t), "get_return_reason_display", lambda: "")()),
+    ("Handoff rating", lambda t: getattr(_latest_escalation(t), "rating", None)),
+]
 
 
 def at_risk_board(*, tickets, now) -> list[tuple]:

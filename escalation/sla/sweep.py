@@ -145,6 +145,10 @@ def sla_sweep(
             break
     else:
         report.more_due = SlaRecord.objects.filter(next_check_at__lte=now).exists()
+    from escalation import rules
+
+    # Time-based trigger rules have their own next check: evaluated on time, SLA clock due or not.
+    rules.run_due_time_rules(now=now)
     if not report.more_due:
         # What is still due now was held by someone else (skipped, not waited for).
         report.skipped_locked = SlaRecord.objects.filter(next_check_at__lte=now).count()

@@ -97,6 +97,25 @@
     }
   });
 
+  // ---- Requester lookup by keyboard: ArrowDown moves into the matches, Up/Down between them,
+  // Enter picks (the matches are type=button, so the form is never submitted), Escape goes back.
+  document.addEventListener("keydown", function (event) {
+    var input = document.getElementById("id_requester");
+    var list = document.getElementById("requester-matches");
+    if (!input || !list) return;
+    var options = Array.prototype.slice.call(list.querySelectorAll("[data-pick-requester]"));
+    var index = options.indexOf(document.activeElement);
+    if (event.target === input) {
+      if (event.key === "ArrowDown" && options.length) { event.preventDefault(); options[0].focus(); }
+      else if (event.key === "Enter" && options.length === 1) { event.preventDefault(); options[0].click(); }
+      return;
+    }
+    if (index < 0) return;
+    if (event.key === "ArrowDown") { event.preventDefault(); options[Math.min(index + 1, options.length - 1)].focus(); }
+    else if (event.key === "ArrowUp") { event.preventDefault(); (index === 0 ? input : options[index - 1]).focus(); }
+    else if (event.key === "Escape") { event.preventDefault(); input.focus(); }
+  });
+
   // ---- Knowledge-base suggestions: the endpoint takes ?q= (the description) and ?category=.
   document.addEventListener("htmx:configRequest", function (event) {
     var elt = event.detail.elt;

@@ -55,6 +55,7 @@ def test_sla_attainment_with_paused_time_and_reopened_cycles(week):
         "total": 6,
         "met_pct": 83.3,
         "median_minutes": 10.0,
+        "median_wall_minutes": 10.0,
         "median_target_minutes": 30.0,
     }
     # next response: B's, 18:00 → 18:20
@@ -64,6 +65,8 @@ def test_sla_attainment_with_paused_time_and_reopened_cycles(week):
     res = sla["resolution"]
     assert (res["met"], res["breached"], res["met_pct"]) == (3, 2, 60.0)
     assert res["median_minutes"] == 120.0
+    # wall-clock beside it: A 60, B 240 (its 2 h paused included), C 540, E1 60, E2 540
+    assert res["median_wall_minutes"] == 240.0
     assert res["median_target_minutes"] == 480.0
 
 
@@ -168,17 +171,24 @@ def test_daily_trend_in_the_viewers_days(week):
 def test_agent_and_team_tables(week, agent, engineer):
     figures = figures_for()
     agents = by(figures["agents"], "agent_id")
-    # agent1 resolved A B E, escalated C and D (first time), got D back; ratings 4 and 2
+    # agent1 resolved A B E, escalated C and D (first time), got D back; ratings 4 and 2;
+    # D was theirs again when the clock escalated it automatically: 1 automatic of 3 escalations
     assert agents[agent.pk] == {
         "agent_id": agent.pk,
         "agent": "Alex Morgan",
         "resolved": 3,
         "escalations": 2,
         "returns": 1,
+        "decided": 2,
         "median_rating": 3.0,
+        "avg_rating": 3.0,
+        "return_rate_pct": 50.0,
+        "automatic_on_theirs": 1,
+        "automatic_share_pct": 33.3,
     }
     assert (agents[engineer.pk]["resolved"], agents[engineer.pk]["escalations"]) == (1, 0)
     assert (agents[None]["escalations"], agents[None]["median_rating"]) == (1, 5.0)
+    assert agents[None]["automatic_share_pct"] == 100.0
     teams = by(figures["teams"], "team")
     # Service Desk: ratings 4, 2, 5 → median 4
     assert teams["service-desk"] == {
@@ -187,7 +197,12 @@ def test_agent_and_team_tables(week, agent, engineer):
         "resolved": 3,
         "escalations": 3,
         "returns": 1,
+        "decided": 3,
         "median_rating": 4.0,
+        "avg_rating": 3.7,
+        "return_rate_pct": 33.3,
+        "automatic_on_theirs": 1,
+        "automatic_share_pct": 33.3,
     }
     assert (teams["identity-access"]["resolved"], teams["identity-access"]["escalations"]) == (1, 0)
 

@@ -123,3 +123,61 @@ def test_an_org_wide_p1_and_the_lead_is_notified(paths, requester, category, age
     assert ticket.queue == identity_team
     assert Escalation.objects.get(ticket=ticket).trigger == Trigger.BUSINESS_IMPACT
     assert Notification.objects.filter(ticket=ticket, kind="rule_fired", recipient=agent).exists()
+
+
+def test_a_time_rule_runs_on_time_through_its_own_next_check_with_no_sla_clock_due(
+    paths, requester, category, agent, identity_team
+):
+    from escalation.models import RuleCheck
+    from escalation.sla.models import SlaRecord
+    from escalation.sla.sweep import sla_sweep
+
+    TriggerRule.objects.create(
+        name="Tier 1 budget", tier=Tier.ONE, min_minutes_in_tier=120, escalate_with_trigger=Trigger.TIME_EXCEEDED
+    )
+    start = timezone.now().replace(microsecond=0)
+    with time_machine.travel(start, tick=False):
+        ticket = make_ticket(requester=requester, category=category, acting_user=agent)
+    # no SLA policy: no clock will ever bring the sweep to this ticket
+    assert not SlaRecord.objects.filter(ticket=ticket).exists()
+    assert RuleCheck.objects.get(ticket=ticket).next_check_at == start + timedelta(minutes=120)
+
+    with time_machine.travel(start + timedelta(minutes=119), tick=False):
+        sla_sweep()
+    assert Escalation.objects.filter(ticket=ticket).count() == 0
+    with time_machine.travel(start + timedelta(minutes=120, seconds=30), tick=False):
+        sla_sweep()
+
+    escalation = Escalation.objects.get(ticket=ticket)
+    assert escalation.trigger == Trigger.TIME_EXCEEDED and escalation.rule.name == "Tier 1 budget"
+    assert escalation.escalated_at == start + timedelta(minutes=120, seconds=30)
+    assert not RuleCheck.objects.filter(ticket=ticket).exists()  # fired: nothing more to check
+
+
+def test_a_refused_automatic_escalation_does_not_use_up_the_rule(paths, requester, category, agent, monkeypatch):
+    from escalation import services as escalation_services
+    from tickets.errors import InvalidTransition
+
+    TriggerRule.objects.create(name="VPN keyword", keywords="vpn", escalate_with_trigger=Trigger.INTEGRATION_FAILURE)
+    real_escalate = escalation_services.ticket_escalate
+
+    def refuse(**kwargs):
+        raise InvalidTransition("Someone else is changing this ticket.")
+
+    monkeypatch.setattr(escalation_services, "ticket_escalate", refuse)
+    ticket = make_ticket(requester=requester, category=category, title="VPN drops every hour")
+
+    # refused: still in Tier 1, the rule not spent, the timeline says why
+    ticket.refresh_from_db()
+    assert ticket.tier == Tier.ONE
+    assert not TriggerRuleFiring.objects.filter(ticket=ticket).exists()
+    refused = ticket.events.filter(kind=EventKind.RULE_FIRED, data__refused__isnull=False).get()
+    assert "Someone else is changing this ticket" in refused.message
+
+    # the next evaluation (here an edit) fires it again, and this time it goes through
+    monkeypatch.setattr(escalation_services, "ticket_escalate", real_escalate)
+    ticket_services.ticket_update(ticket_id=ticket.pk, changes={"urgency": "stopped"}, acting_user=agent)
+    ticket.refresh_from_db()
+    assert ticket.tier == Tier.TWO
+    assert Escalation.objects.get(ticket=ticket).rule.name == "VPN keyword"
+    assert TriggerRuleFiring.objects.filter(ticket=ticket).count() == 1
