@@ -23,7 +23,7 @@ def notification_list(request):
     page = Paginator(selectors.notification_list_for(request.user), 50).get_page(request.GET.get("page"))
     page.object_list = selectors.mark_restricted(request.user, page.object_list)
     for n in page:
-        n.ticket_link = delivery.ticket_path(n.ticket_id) if n.ticket_id else ""
+        n.ticket_link = delivery.notification_path(n)
     context = {"page_obj": page}
     if request.htmx:
         return render(request, "notifications/_list.html", context)
@@ -39,7 +39,7 @@ def notification_read(request, pk: int):
         if n is None:
             raise Http404("No such notification.")
         selectors.mark_restricted(request.user, [n])
-        n.ticket_link = delivery.ticket_path(n.ticket_id) if n.ticket_id else ""
+        n.ticket_link = delivery.notification_path(n)
         # The row, plus the bell swapped out-of-band so its count follows.
         row = render_to_string("notifications/_row.html", {"n": n}, request=request)
         bell = render_to_string("notifications/_bell_oob.html", {}, request=request)
