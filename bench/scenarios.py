@@ -100,3 +100,8 @@ ALL += [
     ("GET /tier2/ (Tier 2 queue)", tier2_queue_page),
     ("GET /tickets/<id>/ (ticket page)", ticket_page),
 ]
+
+# The SLA what-if's scenario lives in its own file (bench/whatif.py).
+from bench.whatif import SCENARIOS as WHATIF_SCENARIOS  # noqa: E402
+
+ALL += WHATIF_SCENARIOS

@@ -9,6 +9,7 @@ router.register("checklist-items", apis.ChecklistItemViewSet, basename="checklis
 
 urlpatterns = [
     path("tickets/<int:pk>/escalate/", apis.EscalateView.as_view(), name="api-ticket-escalate"),
+    path("tickets/<int:pk>/handoff/", apis.HandoffView.as_view(), name="api-ticket-handoff"),
     path("tickets/<int:pk>/accept/", apis.AcceptView.as_view(), name="api-ticket-accept"),
     path("tickets/<int:pk>/return/", apis.ReturnView.as_view(), name="api-ticket-return"),
     path("tickets/<int:pk>/rate/", apis.RateView.as_view(), name="api-ticket-rate"),

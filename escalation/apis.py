@@ -19,6 +19,8 @@ from .serializers import (
     EscalateSerializer,
     EscalationPathSerializer,
     EscalationSerializer,
+    EscalationWithTicketSerializer,
+    HandoffSerializer,
     RateSerializer,
     ReturnSerializer,
     TicketWithEscalationSerializer,
@@ -47,6 +49,18 @@ class TicketActionView(APIView):
         return Response(serializer.data, status=status)
 
 
+def handoff_from_data(data: dict) -> services.Handoff:
+    return services.Handoff(
+        problem_summary=data.get("problem_summary", ""),
+        steps_tried=data.get("steps_tried", ""),
+        error_evidence=data.get("error_evidence", ""),
+        affected_scope=data.get("affected_scope", ""),
+        affected_count=data.get("affected_count"),
+        urgency=data.get("urgency", ""),
+        checklist=dict(data.get("checklist") or {}),
+    )
+
+
 class EscalateView(TicketActionView):
     @extend_schema(
         request=EscalateSerializer,
@@ -58,19 +72,31 @@ class EscalateView(TicketActionView):
         serializer = EscalateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        handoff = services.Handoff(
-            problem_summary=data.get("problem_summary", ""),
-            steps_tried=data.get("steps_tried", ""),
-            error_evidence=data.get("error_evidence", ""),
-            affected_scope=data.get("affected_scope", ""),
-            affected_count=data.get("affected_count"),
-            urgency=data.get("urgency", ""),
-            checklist=dict(data.get("checklist") or {}),
-        )
         escalation = services.ticket_escalate(
-            ticket_id=ticket.pk, trigger=data.get("trigger", ""), handoff=handoff, acting_user=request.user
+            ticket_id=ticket.pk,
+            trigger=data.get("trigger", ""),
+            handoff=handoff_from_data(data),
+            acting_user=request.user,
         )
         return self.respond(ticket.pk, escalation, status=201)
+
+
+class HandoffView(TicketActionView):
+    @extend_schema(
+        request=HandoffSerializer,
+        responses=EscalationWithTicketSerializer,
+        summary="Complete or amend the current escalation's handoff (same checks as escalate)",
+    )
+    def post(self, request, pk):
+        ticket = self.ticket(pk)
+        serializer = HandoffSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        escalation = services.escalation_complete_handoff(
+            ticket_id=ticket.pk, handoff=handoff_from_data(serializer.validated_data), acting_user=request.user
+        )
+        # "200 with the escalation" (API.md): the escalation itself, its ticket nested.
+        ticket = ticket_list_with_related(request.user).select_related("routing_rule").filter(pk=ticket.pk).first()
+        return Response(EscalationWithTicketSerializer(escalation, context={"ticket": ticket}).data)
 
 
 class AcceptView(TicketActionView):
@@ -94,6 +120,7 @@ class ReturnView(TicketActionView):
             note=data.get("note", ""),
             missing_fields=data.get("missing_fields", []),
             kb_reference=data.get("kb_reference", ""),
+            team=data.get("team"),
             acting_user=request.user,
         )
         return self.respond(ticket.pk, escalation)

@@ -199,7 +199,9 @@ def seed_activity(org) -> None:
             steps_tried=steps,
             error_evidence=evidence,
             affected_scope=ticket.impact,
-            affected_count={Impact.INDIVIDUAL: 1, Impact.TEAM: 12, Impact.SITE: 140}.get(ticket.impact),
+            affected_count={Impact.INDIVIDUAL: 1, Impact.TEAM: 12, Impact.SITE: 140, Impact.ORGANIZATION: 2400}.get(
+                ticket.impact
+            ),
             urgency=ticket.urgency or Urgency.SLOWED,
             checklist=checklist,
         )

@@ -7,9 +7,9 @@ these forms (one set of rules for pages and API).
 
 from django import forms
 
-from tickets.models import Impact, Ticket, Urgency
+from tickets.models import Impact, Queue, Ticket, Tier, Urgency
 
-from .handoff import Handoff, checklist_items_for
+from .handoff import MAX_AFFECTED, Handoff, checklist_items_for
 from .models import HANDOFF_FIELD_LABELS, HANDOFF_FIELDS, ReturnReason, Trigger
 
 CHECKLIST_PREFIX = "checklist_"
@@ -43,7 +43,7 @@ class HandoffForm(forms.Form):
     affected_scope = forms.ChoiceField(
         label=HANDOFF_FIELD_LABELS["affected_scope"], choices=[("", "— choose —"), *Impact.choices], required=False
     )
-    affected_count = forms.IntegerField(label="How many people (if known)", required=False)
+    affected_count = forms.IntegerField(label="How many people (if known)", required=False, max_value=MAX_AFFECTED)
     urgency = forms.ChoiceField(
         label=HANDOFF_FIELD_LABELS["urgency"], choices=[("", "— choose —"), *Urgency.choices], required=False
     )
@@ -85,6 +85,23 @@ class HandoffForm(forms.Form):
                 self.add_error(name if name in self.fields else None, message)
 
 
+class CompleteHandoffForm(HandoffForm):
+    """The handoff without the trigger, prefilled with what the escalation already carries."""
+
+    def __init__(self, *args, ticket: Ticket, escalation, **kwargs):
+        initial = {
+            "problem_summary": escalation.problem_summary,
+            "steps_tried": escalation.steps_tried,
+            "error_evidence": escalation.error_evidence,
+            "affected_scope": escalation.affected_scope,
+            "affected_count": escalation.affected_count,
+            "urgency": escalation.urgency,
+            **{CHECKLIST_PREFIX + key: answer for key, answer in (escalation.checklist or {}).items()},
+        }
+        super().__init__(*args, ticket=ticket, initial=initial, **kwargs)
+        del self.fields["trigger"]
+
+
 class ReturnForm(forms.Form):
     reason = forms.ChoiceField(label="Why it goes back", choices=ReturnReason.choices, widget=forms.RadioSelect)
     note = forms.CharField(label="Note to Tier 1", widget=forms.Textarea(attrs={"rows": 4}), required=False)
@@ -97,6 +114,17 @@ class ReturnForm(forms.Form):
     kb_reference = forms.CharField(
         label="Article or playbook that solves it", max_length=500, required=False, help_text="A title or a link."
     )
+    team = forms.ModelChoiceField(
+        label="The team that should take it",
+        queryset=Queue.objects.none(),
+        required=False,
+        empty_label="— choose a Tier 2 team —",
+        help_text="It stays escalated and goes to that team's queue; the SLA clocks keep running.",
+    )
+
+    def __init__(self, *args, ticket: Ticket, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = Queue.objects.filter(tier=Tier.TWO).exclude(pk=ticket.queue_id).order_by("name")
 
     def add_service_errors(self, errors: dict[str, list[str]]) -> None:
         for key, messages in errors.items():

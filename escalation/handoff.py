@@ -1,19 +1,23 @@
-"""The five-field handoff and its validation for substance.
+"""The five-field handoff: what it carries, and whether it is complete in substance.
 
-One set of rules, used by the service (and so by the API, the pages and the
-automatic rules alike): `handoff_problems` lists what is missing or
-insubstantial, one message per field; `validate_handoff` raises it.
+One set of rules (escalation.substance), used by the service and so by the API,
+the pages and the automatic rules alike: `handoff_verdicts` judges each field
+(complete, weak, missing), `handoff_problems` turns the verdicts into one
+message per field, `validate_handoff` raises them, and `handoff_quality` is what
+the handoff card and the Tier 2 queue show.
 """
 
-import re
-import unicodedata
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 
 from tickets.errors import InvalidInput
-from tickets.models import Impact, Ticket, Urgency
+from tickets.models import Ticket, Urgency
 
-from .models import HANDOFF_FIELD_LABELS, ChecklistItem, Trigger
+from . import substance
+from .models import HANDOFF_FIELD_LABELS, HANDOFF_FIELDS, ChecklistItem, Trigger
+from .substance import COMPLETE, MISSING, WEAK, Verdict, is_placeholder  # noqa: F401  (re-exported)
+
+# More people than any organization has: beyond it a count is a typo (and would overflow the column).
+MAX_AFFECTED = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -27,90 +31,35 @@ class Handoff:
     checklist: dict[str, str] = field(default_factory=dict)
 
 
-# Answers that say nothing. Compared after lower-casing and dropping punctuation.
-PLACEHOLDERS = frozenset(
-    {
-        "n a",
-        "na",
-        "n/a",
-        "tbd",
-        "tba",
-        "todo",
-        "none",
-        "nothing",
-        "nil",
-        "null",
-        "unknown",
-        "idk",
-        "see above",
-        "as above",
-        "same as above",
-        "see ticket",
-        "see description",
-        "see title",
-        "same",
-        "test",
-        "asdf",
-        "x",
-        "xx",
-        "xxx",
-        "pending",
-        "later",
-        "no",
-        "yes",
-        "ok",
-    }
-)
-# Checklist answers may legitimately be short ("yes", "no"); only these are empty words there.
-CHECKLIST_PLACEHOLDERS = PLACEHOLDERS - {"yes", "no", "ok"}
-
-# Below this many characters a text field cannot carry a symptom, steps or evidence.
-# Evidence is allowed a little shorter: an error code such as "AADSTS50126" is real evidence.
-MIN_LENGTH = {"problem_summary": 15, "steps_tried": 15, "error_evidence": 10}
-TEXT_FIELDS = ("problem_summary", "steps_tried", "error_evidence")
-# A field this similar to the title (0..1, after normalising) is a restatement, not a description.
-TITLE_SIMILARITY = 0.85
+def context_for(ticket: Ticket) -> substance.Context:
+    category_slug = getattr(ticket.category, "slug", "") if ticket.category_id else ""
+    return substance.Context(
+        title=ticket.title or "",
+        category_slug=category_slug,
+        ticket_urgency=ticket.urgency or "",
+        attachments=lambda: ticket.pk is not None and ticket.attachments.exists(),
+    )
 
 
-def normalise(text: str) -> str:
-    """Lower-case, accents folded, punctuation dropped, whitespace collapsed (for comparisons only)."""
-    folded = unicodedata.normalize("NFKD", text).casefold()
-    words = re.sub(r"[\W_]+", " ", folded)
-    return " ".join(words.split())
+def handoff_verdicts(*, ticket: Ticket, handoff, ctx: substance.Context | None = None) -> dict[str, Verdict]:
+    """Each of the five fields judged (handoff: a Handoff or an Escalation)."""
+    ctx = ctx or context_for(ticket)
+    verdicts = {name: substance.judge_text(name, getattr(handoff, name) or "", ctx) for name in substance.TEXT_FIELDS}
+    verdicts["affected_scope"], _ = substance.judge_scope(handoff.affected_scope or "", handoff.affected_count)
+    verdicts["urgency"] = substance.judge_urgency(handoff.urgency or "")
+    return verdicts
 
 
-def is_placeholder(text: str, placeholders=PLACEHOLDERS) -> bool:
-    plain = normalise(text)
-    return plain == "" or plain in placeholders or text.strip().casefold() in placeholders
-
-
-def restates(text: str, title: str) -> bool:
-    a, b = normalise(text), normalise(title)
-    if not a or not b:
-        return False
-    return a == b or SequenceMatcher(None, a, b).ratio() >= TITLE_SIMILARITY
-
-
-def _text_problem(name: str, value: str, *, title: str) -> str | None:
+def _message(name: str, verdict: Verdict, category_slug: str) -> str:
     label = HANDOFF_FIELD_LABELS[name]
-    if not value or not value.strip():
-        return f"{label} is required: {_HINTS[name]}"
-    if is_placeholder(value):
-        return f"{label}: “{value.strip()[:40]}” is a placeholder, not an answer. {_HINTS[name]}"
-    if restates(value, title):
-        return f"{label} only repeats the ticket title. {_HINTS[name]}"
-    if len(value.strip()) < MIN_LENGTH[name]:
-        return f"{label} is too short to be useful (at least {MIN_LENGTH[name]} characters). {_HINTS[name]}"
-    return None
-
-
-_HINTS = {
-    "problem_summary": "Describe the symptom in your own words.",
-    "steps_tried": "List the steps you took and what each one showed.",
-    "error_evidence": "Paste the exact error message or log excerpt, as it appears.",
-    "affected_scope": "Say who is affected: one person, a team, a site or the whole organization.",
-    "urgency": "Say how work is hit: stopped, slowed or minor.",
-}
+    if name not in substance.TEXT_FIELDS:
+        return f"{label} {verdict.problem}."
+    example = substance.example_for(name, category_slug)
+    if name == "error_evidence":
+        example = f"{example}” or, when nothing is shown, “{substance.NO_ERROR_EXAMPLE}"
+    if verdict.status == MISSING:
+        return f"{label} is required. For example: “{example}”"
+    return f"{label}: {verdict.problem}. For example: “{example}”"
 
 
 def handoff_problems(*, ticket: Ticket, trigger: str, handoff: Handoff) -> dict[str, list[str]]:
@@ -118,22 +67,39 @@ def handoff_problems(*, ticket: Ticket, trigger: str, handoff: Handoff) -> dict[
     problems: dict[str, list[str]] = {}
     if trigger not in Trigger.values:
         problems["trigger"] = [f"Choose a trigger: {', '.join(Trigger.values)}."]
-    for name in TEXT_FIELDS:
-        message = _text_problem(name, getattr(handoff, name) or "", title=ticket.title)
-        if message:
-            problems[name] = [message]
-    if handoff.affected_scope not in Impact.values:
-        problems["affected_scope"] = [
-            f"{HANDOFF_FIELD_LABELS['affected_scope']} is required: {_HINTS['affected_scope']}"
-        ]
-    if handoff.affected_count is not None and handoff.affected_count < 1:
-        problems["affected_count"] = ["The number of people affected must be at least 1 (leave it empty if unknown)."]
-    elif handoff.affected_scope == Impact.INDIVIDUAL and (handoff.affected_count or 1) > 1:
-        problems["affected_count"] = ["One person is affected, so the count cannot be more than 1."]
-    if handoff.urgency not in Urgency.values:
-        problems["urgency"] = [f"{HANDOFF_FIELD_LABELS['urgency']} is required: {_HINTS['urgency']}"]
+    ctx = context_for(ticket)
+    for name in substance.TEXT_FIELDS:
+        verdict = substance.judge_text(name, getattr(handoff, name) or "", ctx)
+        if not verdict.ok:
+            problems[name] = [_message(name, verdict, ctx.category_slug)]
+    verdict, where = substance.judge_scope(handoff.affected_scope or "", handoff.affected_count)
+    if not verdict.ok:
+        problems[where] = [_message("affected_scope", verdict, ctx.category_slug)]
+    verdict = substance.judge_urgency(handoff.urgency or "")
+    if not verdict.ok:
+        problems["urgency"] = [_message("urgency", verdict, ctx.category_slug)]
     problems.update(checklist_problems(ticket=ticket, answers=handoff.checklist or {}))
     return problems
+
+
+def problem_fields(problems: dict[str, list[str]]) -> list[str]:
+    """The handoff fields and checklist items a problem list names (affected_count counts as who is affected)."""
+    names = []
+    for key in problems:
+        name = "affected_scope" if key == "affected_count" else key
+        if (name in HANDOFF_FIELDS or name.startswith("checklist.")) and name not in names:
+            names.append(name)
+    return names
+
+
+def urgency_note(*, ticket: Ticket, urgency: str) -> str:
+    """Said when the handoff's urgency differs from the ticket's (not a refusal: Tier 1 may know better now)."""
+    if urgency in Urgency.values and ticket.urgency in Urgency.values and urgency != ticket.urgency:
+        return (
+            f"Differs from the ticket: logged as “{Urgency(ticket.urgency).label}”, "
+            f"the handoff says “{Urgency(urgency).label}”."
+        )
+    return ""
 
 
 def checklist_items_for(category_id: int) -> list[ChecklistItem]:
@@ -150,18 +116,37 @@ def checklist_problems(*, ticket: Ticket, answers: dict[str, str]) -> dict[str, 
         answer = answers.get(item.key) or ""
         if not isinstance(answer, str):
             problems[f"checklist.{item.key}"] = [f"Checklist “{item.question}”: answer in words."]
-        elif item.required and is_placeholder(answer, CHECKLIST_PLACEHOLDERS):
+        elif item.required and is_placeholder(answer, substance.CHECKLIST_PLACEHOLDERS):
             problems[f"checklist.{item.key}"] = [f"Checklist “{item.question}” must be answered."]
     return problems
 
 
-def validate_handoff(*, ticket: Ticket, trigger: str, handoff: Handoff) -> None:
+def validate_handoff(*, ticket: Ticket, trigger: str, handoff: Handoff, with_playbook: bool = True) -> None:
     """Raise InvalidInput naming every problem (the handoff, the checklist, the playbook)."""
     problems = handoff_problems(ticket=ticket, trigger=trigger, handoff=handoff)
-    from knowledgebase import selectors as kb_selectors
+    if with_playbook:
+        from knowledgebase import selectors as kb_selectors
 
-    playbook = kb_selectors.playbook_missing_for_escalation(ticket=ticket, trigger=trigger)
-    if playbook:
-        problems["playbook"] = [playbook]
+        playbook = kb_selectors.playbook_missing_for_escalation(ticket=ticket, trigger=trigger)
+        if playbook:
+            problems["playbook"] = [playbook]
     if problems:
         raise InvalidInput(problems, message="The handoff is incomplete; nothing was changed.")
+
+
+@dataclass(frozen=True)
+class FieldQuality:
+    name: str
+    label: str
+    status: str  # complete · weak · missing
+    problem: str
+
+
+def handoff_quality(escalation, ticket: Ticket | None = None) -> list[FieldQuality]:
+    """The card's and the queue's per-field quality, from the same checks as the service."""
+    ticket = ticket or escalation.ticket
+    verdicts = handoff_verdicts(ticket=ticket, handoff=escalation)
+    return [
+        FieldQuality(name, HANDOFF_FIELD_LABELS[name], verdicts[name].status, verdicts[name].problem)
+        for name in HANDOFF_FIELDS
+    ]

@@ -53,6 +53,7 @@ class Outcome(models.TextChoices):
 class ReturnReason(models.TextChoices):
     HANDOFF_INCOMPLETE = "handoff_incomplete", "Handoff incomplete"
     WITHIN_TIER1_SCOPE = "within_tier1_scope", "Within Tier 1 scope"
+    WRONG_TEAM = "wrong_team", "Wrong team"
 
 
 class EscalationPath(models.Model):
@@ -281,6 +282,14 @@ class Escalation(models.Model):
     return_note = models.TextField(blank=True)
     returned_missing_fields = models.JSONField(default=list, blank=True)
     kb_reference = models.CharField(max_length=500, blank=True, help_text="The article or playbook that solves it.")
+    rerouted_to = models.ForeignKey(
+        Queue,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Returned as the wrong team: the Tier 2 team it was re-routed to.",
+    )
     # handoff quality, rated by Tier 2
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
     rating_comment = models.TextField(blank=True)
@@ -306,6 +315,11 @@ class Escalation(models.Model):
 
     def __str__(self):
         return f"{self.ticket_id} → {self.to_queue_id} ({self.trigger})"
+
+    @property
+    def is_current(self) -> bool:
+        """Still Tier 2's to act on or working: the handoff can be completed or amended."""
+        return self.outcome in (Outcome.AWAITING, Outcome.ACCEPTED)
 
     @property
     def missing_handoff_fields(self) -> list[str]:

@@ -30,3 +30,25 @@ def security_queue() -> Queue | None:
 
 def is_security_trigger(trigger: str) -> bool:
     return trigger == Trigger.SECURITY_CONCERN
+
+
+def route_preview(*, ticket: Ticket, at) -> list[dict]:
+    """Where each trigger would send this ticket now, as the escalate form shows it before submitting:
+    the team, its owner, and outside the team's hours the after-hours target (ticket_escalate decides
+    the same way)."""
+    from escalation.sla import calendars
+
+    routes = []
+    for trigger, label in Trigger.choices:
+        if trigger == Trigger.TIME_EXCEEDED:
+            continue  # automatic only
+        path = resolve_path(ticket=ticket, trigger=trigger)
+        team = path.to_queue if path else (security_queue() if is_security_trigger(trigger) else None)
+        route = {"trigger": trigger, "label": label, "team": team, "owner": path.owner if path else None}
+        if team is not None:
+            route["after_hours"] = not calendars.queue_in_business_hours(queue=team, at=at)
+            route["target"] = (
+                path.after_hours_queue if route["after_hours"] and path and path.after_hours_queue_id else team
+            )
+        routes.append(route)
+    return routes

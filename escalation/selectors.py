@@ -9,6 +9,24 @@ from tickets.selectors import ticket_list_for
 from .models import Escalation, EscalationPath, Outcome
 
 
+def may_act_for_team(user: User, queue: Queue) -> bool:
+    """Accept, return and rate belong to the receiving team (its lead and members); managers may act on any."""
+    if not roles.is_tier2(user):
+        return False
+    if user.is_superuser or roles.can_view_dashboard(user):
+        return True
+    return queue.lead_id == user.pk or queue.members.filter(pk=user.pk).exists()
+
+
+def who_can_act(queue: Queue) -> list[User]:
+    """The people who can accept for a team (shown to everyone else instead of the buttons)."""
+    people = [queue.lead] if queue.lead_id and queue.lead.is_active else []
+    people += [
+        user for user in queue.members.filter(is_active=True).order_by("first_name", "username") if user not in people
+    ]
+    return people
+
+
 def tier2_queues_for(user: User) -> QuerySet[Queue]:
     return Queue.objects.filter(tier=Tier.TWO).filter(Q(members=user) | Q(lead=user)).distinct()
 
@@ -57,6 +75,28 @@ def escalations_for_ticket(user: User, ticket: Ticket) -> QuerySet[Escalation]:
 
 def latest_escalation(ticket: Ticket) -> Escalation | None:
     return Escalation.objects.filter(ticket=ticket).order_by("-escalated_at", "-id").first()
+
+
+def current_escalation(ticket: Ticket) -> Escalation | None:
+    """The escalation Tier 2 has now (awaiting or accepted) while the ticket is in Tier 2, else None."""
+    if ticket.tier != Tier.TWO:
+        return None
+    return (
+        Escalation.objects.filter(ticket=ticket, outcome__in=[Outcome.AWAITING, Outcome.ACCEPTED])
+        .select_related("from_queue", "to_queue", "escalated_by", "accepted_by", "rated_by", "tier1_assignee")
+        .order_by("-escalated_at", "-id")
+        .first()
+    )
+
+
+def latest_decided_escalation(ticket: Ticket) -> Escalation | None:
+    """The newest escalation Tier 2 accepted or returned: the one to rate."""
+    return (
+        Escalation.objects.filter(ticket=ticket, outcome__in=[Outcome.ACCEPTED, Outcome.RETURNED])
+        .select_related("from_queue", "to_queue", "escalated_by", "accepted_by", "returned_by", "rerouted_to")
+        .order_by("-escalated_at", "-id")
+        .first()
+    )
 
 
 def path_list() -> QuerySet[EscalationPath]:

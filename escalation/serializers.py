@@ -3,9 +3,10 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from tickets.models import Impact, Urgency
+from tickets.models import Impact, Queue, Tier, Urgency
 from tickets.serializers import TicketSerializer
 
+from .handoff import MAX_AFFECTED
 from .models import ChecklistItem, Escalation, EscalationPath, ReturnReason, Trigger
 
 
@@ -19,7 +20,7 @@ class EscalateSerializer(serializers.Serializer):
         required=False, allow_blank=True, trim_whitespace=False, help_text="Verbatim; stored byte-for-byte."
     )
     affected_scope = serializers.CharField(required=False, allow_blank=True, help_text=", ".join(Impact.values))
-    affected_count = serializers.IntegerField(required=False, allow_null=True)
+    affected_count = serializers.IntegerField(required=False, allow_null=True, max_value=MAX_AFFECTED)
     urgency = serializers.CharField(required=False, allow_blank=True, help_text=", ".join(Urgency.values))
     checklist = serializers.DictField(
         child=serializers.CharField(allow_blank=True, trim_whitespace=False),
@@ -33,6 +34,31 @@ class ReturnSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True)
     missing_fields = serializers.ListField(child=serializers.CharField(), required=False)
     kb_reference = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    team = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Queue.objects.filter(tier=Tier.TWO),
+        required=False,
+        allow_null=True,
+        help_text="wrong_team: the Tier 2 team (slug) that should take it.",
+    )
+
+
+class HandoffSerializer(serializers.Serializer):
+    """The escalate body without the trigger: the fields to add or amend (blank ones are left as they are)."""
+
+    problem_summary = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    steps_tried = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    error_evidence = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, help_text="Verbatim; stored byte-for-byte."
+    )
+    affected_scope = serializers.CharField(required=False, allow_blank=True, help_text=", ".join(Impact.values))
+    affected_count = serializers.IntegerField(required=False, allow_null=True, max_value=MAX_AFFECTED)
+    urgency = serializers.CharField(required=False, allow_blank=True, help_text=", ".join(Urgency.values))
+    checklist = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False),
+        required=False,
+        help_text="The category's checklist answers, {key: answer}.",
+    )
 
 
 class RateSerializer(serializers.Serializer):
@@ -48,6 +74,8 @@ class EscalationSerializer(serializers.ModelSerializer):
     accepted_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     returned_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     rated_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    rerouted_to = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    quality = serializers.SerializerMethodField(help_text="Per handoff field: complete, weak or missing.")
     completeness = serializers.IntegerField(read_only=True)
     seconds_to_accept = serializers.SerializerMethodField()
 
@@ -82,12 +110,19 @@ class EscalationSerializer(serializers.ModelSerializer):
             "return_note",
             "returned_missing_fields",
             "kb_reference",
+            "rerouted_to",
+            "quality",
             "rating",
             "rating_comment",
             "rated_by",
             "rated_at",
         ]
         read_only_fields = fields
+
+    def get_quality(self, escalation) -> dict[str, str]:
+        from .handoff import handoff_quality
+
+        return {item.name: item.status for item in handoff_quality(escalation)}
 
     def get_seconds_to_accept(self, escalation) -> int | None:
         delta = escalation.time_to_accept
@@ -146,3 +181,18 @@ class ChecklistItemSerializer(serializers.ModelSerializer):
         model = ChecklistItem
         fields = ["id", "category", "key", "question", "required", "position"]
         read_only_fields = fields
+
+
+class EscalationWithTicketSerializer(EscalationSerializer):
+    """The escalation after a handoff change, with the ticket as the actor now sees it."""
+
+    ticket = serializers.SerializerMethodField()
+
+    class Meta(EscalationSerializer.Meta):
+        fields = [*EscalationSerializer.Meta.fields, "ticket"]
+        read_only_fields = fields
+
+    @extend_schema_field(TicketSerializer(allow_null=True))
+    def get_ticket(self, escalation):
+        ticket = self.context.get("ticket")
+        return TicketSerializer(ticket).data if ticket is not None else None

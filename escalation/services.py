@@ -22,13 +22,14 @@ from tickets.notifications import oncall
 from tickets.notifications.services import notify
 from tickets.transitions import check_transition
 
-from .handoff import Handoff, handoff_problems, validate_handoff
-from .models import HANDOFF_FIELDS, Escalation, Outcome, ReturnReason, TriggerRule
+from .handoff import Handoff, checklist_items_for, handoff_problems, problem_fields, validate_handoff
+from .models import HANDOFF_FIELD_LABELS, HANDOFF_FIELDS, Escalation, Outcome, ReturnReason, TriggerRule
 from .paths import is_security_trigger, resolve_path, security_queue
 
 __all__ = [
     "Handoff",
     "escalation_accept",
+    "escalation_complete_handoff",
     "escalation_rate",
     "escalation_return",
     "handoff_from_ticket",
@@ -74,7 +75,7 @@ def ticket_escalate(
         problems = handoff_problems(ticket=ticket, trigger=trigger, handoff=handoff)
         if "trigger" in problems:
             raise InvalidInput({"trigger": problems["trigger"]})
-        missing_fields = [name for name in problems if name in HANDOFF_FIELDS or name.startswith("checklist.")]
+        missing_fields = problem_fields(problems)
     else:
         validate_handoff(ticket=ticket, trigger=trigger, handoff=handoff)
         missing_fields = []
@@ -163,15 +164,22 @@ def ticket_escalate(
     recipients = [*_members(target), target.lead, path.owner if path else None, on_call]
     if team != target:
         recipients.append(team.lead)
-    notify(event=event, kind="escalated_to_team", recipients=[user for user in recipients if user != acting_user])
+    owner = None
     if automatic and missing_fields:
-        owner = tier1_assignee or from_queue.lead
+        # First: one notification per person and event, and completing the handoff is the one to act on.
+        owner = handoff_owner(escalation=escalation, ticket=ticket)
         notify(
             event=event,
             kind="handoff_incomplete",
             recipients=[owner],
-            body="Missing: " + ", ".join(missing_fields),
+            body="Missing: " + ", ".join(field_labels(missing_fields, ticket=ticket)),
         )
+    notify(
+        event=event,
+        kind="escalated_to_team",
+        recipients=[user for user in recipients if user != acting_user and user != owner],
+        body="Handoff missing: " + ", ".join(field_labels(missing_fields, ticket=ticket)) if missing_fields else "",
+    )
     sla.apply(ticket=ticket, event=event)
     return escalation
 
@@ -192,6 +200,156 @@ def handoff_from_ticket(*, ticket: Ticket) -> Handoff:
     )
 
 
+def field_labels(names: Iterable[str], *, ticket: Ticket) -> list[str]:
+    """Handoff fields and checklist items as people read them ("Evidence, verbatim", the checklist question)."""
+    questions = {f"checklist.{item.key}": item.question for item in checklist_items_for(ticket.category_id)}
+    return [HANDOFF_FIELD_LABELS.get(name) or questions.get(name) or name for name in names]
+
+
+def can_see(user: User | None, ticket: Ticket) -> bool:
+    from tickets.selectors import ticket_list_for
+
+    return user is not None and user.is_active and ticket_list_for(user).filter(pk=ticket.pk).exists()
+
+
+def handoff_owner(*, escalation: Escalation, ticket: Ticket) -> User | None:
+    """Who is told to complete an automatic handoff: the Tier 1 owner, else the Tier 1 queue's lead,
+    whichever may open the ticket (a restricted ticket is no use to someone who gets a 404)."""
+    for user in (escalation.tier1_assignee, escalation.escalated_by, escalation.from_queue.lead):
+        if can_see(user, ticket):
+            return user
+    return None
+
+
+def may_complete_handoff(user: User, escalation: Escalation) -> bool:
+    """The Tier 1 owner, whoever escalated it, the Tier 1 queue's lead, or a manager."""
+    if not user.is_authenticated or not roles.is_agent(user):
+        return False
+    if user.is_superuser or roles.can_view_dashboard(user):
+        return True
+    return user.pk in {escalation.tier1_assignee_id, escalation.escalated_by_id, escalation.from_queue.lead_id}
+
+
+def _given(handoff: Handoff, escalation: Escalation) -> list[str]:
+    """The fields this submission adds or changes (blank or unchanged fields are left as they are)."""
+    given = [
+        name
+        for name in ("problem_summary", "steps_tried", "error_evidence", "urgency")
+        if (getattr(handoff, name) or "").strip() and getattr(handoff, name) != getattr(escalation, name)
+    ]
+    scope_changed = handoff.affected_scope and handoff.affected_scope != escalation.affected_scope
+    if scope_changed or (handoff.affected_count is not None and handoff.affected_count != escalation.affected_count):
+        given.append("affected_scope")
+    given += [
+        f"checklist.{key}"
+        for key, answer in (handoff.checklist or {}).items()
+        if (not isinstance(answer, str) or answer.strip()) and answer != (escalation.checklist or {}).get(key)
+    ]
+    return given
+
+
+@transaction.atomic
+def escalation_complete_handoff(*, ticket_id: int, handoff: Handoff, acting_user: User) -> Escalation:
+    """Complete or amend the current escalation's handoff (an automatic one names what it lacks).
+
+    1. Lock the ticket; its current escalation (awaiting or accepted by Tier 2), else 409.
+    2. Only the Tier 1 owner, the escalator, the Tier 1 queue's lead or a manager may (403).
+    3. The fields given replace the handoff's; each is judged by the same checks as an
+       escalation. Any refusal (or nothing given) answers field by field and changes nothing.
+    4. Save, recompute what is still missing (the list shrinks), write what was added on the
+       timeline, and tell Tier 2 (the team while it waits, the engineer once accepted).
+    """
+    ticket = lock_ticket(ticket_id)
+    escalation = (
+        Escalation.objects.select_for_update(of=("self",))
+        .select_related("from_queue", "to_queue")
+        .filter(ticket=ticket, outcome__in=[Outcome.AWAITING, Outcome.ACCEPTED])
+        .order_by("-escalated_at", "-id")
+        .first()
+    )
+    if escalation is None or ticket.tier != Tier.TWO:
+        raise InvalidTransition(f"{ticket.reference} has no escalation with Tier 2 to complete; escalate it instead.")
+    if not may_complete_handoff(acting_user, escalation):
+        raise NotAllowed(f"Only the Tier 1 owner or whoever escalated {ticket.reference} can complete its handoff.")
+    given = _given(handoff, escalation)
+    merged = Handoff(
+        problem_summary=handoff.problem_summary if "problem_summary" in given else escalation.problem_summary,
+        steps_tried=handoff.steps_tried if "steps_tried" in given else escalation.steps_tried,
+        error_evidence=handoff.error_evidence if "error_evidence" in given else escalation.error_evidence,
+        affected_scope=(handoff.affected_scope or escalation.affected_scope)
+        if "affected_scope" in given
+        else escalation.affected_scope,
+        affected_count=(handoff.affected_count if handoff.affected_count is not None else escalation.affected_count)
+        if "affected_scope" in given
+        else escalation.affected_count,
+        urgency=handoff.urgency if "urgency" in given else escalation.urgency,
+        checklist={
+            **(escalation.checklist or {}),
+            **{key: handoff.checklist[key] for key in _checklist_keys(given)},
+        },
+    )
+    problems = handoff_problems(ticket=ticket, trigger=escalation.trigger, handoff=merged)
+    problems.pop("trigger", None)
+    if not given:
+        raise InvalidInput(
+            problems or {"problem_summary": ["Nothing new to add: change a field to amend the handoff."]},
+            message="Nothing was added to the handoff.",
+        )
+    refused = {
+        key: messages
+        for key, messages in problems.items()
+        if ("affected_scope" if key == "affected_count" else key) in given
+    }
+    if refused:
+        raise InvalidInput(refused, message="The handoff is still incomplete; nothing was changed.")
+
+    # "added" fills a gap (missing or weak before); "amended" rewrites what was already there.
+    before_missing = set(escalation.missing_fields or [])
+    added = [name for name in given if name in before_missing or not _filled(escalation, name)]
+    changed = [name for name in given if name not in added]
+    still_missing = problem_fields(problems)
+    fields = ["missing_fields"]
+    for name in ("problem_summary", "steps_tried", "error_evidence", "affected_scope", "affected_count", "urgency"):
+        if getattr(escalation, name) != getattr(merged, name):
+            setattr(escalation, name, getattr(merged, name))
+            fields.append(name)
+    if merged.checklist != escalation.checklist:
+        escalation.checklist = dict(merged.checklist)
+        fields.append("checklist")
+    escalation.missing_fields = still_missing
+    escalation.save(update_fields=fields)
+
+    event = events.handoff_completed(
+        ticket=ticket,
+        actor=acting_user,
+        escalation_id=escalation.pk,
+        added=field_labels(added, ticket=ticket),
+        changed=field_labels(changed, ticket=ticket),
+        still_missing=field_labels(still_missing, ticket=ticket),
+    )
+    if escalation.outcome == Outcome.ACCEPTED:
+        recipients = [escalation.accepted_by, ticket.assignee]
+    else:
+        recipients = [*_members(escalation.to_queue), escalation.to_queue.lead]
+    notify(
+        event=event,
+        kind="handoff_completed",
+        recipients=[user for user in recipients if user != acting_user],
+        body=event.message,
+    )
+    return escalation
+
+
+def _checklist_keys(given: list[str]) -> list[str]:
+    return [name.removeprefix("checklist.") for name in given if name.startswith("checklist.")]
+
+
+def _filled(escalation: Escalation, name: str) -> bool:
+    if name.startswith("checklist."):
+        return bool(str((escalation.checklist or {}).get(name[len("checklist.") :]) or "").strip())
+    return bool(str(getattr(escalation, name) or "").strip())
+
+
 def _members(queue: Queue) -> Iterable[User]:
     return queue.members.filter(is_active=True)
 
@@ -210,14 +368,12 @@ def _awaiting(ticket: Ticket) -> Escalation:
 
 def _check_tier2(ticket: Ticket, user: User, verb: str) -> None:
     """Tier 2 acts on its own queue; managers and admins may act on any."""
+    from .selectors import may_act_for_team
+
     if not roles.is_tier2(user):
         raise NotAllowed(f"Only Tier 2 engineers can {verb} escalations.")
-    if user.is_superuser or roles.can_view_dashboard(user):
-        return
-    queue = ticket.queue
-    if queue.lead_id == user.pk or queue.members.filter(pk=user.pk).exists():
-        return
-    raise NotAllowed(f"{ticket.reference} belongs to {queue}; only its members can {verb} it.")
+    if not may_act_for_team(user, ticket.queue):
+        raise NotAllowed(f"{ticket.reference} belongs to {ticket.queue}; only its members can {verb} it.")
 
 
 @transaction.atomic
@@ -245,7 +401,9 @@ def escalation_accept(*, ticket_id: int, acting_user: User) -> Escalation:
     return escalation
 
 
-def _return_input_problems(*, reason: str, note: str, missing_fields, kb_reference: str) -> dict[str, list[str]]:
+def _return_input_problems(
+    *, reason: str, note: str, missing_fields, kb_reference: str, team: Queue | None = None
+) -> dict[str, list[str]]:
     problems: dict[str, list[str]] = {}
     if reason not in ReturnReason.values:
         problems["reason"] = [f"Choose a reason: {', '.join(ReturnReason.values)}."]
@@ -261,6 +419,11 @@ def _return_input_problems(*, reason: str, note: str, missing_fields, kb_referen
             ]
     if reason == ReturnReason.WITHIN_TIER1_SCOPE and not (kb_reference or "").strip():
         problems["kb_reference"] = ["Name the knowledge-base article or playbook (title or link) that solves it."]
+    if reason == ReturnReason.WRONG_TEAM:
+        if team is None:
+            problems["team"] = ["Name the Tier 2 team that should take it."]
+        elif team.tier != Tier.TWO:
+            problems["team"] = [f"{team} is not a Tier 2 team; choose the Tier 2 team that should take it."]
     return problems
 
 
@@ -273,15 +436,24 @@ def escalation_return(
     acting_user: User,
     missing_fields: Iterable[str] = (),
     kb_reference: str = "",
+    team: Queue | None = None,
 ) -> Escalation:
-    """Send an escalation back to the Tier 1 queue it came from, with the reason on the timeline."""
+    """Send an escalation back to the Tier 1 queue it came from, with the reason on the timeline.
+
+    "Wrong team" sends it on to the Tier 2 team named instead: it stays escalated, the
+    accept clock keeps running (its history is kept), and the new team is told.
+    """
     missing_fields = list(dict.fromkeys(missing_fields or ()))
     problems = _return_input_problems(
-        reason=reason, note=note, missing_fields=missing_fields, kb_reference=kb_reference
+        reason=reason, note=note, missing_fields=missing_fields, kb_reference=kb_reference, team=team
     )
+    ticket = lock_ticket(ticket_id)
+    if reason == ReturnReason.WRONG_TEAM and team is not None and team.pk == ticket.queue_id:
+        problems["team"] = [f"{ticket.reference} is already with {team}; name the team that should take it."]
     if problems:
         raise InvalidInput(problems)
-    ticket = lock_ticket(ticket_id)
+    if reason == ReturnReason.WRONG_TEAM:
+        return _reroute(ticket=ticket, team=team, note=note, acting_user=acting_user)
     ticket.status = check_transition(ticket, "return")
     _check_tier2(ticket, acting_user, "return")
     escalation = _awaiting(ticket)
@@ -332,6 +504,70 @@ def escalation_return(
     )
     sla.apply(ticket=ticket, event=event)
     return escalation
+
+
+def _reroute(*, ticket: Ticket, team: Queue, note: str, acting_user: User) -> Escalation:
+    """Wrong team: the escalation is returned, and a copy of its handoff awaits the named team."""
+    check_transition(ticket, "accept")  # only an escalation still awaiting Tier 2 can be re-routed (else 409)
+    _check_tier2(ticket, acting_user, "return")
+    escalation = _awaiting(ticket)
+    now = timezone.now()
+    from_queue = ticket.queue
+    ticket.queue = team
+    fields = ["queue"]
+    if team.is_security and not ticket.is_restricted:
+        ticket.is_restricted = True
+        fields.append("is_restricted")
+    _save(ticket, fields)
+    escalation.outcome = Outcome.RETURNED
+    escalation.returned_by = acting_user
+    escalation.returned_at = now
+    escalation.return_reason = ReturnReason.WRONG_TEAM
+    escalation.return_note = note.strip()
+    escalation.rerouted_to = team
+    escalation.save(
+        update_fields=["outcome", "returned_by", "returned_at", "return_reason", "return_note", "rerouted_to"]
+    )
+    onward = Escalation.objects.create(
+        ticket=ticket,
+        trigger=escalation.trigger,
+        problem_summary=escalation.problem_summary,
+        steps_tried=escalation.steps_tried,
+        error_evidence=escalation.error_evidence,
+        affected_scope=escalation.affected_scope,
+        affected_count=escalation.affected_count,
+        urgency=escalation.urgency,
+        checklist=escalation.checklist,
+        from_queue=escalation.from_queue,
+        to_queue=team,
+        path=None,
+        after_hours=not calendars.queue_in_business_hours(queue=team, at=now),
+        escalated_by=escalation.escalated_by,
+        tier1_assignee=escalation.tier1_assignee,
+        escalated_at=now,
+        is_automatic=escalation.is_automatic,
+        missing_fields=escalation.missing_fields,
+        rule=escalation.rule,
+    )
+    # A re-route, not a return to Tier 1: on the timeline (and to the SLA engine) it is a move between
+    # Tier 2 teams, so the ticket stays awaiting Tier 2 and the clocks keep their history.
+    event = events.escalation_rerouted(
+        ticket=ticket,
+        actor=acting_user,
+        escalation_id=escalation.pk,
+        onward_id=onward.pk,
+        old_queue=from_queue.slug,
+        new_queue=team.slug,
+        note=escalation.return_note,
+    )
+    notify(
+        event=event,
+        kind="escalated_to_team",
+        recipients=[u for u in [*_members(team), team.lead] if u != acting_user],
+        body=f"Re-routed by {acting_user} from {from_queue} (wrong team): {escalation.return_note}",
+    )
+    sla.apply(ticket=ticket, event=event)
+    return onward
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ from . import views
 
 urlpatterns = [
     path("tickets/<int:ticket_id>/escalate/", views.escalate, name="ticket-escalate"),
+    path("tickets/<int:ticket_id>/handoff/", views.complete_handoff, name="ticket-handoff"),
     path("tickets/<int:ticket_id>/accept/", views.accept, name="ticket-accept"),
     path("tickets/<int:ticket_id>/return/", views.return_, name="ticket-return"),
     path("tickets/<int:ticket_id>/rate/", views.rate, name="ticket-rate"),

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "tickets.notifications",
     "escalation",
     "escalation.sla",
+    "escalation.whatif",
     "knowledgebase",
 ]
 
@@ -382,3 +383,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# SLA what-if: a draft over more tickets than this runs as a Celery task the page polls.
+WHATIF_INLINE_TICKETS = env_int("WHATIF_INLINE_TICKETS", 1500)

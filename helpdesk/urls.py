@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("tickets.api_urls")),
     path("", include("escalation.api_urls")),
     path("", include("escalation.sla.api_urls")),
+    path("", include("escalation.whatif.api_urls")),
     path("", include("knowledgebase.api_urls")),
     path("", include("tickets.notifications.api_urls")),
 ]
@@ -31,6 +32,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("tickets.urls")),
     path("", include("escalation.urls")),
+    path("", include("escalation.whatif.urls")),
     path("sla/", include("escalation.sla.urls")),
     path("kb/", include("knowledgebase.urls")),
     path("notifications/", include("tickets.notifications.urls")),

@@ -12,6 +12,40 @@ from .models import Article, Playbook, PlaybookStep, StepOutcome
 # (category slug, author, public?, title, tags, body)
 ARTICLES = [
     (
+        "account-access",
+        "agent1",
+        True,
+        "Locked out of your account",
+        "lockout, locked out, account locked, sign-in, unlock",
+        """Your account locks after **10 wrong passwords in 15 minutes**, often because a phone or an old
+laptop keeps trying an old password.
+
+## What to do
+
+1. **Wait 30 minutes**: the lock lifts by itself.
+2. Then sign in once, carefully, on one device.
+3. If you changed your password recently, update it on your phone's mail app too.
+4. Still locked, or you need in now? Call the Service Desk on **+44 20 7946 0100**; we unlock it while you wait.
+""",
+    ),
+    (
+        "vpn",
+        "agent1",
+        True,
+        "VPN error 809: the connection could not be established",
+        "vpn, error 809, 809, globalprotect, firewall",
+        """**Error 809** means the VPN server could not be reached: something between you and us blocks it.
+
+## Try in this order
+
+1. Switch networks: hotel and guest Wi-Fi often block VPN. Try your phone's hotspot.
+2. Restart the GlobalProtect client (right-click the icon › *Disable*, then *Enable*).
+3. At home, restart the router and turn off *SIP ALG* or "game acceleration" features.
+
+Still error 809 on two different networks? Tell us which networks you tried when you ask for help.
+""",
+    ),
+    (
         "password-reset",
         "agent1",
         True,

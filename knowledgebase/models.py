@@ -166,6 +166,7 @@ class TicketPlaybookStep(models.Model):
 class SuggestionContext(models.TextChoices):
     INTAKE = "intake", "At intake"
     ESCALATE = "escalate", "Before escalating"
+    PORTAL = "portal", "While a requester asks for help"
 
 
 class SuggestionShown(models.Model):
@@ -180,6 +181,9 @@ class SuggestionShown(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     shown_at = models.DateTimeField(default=timezone.now, db_index=True)
+    opened_at = models.DateTimeField(
+        null=True, blank=True, help_text="They followed the suggestion; with no ticket after, it deflected one."
+    )
 
     class Meta:
         ordering = ["-shown_at"]

@@ -9,9 +9,10 @@ connection.vendor, so a laptop and production answer the same questions.
 import re
 from dataclasses import dataclass, field
 
-from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
 from django.db import connection
 from django.db.models import Case, Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import Greatest
 
 from tickets import roles
 from tickets.models import Category, EventKind, Ticket, TicketEvent, TicketStatus, User
@@ -182,6 +183,8 @@ def snippet_for(body_markdown: str, terms: list[str], *, width: int = 220) -> st
     positions = [lowered.find(stem(term)) for term in terms]
     positions = [p for p in positions if p >= 0]
     start = max(0, min(positions) - width // 3) if positions else 0
+    if start > 0 and " " in text[start : start + 30]:
+        start = text.index(" ", start) + 1  # begin on a whole word
     snippet = text[start : start + width].strip()
     if start > 0:
         snippet = "… " + snippet
@@ -190,23 +193,62 @@ def snippet_for(body_markdown: str, terms: list[str], *, width: int = 220) -> st
     return snippet
 
 
+# How people describe a problem → the words articles use for it. Added to "any word" searches
+# (suggestions), so "locked out" reaches the lockout article before one that merely says "account".
+SYNONYMS = {
+    "locked out": "lockout locked unlock",
+    "lock out": "lockout locked unlock",
+    "lockout": "locked unlock",
+    "can't log in": "sign-in locked",
+    "cannot log in": "sign-in locked",
+    "can't sign in": "sign-in locked",
+    "log in": "sign-in",
+    "login": "sign-in",
+    "wifi": "wi-fi wireless",
+    "wireless": "wi-fi",
+    "e-mail": "email",
+    "mfa": "authenticator",
+    "2fa": "authenticator mfa",
+}
+# Below this similarity a title or tag is another word, not a typo of the query.
+TYPO_SIMILARITY = 0.4
+
+
+def with_synonyms(text: str) -> str:
+    lowered = f" {text.lower()} "
+    extra = [words for phrase, words in SYNONYMS.items() if f" {phrase} " in lowered or f" {phrase}," in lowered]
+    return f"{text} {' '.join(extra)}" if extra else text
+
+
 def _postgres_search(queryset: QuerySet[Article], text: str, *, match_all: bool, boost_category: Category | None):
+    every_word = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
     if match_all:
-        query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
+        query = every_word
     else:
         # Free text (a ticket description) rarely has every word in one article: any word may match.
         query = None
-        for term in query_terms(text):
+        for term in query_terms(with_synonyms(text)):
             part = SearchQuery(term, search_type="plain", config=SEARCH_CONFIG)
             query = part if query is None else query | part
         if query is None:
             return queryset.none()
     rank = SearchRank(F("search_vector"), query)
+    if not match_all:
+        # An article with every word the person typed beats one that shares a single common word.
+        rank = rank + Case(
+            When(search_vector=every_word, then=Value(1.0)), default=Value(0.0), output_field=FloatField()
+        )
     if boost_category is not None:
         rank = rank * Case(
             When(category=boost_category, then=Value(1.5)), default=Value(1.0), output_field=FloatField()
         )
     return queryset.filter(search_vector=query).annotate(rank=rank).order_by("-rank", "-updated_at", "-id")
+
+
+def _typo_search(queryset: QuerySet[Article], text: str):
+    """Nothing matched word for word: titles and tags that look like the query ("outlok", "pasword")."""
+    similarity = Greatest(TrigramWordSimilarity(text, "title"), TrigramWordSimilarity(text, "tags"))
+    return queryset.annotate(rank=similarity).filter(rank__gte=TYPO_SIMILARITY).order_by("-rank", "-updated_at", "-id")
 
 
 def _fallback_search(queryset: QuerySet[Article], terms: list[str], *, boost_category: Category | None, limit: int):
@@ -243,6 +285,8 @@ def _search(
         if not found and match_all:
             # Nothing has every word: widen to any word rather than answer “no results”.
             found = list(_postgres_search(queryset, text, match_all=False, boost_category=boost_category)[:limit])
+        if not found:
+            found = list(_typo_search(queryset, text)[:limit])
         pairs = [(article, float(article.rank)) for article in found]
     else:
         pairs = _fallback_search(queryset, terms, boost_category=boost_category, limit=limit)
@@ -267,6 +311,12 @@ def suggest_for_text(user: User, text: str, category: Category | None = None, li
     """
     queryset = published_for(user).select_related("category")
     return _search(queryset, text, limit=limit, match_all=False, boost_category=category)
+
+
+def latest_showings(*, articles: list[Article], context: str, shown_to: User, ticket: Ticket | None) -> dict[int, int]:
+    """article id → the id of its latest showing to this person (links carry it to record a follow)."""
+    rows = SuggestionShown.objects.filter(context=context, shown_to=shown_to, ticket=ticket, article__in=articles)
+    return dict(rows.order_by("article_id", "shown_at").values_list("article_id", "pk"))  # newest wins
 
 
 # ---------------------------------------------------------------- playbooks
@@ -372,6 +422,8 @@ class Deflection:
     tickets_shown: int
     resolved_without_escalation: int
     suggestions_without_ticket: int
+    # a requester opened a suggested article and filed nothing: left with an answer instead of a ticket
+    left_with_article: int = 0
 
     @property
     def rate(self) -> float | None:
@@ -397,4 +449,8 @@ def deflection_stats(*, since=None, until=None, context: str | None = None) -> D
         tickets_shown=tickets.count(),
         resolved_without_escalation=resolved.count(),
         suggestions_without_ticket=shown.filter(ticket__isnull=True).count(),
+        left_with_article=shown.filter(ticket__isnull=True, opened_at__isnull=False)
+        .values("shown_to", "article")
+        .distinct()
+        .count(),
     )

@@ -367,11 +367,20 @@ def suggestion_record(
 
 
 @transaction.atomic
+def suggestion_opened(*, shown_id: int, acting_user: User) -> bool:
+    """The person followed a suggestion shown to them. If they then file no ticket, it deflected one."""
+    return bool(
+        SuggestionShown.objects.filter(pk=shown_id, shown_to=acting_user, opened_at__isnull=True).update(
+            opened_at=timezone.now()
+        )
+    )
+
+
 def suggestions_attach_to_ticket(*, ticket: Ticket, shown_to: User, within: timedelta = timedelta(hours=1)) -> int:
     """After intake: the suggestions just shown to this person (no ticket yet) belong to the ticket they filed."""
     return SuggestionShown.objects.filter(
         ticket__isnull=True,
         shown_to=shown_to,
-        context=SuggestionContext.INTAKE,
+        context__in=[SuggestionContext.INTAKE, SuggestionContext.PORTAL],
         shown_at__gte=timezone.now() - within,
     ).update(ticket=ticket)

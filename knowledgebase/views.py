@@ -62,7 +62,8 @@ def search(request):
 @require_GET
 def suggest(request):
     """htmx: the suggestions partial for the text typed so far (intake and escalate forms)."""
-    text = request.GET.get("q", "")[:2000]
+    # ?q= (log a call, escalate) or the portal form's own fields as they are typed
+    text = (request.GET.get("q") or f"{request.GET.get('title', '')} {request.GET.get('description', '')}")[:2000]
     category = Category.objects.filter(slug=request.GET.get("category") or "").first()
     context = request.GET.get("context") or SuggestionContext.INTAKE
     if context not in SuggestionContext.values:
@@ -75,12 +76,21 @@ def suggest(request):
         services.suggestion_record(
             articles=[hit.article for hit in hits], context=context, shown_to=request.user, ticket=ticket
         )
+        # each link says which showing it came from, so following it is recorded (deflection)
+        shown = selectors.latest_showings(
+            articles=[hit.article for hit in hits], context=context, shown_to=request.user, ticket=ticket
+        )
+        for hit in hits:
+            hit.shown_id = shown.get(hit.article.pk)
     return render(request, "knowledgebase/_suggestions.html", {"suggestions": hits, "context": context})
 
 
 @login_required
 def article_detail(request, pk):
     article = _article_for(request.user, pk)
+    shown = request.GET.get("shown", "")
+    if shown.isdigit():
+        services.suggestion_opened(shown_id=int(shown), acting_user=request.user)
     my_vote = ArticleVote.objects.filter(article=article, user=request.user).first()
     return render(
         request,

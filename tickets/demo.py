@@ -387,7 +387,9 @@ def _escalate_in_history(org: DemoOrg, ticket: Ticket, *, at, agent: User, now):
         steps_tried=steps,
         error_evidence=evidence,
         affected_scope=ticket.impact,
-        affected_count={Impact.INDIVIDUAL: 1, Impact.TEAM: 12, Impact.SITE: 140}.get(ticket.impact),
+        affected_count={Impact.INDIVIDUAL: 1, Impact.TEAM: 12, Impact.SITE: 140, Impact.ORGANIZATION: 2400}.get(
+            ticket.impact
+        ),
         urgency=ticket.urgency,
         checklist=checklist,
     )

@@ -184,6 +184,33 @@ def escalated(
     )
 
 
+def handoff_completed(
+    *,
+    ticket: Ticket,
+    actor: User | None,
+    escalation_id: int,
+    added: list[str],
+    changed: list[str],
+    still_missing: list[str],
+) -> TicketEvent:
+    """Tier 1 completed or amended a handoff; the lists are labels as people read them."""
+    parts = []
+    if added:
+        parts.append("added " + ", ".join(added))
+    if changed:
+        parts.append("amended " + ", ".join(changed))
+    message = "Handoff " + ("completed" if not still_missing else "updated") + ": " + "; ".join(parts)
+    if still_missing:
+        message += "; still missing: " + ", ".join(still_missing)
+    return record(
+        ticket=ticket,
+        kind=EventKind.HANDOFF_COMPLETED,
+        actor=actor,
+        message=message,
+        data={"escalation_id": escalation_id, "added": added, "changed": changed, "still_missing": still_missing},
+    )
+
+
 def escalation_accepted(
     *, ticket: Ticket, actor: User, escalation_id: int, queue: str, seconds_to_accept: int
 ) -> TicketEvent:
@@ -228,6 +255,26 @@ def escalation_returned(
             "note": note,
             "missing_fields": missing_fields,
             "kb_reference": kb_reference,
+        },
+    )
+
+
+def escalation_rerouted(
+    *, ticket: Ticket, actor: User, escalation_id: int, onward_id: int, old_queue: str, new_queue: str, note: str
+) -> TicketEvent:
+    """Tier 2 returned an escalation as the wrong team: a reassignment between Tier 2 teams (no tier change)."""
+    return record(
+        ticket=ticket,
+        kind=EventKind.REASSIGNED,
+        actor=actor,
+        message=f"Returned as the wrong team: re-routed from {old_queue} to {new_queue}. {note}".strip(),
+        data={
+            "old": old_queue,
+            "new": new_queue,
+            "reason": "wrong_team",
+            "note": note,
+            "escalation_id": escalation_id,
+            "onward_escalation_id": onward_id,
         },
     )
 

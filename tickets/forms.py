@@ -113,6 +113,9 @@ class PortalTicketForm(forms.Form):
         ],
         initial=Urgency.SLOWED,
     )
+    attachments = MultipleFileField(
+        label="Screenshots or files (optional)", help_text="A screenshot of the error helps us most."
+    )
 
 
 class CommentForm(forms.Form):

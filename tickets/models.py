@@ -370,6 +370,7 @@ class EventKind(models.TextChoices):
     PENDING = "pending", "Waiting on requester"
     RESUMED = "resumed", "Resumed"
     ESCALATED = "escalated", "Escalated"
+    HANDOFF_COMPLETED = "handoff_completed", "Handoff completed"
     ACCEPTED = "accepted", "Accepted by Tier 2"
     RETURNED = "returned", "Returned to Tier 1"
     RATED = "rated", "Handoff rated"

@@ -142,7 +142,8 @@ def desk(request):
     context = {"page": page, "list_url": request.get_full_path(), "poll_seconds": poll_seconds()}
     if request.htmx and request.htmx.target == "queue-list":
         return render(request, "tickets/_ticket_list.html", context)
-    mine = by_sla_urgency(visible.filter(assignee=request.user, status__in=OPEN_STATUSES))[:8]
+    # A returned handoff's reason shows on the row: Tier 1 sees why it came back without opening it.
+    mine = _with_escalation(by_sla_urgency(visible.filter(assignee=request.user, status__in=OPEN_STATUSES)))[:8]
     agents = User.objects.filter(
         Q(groups__permissions__codename="work_tickets") | Q(user_permissions__codename="work_tickets"),
         is_active=True,
@@ -240,15 +241,37 @@ def _timeline(request, ticket):
 def _escalation_context(request, ticket) -> dict:
     """The escalation app's actions and the latest handoff (Tier 2 reads it first)."""
     from escalation import selectors as escalation_selectors
+    from escalation import services as escalation_services
+    from escalation.handoff import handoff_quality
 
     handoff = escalation_selectors.escalations_for_ticket(request.user, ticket).first()
-    return {
+    context = {
         "escalate_url": reverse("ticket-escalate", args=[ticket.pk]),
         "accept_url": reverse("ticket-accept", args=[ticket.pk]),
         "return_url": reverse("ticket-return", args=[ticket.pk]),
-        "rate_url": reverse("ticket-rate", args=[ticket.pk]) if handoff else None,
+        "rate_url": None,
         "handoff": handoff,
     }
+    if handoff is None:
+        return context
+    context["quality"] = handoff_quality(handoff, ticket)
+    # Accept and return belong to the receiving team; everyone else is told who can act.
+    awaiting = ticket.status == TicketStatus.ESCALATED
+    context["can_act"] = awaiting and escalation_selectors.may_act_for_team(request.user, ticket.queue)
+    context["who_can_act"] = escalation_selectors.who_can_act(ticket.queue) if awaiting else []
+    current = escalation_selectors.current_escalation(ticket)
+    context["complete_url"] = (
+        reverse("ticket-handoff", args=[ticket.pk])
+        if current and escalation_services.may_complete_handoff(request.user, current)
+        else None
+    )
+    decided = escalation_selectors.latest_decided_escalation(ticket)
+    if decided and escalation_selectors.may_act_for_team(request.user, decided.to_queue):
+        context["rate_url"] = reverse("ticket-rate", args=[ticket.pk])
+        context["rate_escalation"] = decided
+    if ticket.tier == Tier.ONE and handoff.outcome == "returned" and ticket.is_open:
+        context["returned"] = handoff  # Tier 1 reads why it came back before anything else
+    return context
 
 
 def _detail_context(request, ticket, **forms) -> dict:
@@ -541,7 +564,9 @@ def tier2_queue(request):
     user = request.user
     my_queues = list(escalation_selectors.tier2_queues_for(user).order_by("name"))
     queues = my_queues or list(Queue.objects.filter(tier=Tier.TWO).order_by("name"))
-    visible = selectors.ticket_list_with_related(user).filter(queue__in=queues, tier=Tier.TWO)
+    visible = (
+        selectors.ticket_list_with_related(user).select_related("queue__lead").filter(queue__in=queues, tier=Tier.TWO)
+    )
     awaiting = visible.filter(status=TicketStatus.ESCALATED)
     accepted = visible.filter(status__in=[TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING])
     page = _page(request, _with_escalation(by_sla_urgency(_filtered(request, accepted))))
@@ -550,6 +575,8 @@ def tier2_queue(request):
         "page": page,
         "queues": queues,
         "is_own_queues": bool(my_queues),
+        # Accept and return only where the user may act; other rows say which team can.
+        "act_queue_ids": {q.pk for q in queues if escalation_selectors.may_act_for_team(user, q)},
         "filters": request.GET,
         "list_url": request.get_full_path(),
         "poll_seconds": poll_seconds(),
@@ -563,7 +590,9 @@ def _with_escalation(queryset):
     """Each row's handoffs, newest first, in one extra query (t.handoffs.0 is the latest)."""
     from escalation.models import Escalation
 
-    latest_first = Escalation.objects.select_related("escalated_by").order_by("-escalated_at", "-id")
+    latest_first = Escalation.objects.select_related(
+        "escalated_by", "returned_by", "rated_by", "rerouted_to", "to_queue"
+    ).order_by("-escalated_at", "-id")
     return queryset.prefetch_related(Prefetch("escalations", queryset=latest_first, to_attr="handoffs"))
 
 
@@ -585,7 +614,9 @@ def portal(request):
 
 @login_required
 def portal_create(request):
-    form = PortalTicketForm(request.POST if request.method == "POST" else None)
+    """The requester's own request; suggestions appear as they type (a followed one may answer it)."""
+    posted = request.method == "POST"  # an empty POST still binds: field errors, not a blank form
+    form = PortalTicketForm(request.POST if posted else None, request.FILES if posted else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         intake = services.TicketIntake(
@@ -598,7 +629,12 @@ def portal_create(request):
             channel=Channel.PORTAL,
         )
         try:
-            ticket = services.ticket_create(intake=intake, acting_user=request.user)
+            with transaction.atomic():  # a refused file refuses the request: nothing half-filed
+                ticket = services.ticket_create(intake=intake, acting_user=request.user)
+                for upload in data["attachments"]:
+                    services.attachment_add(ticket_id=ticket.pk, upload=upload, acting_user=request.user, public=True)
+                # they filed after all: the suggestions shown while typing did not deflect this one
+                kb_services.suggestions_attach_to_ticket(ticket=ticket, shown_to=request.user)
         except DomainError as error:
             add_domain_error(form, error)
         else:

@@ -573,13 +573,7 @@ def dashboard(*, tickets: QuerySet[Ticket], filters: MetricsFilter, now: datetim
     records = scoped_records(tickets, filters)
     escalations = scoped_escalations(tickets, filters)
     return {
-        "period": {
-            "from": filters.date_from.isoformat(),
-            "to": filters.date_to.isoformat(),
-            "time_zone": str(filters.time_zone),
-            "start": filters.start.isoformat(),
-            "end": filters.end.isoformat(),
-        },
+        "period": filters.period(),
         "filters": filters.as_params(),
         "tickets": ticket_counts(scoped, filters, now),
         "sla": sla_attainment(records, filters),

@@ -42,6 +42,16 @@ class MetricsFilter:
         """Midnight after `date_to` in the viewer's zone (exclusive)."""
         return datetime.combine(self.date_to + timedelta(days=1), time(0), tzinfo=self.time_zone)
 
+    def period(self) -> dict[str, str]:
+        """The period as every figures answer states it (dates, zone, and the instants they mean)."""
+        return {
+            "from": self.date_from.isoformat(),
+            "to": self.date_to.isoformat(),
+            "time_zone": str(self.time_zone),
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+        }
+
     def within(self, field: str) -> Q:
         return Q(**{f"{field}__gte": self.start, f"{field}__lt": self.end})
 

@@ -73,6 +73,34 @@ class SlaPolicyAdmin(admin.ModelAdmin):
     list_editable = ["position", "is_active"]
     inlines = [LadderLevelInline]
 
+    # "Apply this policy" on the SLA what-if page links here with the draft's values in the
+    # query (?resolution_minutes=240&calendar=3). They are shown in the form, never saved:
+    # the admin reviews them and presses Save, or walks away and nothing changed.
+    DRAFT_FIELDS = (
+        "first_response_minutes",
+        "next_response_minutes",
+        "resolution_minutes",
+        "tier1_budget_minutes",
+        "tier2_accept_minutes",
+        "calendar",
+    )
+
+    def get_object(self, request, object_id, from_field=None):
+        policy = super().get_object(request, object_id, from_field)
+        if policy is not None and request.method == "GET":
+            for name in self.DRAFT_FIELDS:
+                raw = request.GET.get(name, "")
+                if raw.isdigit():
+                    setattr(policy, f"{name}_id" if name == "calendar" else name, int(raw))
+        return policy
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET" and any(name in request.GET for name in self.DRAFT_FIELDS):
+            self.message_user(
+                request, "Values from the SLA what-if are filled in. Nothing is saved until you press Save."
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
 
 @admin.register(SlaRecord)
 class SlaRecordAdmin(ReadOnlyAdmin):

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 
 from tickets import events
 from tickets.models import Category, EventKind, Site, Ticket, TicketEvent, TicketStatus, Tier
 
 from . import services
-from .models import SlaPolicy
+from .models import SlaPolicy, Stage
 from .services import Clock, Replay, ScheduleCache
 
 # Field changes that can choose another policy (its conditions: priority, category, site).
@@ -137,30 +138,59 @@ def replay(
     timeline: Iterable[TicketEvent] | None = None,
     policies: Callable[[Ticket], SlaPolicy | None] | None = None,
     schedules: ScheduleCache | None = None,
+    categories: dict[str, Category | None] | None = None,
+    sites: dict[str, Site | None] | None = None,
+    sweep_until: datetime | None = None,
 ) -> Replay:
     """The records the ticket's timeline gives, built in memory (nothing is written).
 
     `timeline` defaults to the ticket's events; `policies` to the active policies
-    (the what-if passes a draft).
+    (the what-if passes a draft). `schedules`, `categories` and `sites` are caches
+    a replay of many tickets shares.
+
+    `sweep_until`: also play the sweep's part, up to that moment. The sweep's own
+    events in a timeline mark the due times that were live; under a draft policy
+    the due times differ, so before each event (and at `sweep_until`) every running
+    clock already due is marked breached at its due time, as the sweep does
+    (mark_breached: the moment stands through a later pause).
     """
     if timeline is None:
         timeline = ticket.events.filter(kind__in=SLA_EVENT_KINDS).order_by("created_at", "id")
     timeline = [e for e in timeline if e.kind in SLA_EVENT_KINDS]
     result = Replay()
-    state = initial_state(ticket, timeline)
+    categories = {} if categories is None else categories
+    sites = {} if sites is None else sites
+    state = initial_state(ticket, timeline, categories=categories, sites=sites)
     schedules = schedules or ScheduleCache()
-    categories: dict[str, Category | None] = {}
-    sites: dict[str, Site | None] = {}
     for event in timeline:
+        if sweep_until is not None:
+            # Strictly before the event: work done at the due instant is on time (Clock.stop).
+            _sweep(result, before=min(event.created_at, sweep_until), schedules=schedules)
         advance(state, event, categories=categories, sites=sites)
         clock = Clock(state, schedules=schedules, replay=result, policies=policies)
         step(clock, event)
         clock.save()
+    if sweep_until is not None:
+        _sweep(result, before=sweep_until + timedelta(microseconds=1), schedules=schedules)
     return result
 
 
-def initial_state(ticket: Ticket, timeline: list[TicketEvent]) -> Ticket:
-    """The ticket as it was when logged (an unsaved copy; only replay reads it)."""
+def _sweep(result: Replay, *, before: datetime, schedules: ScheduleCache) -> None:
+    """What the live sweep would have marked: each running clock due before `before`, breached at its due time."""
+    for record in result.records:
+        if record.stopped_at is None and record.stage == Stage.RUNNING and record.due_at < before:
+            services.mark_breached(record, schedule=schedules.for_record(record))
+
+
+def initial_state(
+    ticket: Ticket, timeline: list[TicketEvent], *, categories: dict | None = None, sites: dict | None = None
+) -> Ticket:
+    """The ticket as it was when logged (an unsaved copy; only replay reads it).
+
+    `categories` / `sites`: slug → object caches shared across a replay of many tickets.
+    """
+    categories = {} if categories is None else categories
+    sites = {} if sites is None else sites
     state = copy.copy(ticket)
     state.status, state.tier = TicketStatus.NEW, Tier.ONE
     created = next((e.data or {} for e in timeline if e.kind == EventKind.CREATED), {})
@@ -175,10 +205,18 @@ def initial_state(ticket: Ticket, timeline: list[TicketEvent]) -> Ticket:
                 if name in (event.data or {}) and known not in first and name not in first:
                     first[name] = event.data[name]["old"]
     if "category" in first:
-        state.category = Category.objects.filter(slug=first["category"]).first() or ticket.category
+        state.category = _by_slug(categories, Category, first["category"]) or ticket.category
     if "site" in first:
-        state.site = Site.objects.filter(slug=first["site"]).first() if first["site"] else None
+        state.site = _by_slug(sites, Site, first["site"])
     return state
+
+
+def _by_slug(cache: dict, model, slug: str | None):
+    if not slug:
+        return None
+    if slug not in cache:
+        cache[slug] = model.objects.filter(slug=slug).first()
+    return cache[slug]
 
 
 def advance(state: Ticket, event: TicketEvent, *, categories: dict, sites: dict) -> None:
@@ -200,12 +238,6 @@ def advance(state: Ticket, event: TicketEvent, *, categories: dict, sites: dict)
         if "priority" in data:
             state.priority = data["priority"]["new"]
         if "category" in data:
-            slug = data["category"]["new"]
-            if slug not in categories:
-                categories[slug] = Category.objects.filter(slug=slug).first()
-            state.category = categories[slug] or state.category
+            state.category = _by_slug(categories, Category, data["category"]["new"]) or state.category
         if "site" in data:
-            slug = data["site"]["new"]
-            if slug not in sites:
-                sites[slug] = Site.objects.filter(slug=slug).first() if slug else None
-            state.site = sites[slug]
+            state.site = _by_slug(sites, Site, data["site"]["new"])

@@ -139,10 +139,14 @@ def test_tier1_to_tier2_to_requester(
     page.wait_for_url(re.compile(r"/tickets/\d+/"))
     shoot(page, "04-ticket-page")
 
-    # --- escalate ("e"): two of the five fields left empty → both errors, everything else kept
+    # --- escalate ("e"): who is affected and how urgent come prefilled from the ticket; steps and the
+    # head count left empty → both errors, everything else kept
     page.keyboard.press("e")
     page.wait_for_url(re.compile(rf"/tickets/{ticket.pk}/escalate/$"))
+    assert page.get_by_label("Who is affected").input_value() == "team"
+    assert page.get_by_label("How urgent").input_value() == "stopped"
     page.get_by_label("Trigger").select_option("access_restriction")
+    expect(page.locator("#route-preview")).to_contain_text("goes to Identity & Access")
     summary = "Finance app refuses sign-in for the whole Finance team with AADSTS50105 since 08:40."
     evidence = "AADSTS50105: Your administrator has configured the application\n  Finance-App to block users unless granted access."
     page.get_by_label("What is wrong").fill(summary)
@@ -153,7 +157,7 @@ def test_tier1_to_tier2_to_requester(
     errors = page.locator(".field.has-error")
     assert errors.count() == 2
     assert page.locator(".field.has-error #id_steps_tried").count() == 1
-    assert page.locator(".field.has-error #id_urgency").count() == 1
+    assert page.locator(".field.has-error #id_affected_count").count() == 1
     assert page.get_by_label("What is wrong").input_value() == summary
     assert page.get_by_label("Evidence, verbatim").input_value() == evidence
     assert page.get_by_label("Who is affected").input_value() == "team"
@@ -163,7 +167,7 @@ def test_tier1_to_tier2_to_requester(
     page.get_by_label("What was already tried").fill(
         "Reset the password (no change); signed in from a private window (same error); account is not locked."
     )
-    page.get_by_label("How urgent").select_option("stopped")
+    page.get_by_label("How many people (if known)").fill("14")
     page.get_by_role("button", name="Escalate").click()
     page.wait_for_selector("text=escalated to Identity & Access")
     ticket.refresh_from_db()
@@ -175,7 +179,7 @@ def test_tier1_to_tier2_to_requester(
     assert page.url.endswith(reverse("tier2-queue"))
     row = page.locator("#tier2-list tr", has_text=ticket.title)
     expect(row).to_contain_text("Access restriction")
-    expect(row).to_contain_text("5/5")
+    expect(row).to_contain_text("5 complete")
     # a new escalation appears without a reload (the list polls itself)
     second = make_ticket(
         requester=requester, category=category, acting_user=agent, title="Payroll export blocked by permissions"

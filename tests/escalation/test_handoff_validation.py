@@ -34,19 +34,29 @@ def snapshot(ticket):
         ("problem_summary", "N/A.", "placeholder"),
         ("problem_summary", "TBD", "placeholder"),
         ("problem_summary", "see above", "placeholder"),
-        ("problem_summary", "-", "placeholder"),
-        ("problem_summary", "?", "placeholder"),
+        ("problem_summary", "-", "What is wrong is required"),
+        ("problem_summary", "?", "What is wrong is required"),
         ("problem_summary", "laptop will NOT start!", "repeats the ticket title"),
         ("problem_summary", "The laptop will not start", "repeats the ticket title"),
-        ("problem_summary", "It is broken", "too short"),
+        ("problem_summary", "It is broken", "not a symptom"),
+        ("problem_summary", "User can't log in. Please check.", "does not name the system"),
+        ("problem_summary", "Issue with laptop, please assist ASAP", "not a symptom"),
         ("steps_tried", "none", "placeholder"),
         ("steps_tried", "na", "placeholder"),
-        ("steps_tried", "rebooted", "too short"),
+        ("steps_tried", "rebooted", "names no concrete step"),
+        ("steps_tried", "Tried the usual things, nothing.", "the usual"),
+        ("steps_tried", "Basic troubleshooting done as per process.", "Basic troubleshooting"),
+        ("steps_tried", "Checked everything, all fine", "Checked everything"),
+        ("steps_tried", "Restarted the laptop.", "only one concrete step"),
         ("steps_tried", "", "What was already tried is required"),
         ("error_evidence", "", "Evidence, verbatim is required"),
         ("error_evidence", "see above", "placeholder"),
         ("error_evidence", "Laptop will not start", "repeats the ticket title"),
-        ("error_evidence", "error", "too short"),
+        ("error_evidence", "error", "bare word"),
+        ("error_evidence", "see the ticket description", "points elsewhere"),
+        ("error_evidence", "User says there is an error message", "hearsay"),
+        ("error_evidence", "see attached screenshot", "nothing is attached"),
+        ("error_evidence", "No error shown", "not what is seen instead"),
         ("affected_scope", "", "Who is affected is required"),
         ("affected_scope", "everyone", "Who is affected is required"),
         ("urgency", "", "How urgent is required"),
@@ -137,6 +147,66 @@ def test_an_affected_count_must_fit_the_scope(ticket, agent):
             acting_user=agent,
         )
     assert list(refused.value.errors) == ["affected_count"]
+
+
+@pytest.mark.parametrize(
+    ("scope", "count", "says"),
+    [
+        ("team", 1, "counts 1 person"),
+        ("site", 1, "counts 1 person"),
+        ("team", None, "say how many people"),
+        ("organization", None, "say how many people"),
+        ("individual", 0, "at least 1"),
+    ],
+)
+def test_scope_and_count_must_agree(ticket, agent, scope, count, says):
+    before = snapshot(ticket)
+    with pytest.raises(InvalidInput) as refused:
+        ticket_escalate(
+            ticket_id=ticket.pk,
+            trigger=Trigger.ACCESS_RESTRICTION,
+            handoff=good_handoff(affected_scope=scope, affected_count=count),
+            acting_user=agent,
+        )
+    assert list(refused.value.errors) == ["affected_count"]
+    assert says in refused.value.errors["affected_count"][0]
+    assert_nothing_changed(ticket, before)
+
+
+def test_each_refusal_shows_a_good_example_for_the_category(ticket, agent):
+    with pytest.raises(InvalidInput) as refused:
+        ticket_escalate(
+            ticket_id=ticket.pk,
+            trigger=Trigger.ACCESS_RESTRICTION,
+            handoff=good_handoff(problem_summary="VPN broken", steps_tried="restarted", error_evidence="fails"),
+            acting_user=agent,
+        )
+    errors = refused.value.errors
+    # the ticket is in account-access: the examples are that category's
+    assert "For example: “Account locked after repeated MFA prompts" in errors["problem_summary"][0]
+    assert "For example: “Checked sign-in logs" in errors["steps_tried"][0]
+    assert "AADSTS50053" in errors["error_evidence"][0]
+    assert "No error is shown" in errors["error_evidence"][0]
+
+
+def test_evidence_pointing_at_a_real_attachment_is_evidence(ticket, agent):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tickets import services as ticket_services
+
+    ticket_services.attachment_add(
+        ticket_id=ticket.pk,
+        upload=SimpleUploadedFile("error.png", b"\x89PNG\r\n\x1a\n" + b"0" * 64, content_type="image/png"),
+        acting_user=agent,
+        public=False,
+    )
+    escalation = ticket_escalate(
+        ticket_id=ticket.pk,
+        trigger=Trigger.ACCESS_RESTRICTION,
+        handoff=good_handoff(error_evidence="See the attached screenshot of the sign-in page"),
+        acting_user=agent,
+    )
+    assert escalation.missing_fields == []
 
 
 def test_an_unworked_playbook_is_reported_under_playbook(ticket, agent, monkeypatch):

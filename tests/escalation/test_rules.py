@@ -54,11 +54,29 @@ def test_a_keyword_rule_escalates_automatically_and_flags_missing_fields(
     [escalated_event] = ticket.events.filter(kind=EventKind.ESCALATED)
     assert escalated_event.data["automatic"] is True
     assert set(escalated_event.data["missing_fields"]) == set(escalation.missing_fields)
-    # the Tier 1 owner (nobody assigned yet: the desk's lead) is told to complete the handoff
+    # The Tier 1 owner (nobody assigned yet: the desk's lead) cannot open a restricted ticket, so is not sent a
+    # link that would 404; Security is told what the handoff lacks.
+    assert not Notification.objects.filter(ticket=ticket, kind="handoff_incomplete").exists()
+    told = Notification.objects.get(ticket=ticket, kind="escalated_to_team", recipient=secops, channel="in_app")
+    assert "Evidence, verbatim" in told.body
+
+
+def test_an_automatic_escalation_tells_the_tier1_owner_to_complete_it(paths, requester, category, agent):
+    TriggerRule.objects.create(
+        name="VIP words", keywords="board meeting", escalate_with_trigger=Trigger.BUSINESS_IMPACT
+    )
+    service_desk = category.default_queue
+    service_desk.lead = agent
+    service_desk.save(update_fields=["lead"])
+    ticket = make_ticket(
+        requester=requester,
+        category=category,
+        title="Projector",
+        description="The board meeting projector shows no signal from the laptop.",
+    )
     task = Notification.objects.get(ticket=ticket, kind="handoff_incomplete", channel="in_app")
     assert task.recipient == agent
-    assert "error_evidence" in task.body
-    assert Notification.objects.filter(ticket=ticket, kind="escalated_to_team", recipient=secops).exists()
+    assert "Evidence, verbatim" in task.body
 
 
 def test_a_rule_fires_once_per_ticket_per_cycle(paths, requester, category, agent, engineer):

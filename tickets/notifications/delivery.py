@@ -177,6 +177,20 @@ def ticket_url(ticket) -> str:
     return settings.SITE_URL + ticket_path(ticket.pk)
 
 
+# Kinds whose link goes straight to the page where the recipient acts, not the ticket page.
+ACTION_PAGES = {"handoff_incomplete": "ticket-handoff"}
+
+
+def notification_path(notification: Notification) -> str:
+    name = ACTION_PAGES.get(notification.kind)
+    if name and notification.ticket_id:
+        try:
+            return reverse(name, args=[notification.ticket_id])
+        except NoReverseMatch:
+            pass
+    return ticket_path(notification.ticket_id) if notification.ticket_id else ""
+
+
 def thread_id(ticket) -> str:
     """A stable per-ticket Message-ID every email about the ticket references, so mail
     clients thread them and a reply that quotes it finds the ticket."""
@@ -205,7 +219,7 @@ def send_email(notification: Notification) -> None:
         "notification": notification,
         "ticket": ticket,
         "recipient": recipient,
-        "url": ticket_url(ticket) if ticket else settings.SITE_URL,
+        "url": settings.SITE_URL + notification_path(notification) if ticket else settings.SITE_URL,
         "sla_text": durations.sla_event_text(event.kind, event.data, zone) if event else None,
     }
     headers = {

@@ -32,6 +32,7 @@ class NotificationKind(models.TextChoices):
     RESOLVED = "resolved", "Resolved"
     REOPENED = "reopened", "Reopened"
     HANDOFF_INCOMPLETE = "handoff_incomplete", "Automatic escalation needs its handoff completed"
+    HANDOFF_COMPLETED = "handoff_completed", "Handoff completed for your team"
     ON_CALL_PAGE = "on_call_page", "Paged while on call"
 
 

@@ -44,6 +44,7 @@ SUBJECTS = {
     "resolved": "[{ref}] Resolved: {title}",
     "reopened": "{ref} was reopened",
     "handoff_incomplete": "{ref} was escalated automatically: complete the handoff",
+    "handoff_completed": "{ref}: Tier 1 added to the handoff",
     "on_call_page": "On call: {ref} needs you now: {title}",
 }
 

@@ -22,7 +22,7 @@ from .models import NotificationChannel, NotificationKind, OnCallOverride, chann
 def notification_list(request):
     page = Paginator(selectors.notification_list_for(request.user), 50).get_page(request.GET.get("page"))
     for n in page:
-        n.ticket_link = delivery.ticket_path(n.ticket_id) if n.ticket_id else ""
+        n.ticket_link = delivery.notification_path(n)
     context = {"page_obj": page}
     if request.htmx:
         return render(request, "notifications/_list.html", context)
@@ -37,7 +37,7 @@ def notification_read(request, pk: int):
         n = selectors.notification_list_for(request.user).filter(pk=pk).first()
         if n is None:
             raise Http404("No such notification.")
-        n.ticket_link = delivery.ticket_path(n.ticket_id) if n.ticket_id else ""
+        n.ticket_link = delivery.notification_path(n)
         # The row, plus the bell swapped out-of-band so its count follows.
         row = render_to_string("notifications/_row.html", {"n": n}, request=request)
         bell = render_to_string("notifications/_bell_oob.html", {}, request=request)
