@@ -176,6 +176,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "helpdesk.auth.lockout_response"
 AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
+# Lockouts are still logged; this only drops the start-up banner every manage.py command printed.
+AXES_VERBOSE = False
+
+# The sign-in page lists the demo accounts only where they exist (make run, or DEMO_DATA=1).
+SHOW_DEMO_ACCOUNTS = env_bool("DEMO_DATA", default=DEBUG)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

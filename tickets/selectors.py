@@ -1,7 +1,7 @@
 """Reads. Access lives here: every page and endpoint starts from ticket_list_for(user),
 so a ticket the user may not see is a 404 everywhere."""
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from . import roles
@@ -71,3 +71,16 @@ def links_of(user: User, ticket: Ticket) -> QuerySet[Ticket]:
         .distinct()
         .order_by("pk")
     )
+
+
+def people_notified_per_event(ticket: Ticket) -> dict[int, int]:
+    """event id → how many distinct people its notifications went to (any channel, counted once)."""
+    from tickets.notifications.models import Notification
+
+    rows = (
+        Notification.objects.filter(ticket=ticket, recipient__isnull=False, event__isnull=False)
+        .values("event_id")
+        .annotate(people=Count("recipient", distinct=True))
+        .order_by()
+    )
+    return {row["event_id"]: row["people"] for row in rows}

@@ -20,8 +20,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from knowledgebase import selectors as kb_selectors
 from knowledgebase import services as kb_services
+from tickets.notifications import services as notification_services
 
-from . import actions, roles, routing, search, selectors, services
+from . import actions, roles, routing, search, selectors, services, wording
 from .decorators import agent_required, tier2_required
 from .errors import DomainError
 from .filters import TicketFilter
@@ -227,11 +228,16 @@ def priority_preview(request):
 def _timeline(request, ticket):
     """Events and comments interleaved, oldest first, as the viewer may see them."""
     comments = list(selectors.comment_list_for(request.user, ticket))
-    events = [
-        e
-        for e in selectors.timeline_for(request.user, ticket)
-        if e.kind not in (EventKind.COMMENTED, EventKind.NOTE_ADDED, EventKind.ATTACHMENT_ADDED)
-    ]
+    # Delivery records are not events of their own: each event says how many people it reached.
+    hidden = (EventKind.COMMENTED, EventKind.NOTE_ADDED, EventKind.ATTACHMENT_ADDED, EventKind.NOTIFIED)
+    events = [e for e in selectors.timeline_for(request.user, ticket) if e.kind not in hidden]
+    reached = selectors.people_notified_per_event(ticket) if roles.is_agent(request.user) else {}
+    names = wording.Names()
+    for e in events:
+        e.plain = wording.event_plain_text(e, names)
+        if e.kind == EventKind.ESCALATED and not roles.is_agent(request.user):
+            e.plain = "Passed to our specialist team, who take it from here."
+        e.notified = reached.get(e.pk, 0)
     entries = [{"type": "event", "at": e.created_at, "item": e} for e in events]
     entries += [{"type": "comment", "at": c.created_at, "item": c} for c in comments]
     entries.sort(key=lambda entry: (entry["at"], entry["type"] == "comment"))
@@ -332,6 +338,7 @@ def _public_suggestions(request, ticket) -> list:
 @login_required
 def ticket_detail(request, pk):
     ticket = selectors.ticket_get_for(request.user, pk)
+    notification_services.notifications_mark_read_for_ticket(ticket_id=ticket.pk, acting_user=request.user)
     template = "tickets/ticket_detail.html" if roles.is_agent(request.user) else "tickets/portal_detail.html"
     return render(request, template, _detail_context(request, ticket))
 

@@ -141,6 +141,7 @@ def replay(
     categories: dict[str, Category | None] | None = None,
     sites: dict[str, Site | None] | None = None,
     sweep_until: datetime | None = None,
+    plans: bool = True,
 ) -> Replay:
     """The records the ticket's timeline gives, built in memory (nothing is written).
 
@@ -152,12 +153,14 @@ def replay(
     events in a timeline mark the due times that were live; under a draft policy
     the due times differ, so before each event (and at `sweep_until`) every running
     clock already due is marked breached at its due time, as the sweep does
-    (mark_breached: the moment stands through a later pause).
+    (mark_breached: the moment stands through a later pause). `plans` False skips
+    the sweep's planning of each record (warn_at, next_check_at), which only the
+    live sweep reads.
     """
     if timeline is None:
         timeline = ticket.events.filter(kind__in=SLA_EVENT_KINDS).order_by("created_at", "id")
     timeline = [e for e in timeline if e.kind in SLA_EVENT_KINDS]
-    result = Replay()
+    result = Replay(plans=plans)
     categories = {} if categories is None else categories
     sites = {} if sites is None else sites
     state = initial_state(ticket, timeline, categories=categories, sites=sites)

@@ -213,10 +213,12 @@ class Replay:
 
     `fired` holds the ladder levels each record has passed (keyed by id(record), as
     unsaved records have no pk yet); `suppressed` the levels a recompute passed
-    without announcing them, as (record, level, at).
+    without announcing them, as (record, level, at). `plans` False skips the
+    sweep's planning (warn_at, next_check_at): a what-if reads outcomes only.
     """
 
     records: list[SlaRecord] = field(default_factory=list)
+    plans: bool = True
     fired: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
     announced: dict[int, dict[int, tuple[datetime, int | None]]] = field(default_factory=lambda: defaultdict(dict))
     suppressed: list[tuple[SlaRecord, LadderLevel, datetime]] = field(default_factory=list)
@@ -372,7 +374,7 @@ class Clock:
         touched = [r for r in self.live if r not in self.created]
         ladders = ladders_for(r.policy_id for r in self.live)
         fired = self.fired(touched)
-        for record in self.live:
+        for record in self.live if self.replay is None or self.replay.plans else ():
             plan(
                 record,
                 schedule=self.schedules.for_record(record),

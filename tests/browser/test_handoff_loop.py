@@ -73,13 +73,13 @@ def test_auto_escalation_completed_accepted_and_rated(page, live_server, shoot, 
     shoot(page, "21-complete-handoff-refused")
     page.get_by_label("What is wrong").fill(SUMMARY)
     page.get_by_label("Evidence, verbatim").fill(EVIDENCE)
-    page.get_by_label("Account lock state checked").fill("Locked (smart lockout) since 08:14")
     page.get_by_role("button", name="Save the handoff").click()
     page.wait_for_url(re.compile(rf"/tickets/{ticket.pk}/$"))
     expect(page.locator(".messages")).to_contain_text("Handoff complete")
     expect(page.locator(".handoff-card")).to_contain_text("5 complete")
     escalation = Escalation.objects.get(ticket=ticket)
-    assert escalation.missing_fields == [] and escalation.error_evidence == EVIDENCE
+    # a browser sends textarea lines as CRLF; stored as sent
+    assert escalation.missing_fields == [] and escalation.error_evidence == EVIDENCE.replace("\n", "\r\n")
     log_out(page)
 
     # --- another Tier 2 team sees who can act, never an Accept button

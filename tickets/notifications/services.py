@@ -274,6 +274,13 @@ def notification_mark_read(*, notification_id: int, acting_user: User) -> int:
     ).update(read_at=timezone.now())
 
 
+def notifications_mark_read_for_ticket(*, ticket_id: int, acting_user: User) -> int:
+    """Opening a ticket reads what was waiting about it: the badge counts only what is still news."""
+    return Notification.objects.filter(
+        ticket_id=ticket_id, recipient=acting_user, channel=NotificationChannel.IN_APP, read_at__isnull=True
+    ).update(read_at=timezone.now())
+
+
 def notification_mark_all_read(*, acting_user: User) -> int:
     return Notification.objects.filter(
         recipient=acting_user, channel=NotificationChannel.IN_APP, read_at__isnull=True
