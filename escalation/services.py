@@ -700,6 +700,7 @@ def ticket_reassign(*, ticket_id: int, to_queue: Queue, reason: str, acting_user
     event = events.reassigned(
         ticket=ticket, actor=acting_user, old_queue=old_queue.slug, new_queue=to_queue.slug, reason=reason.strip()
     )
+    sla.apply(ticket=ticket, event=event)  # every transfer re-applies the policy, as a replay does
     kind = "escalated_to_team" if ticket.status == TicketStatus.ESCALATED else "reassigned"
     notify(
         event=event,
