@@ -136,6 +136,7 @@ def smoke(tmp: Path) -> None:
         status, headers, page = browser.request("/login/")
         check(status == 200, f"/login/ answered {status}")
         check_security_headers("/login/", headers)
+        check("Demo accounts" not in page, "/login/ advertises the demo accounts without DEMO_DATA=1")
         stylesheet = re.search(r'href="(/static/css/app\.[0-9a-f]{12}\.css)"', page)
         check(stylesheet, "/login/ does not link the hashed (manifest) stylesheet")
         check(browser.request(stylesheet.group(1))[0] == 200, f"{stylesheet.group(1)} is not served")

@@ -7,6 +7,7 @@ with the right password.
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
@@ -44,6 +45,14 @@ def lockout_response(request, original_response=None, credentials=None) -> HttpR
         response = render(request, "registration/login.html", context, status=429)
     response["Retry-After"] = retry_after
     return response
+
+
+class LoginView(auth_views.LoginView):
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        # Never advertise demo passwords on a real deployment.
+        return {**super().get_context_data(**kwargs), "show_demo_accounts": settings.SHOW_DEMO_ACCOUNTS}
 
 
 # -- tokens (writes: issue and revoke)

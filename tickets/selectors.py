@@ -1,7 +1,7 @@
 """Reads. Access lives here: every page and endpoint starts from ticket_list_for(user),
 so a ticket the user may not see is a 404 everywhere."""
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from . import roles
@@ -30,6 +30,21 @@ def ticket_get_for(user: User, ticket_id: int) -> Ticket:
         return ticket_list_with_related(user).get(pk=ticket_id)
     except (Ticket.DoesNotExist, ValueError, TypeError):
         raise Http404("No such ticket.") from None
+
+
+def ticket_receipt_for(user: User, ticket_id: int) -> Ticket:
+    """The ticket whose receipt this user may read: they logged it, asked for it or escalated it.
+
+    Deliberately outside ticket_list_for: a receipt shows only the reference, status and team
+    (tickets.receipts), which the person who handed the ticket over already knows.
+    """
+    if not user.is_authenticated:
+        raise Http404("No such ticket.")
+    involved = Q(created_by=user) | Q(requester=user) | Q(escalations__escalated_by=user)
+    ticket = Ticket.objects.filter(involved, pk=ticket_id).select_related("queue").first()
+    if ticket is None:
+        raise Http404("No such ticket.")
+    return ticket
 
 
 def comment_list_for(user: User, ticket: Ticket) -> QuerySet[Comment]:
@@ -71,3 +86,16 @@ def links_of(user: User, ticket: Ticket) -> QuerySet[Ticket]:
         .distinct()
         .order_by("pk")
     )
+
+
+def people_notified_per_event(ticket: Ticket) -> dict[int, int]:
+    """event id → how many distinct people its notifications went to (any channel, counted once)."""
+    from tickets.notifications.models import Notification
+
+    rows = (
+        Notification.objects.filter(ticket=ticket, recipient__isnull=False, event__isnull=False)
+        .values("event_id")
+        .annotate(people=Count("recipient", distinct=True))
+        .order_by()
+    )
+    return {row["event_id"]: row["people"] for row in rows}

@@ -20,8 +20,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from knowledgebase import selectors as kb_selectors
 from knowledgebase import services as kb_services
+from tickets.notifications import services as notification_services
 
-from . import actions, roles, routing, search, selectors, services
+from . import actions, roles, routing, search, selectors, services, wording
 from .decorators import agent_required, tier2_required
 from .errors import DomainError
 from .filters import TicketFilter
@@ -54,6 +55,7 @@ from .models import (
     Urgency,
     User,
 )
+from .receipts import security_receipt
 from .transitions import allowed_actions
 
 PAGE_SIZE = 25
@@ -175,6 +177,8 @@ def ticket_create(request):
         else:
             # The suggestions shown while typing belong to this ticket now: deflection is measured per ticket.
             kb_services.suggestions_attach_to_ticket(ticket=ticket, shown_to=request.user)
+            if ticket.is_restricted:
+                return redirect("ticket-receipt", pk=ticket.pk)  # the agent may not be cleared to open it
             messages.success(request, f"{ticket.reference} logged for {ticket.requester}, routed to {ticket.queue}.")
             return redirect("ticket-detail", pk=ticket.pk)
     impact = form["impact"].value() or Impact.INDIVIDUAL
@@ -227,11 +231,16 @@ def priority_preview(request):
 def _timeline(request, ticket):
     """Events and comments interleaved, oldest first, as the viewer may see them."""
     comments = list(selectors.comment_list_for(request.user, ticket))
-    events = [
-        e
-        for e in selectors.timeline_for(request.user, ticket)
-        if e.kind not in (EventKind.COMMENTED, EventKind.NOTE_ADDED, EventKind.ATTACHMENT_ADDED)
-    ]
+    # Delivery records are not events of their own: each event says how many people it reached.
+    hidden = (EventKind.COMMENTED, EventKind.NOTE_ADDED, EventKind.ATTACHMENT_ADDED, EventKind.NOTIFIED)
+    events = [e for e in selectors.timeline_for(request.user, ticket) if e.kind not in hidden]
+    reached = selectors.people_notified_per_event(ticket) if roles.is_agent(request.user) else {}
+    names = wording.Names()
+    for e in events:
+        e.plain = wording.event_plain_text(e, names)
+        if e.kind == EventKind.ESCALATED and not roles.is_agent(request.user):
+            e.plain = "Passed to our specialist team, who take it from here."
+        e.notified = reached.get(e.pk, 0)
     entries = [{"type": "event", "at": e.created_at, "item": e} for e in events]
     entries += [{"type": "comment", "at": c.created_at, "item": c} for c in comments]
     entries.sort(key=lambda entry: (entry["at"], entry["type"] == "comment"))
@@ -293,6 +302,8 @@ def _detail_context(request, ticket, **forms) -> dict:
         "has_playbook": is_agent and ticket.tier == Tier.ONE,
         "can_make_article": is_agent and ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED),
         "can_change_priority": is_agent,
+        "can_lift_restriction": ticket.is_restricted and roles.is_security_team(user),
+        "unrestrict_form": forms.get("unrestrict_form") or ReasonForm(prefix="unrestrict"),
         "is_tier2": roles.is_tier2(user),
     }
     context["watchers"] = selectors.watchers_of(ticket)
@@ -330,8 +341,19 @@ def _public_suggestions(request, ticket) -> list:
 
 
 @login_required
+@require_GET
+def ticket_receipt(request, pk):
+    """The receipt for a ticket handed to Security: shown to whoever logged or escalated it, cleared or not."""
+    ticket = selectors.ticket_receipt_for(request.user, pk)
+    can_open = selectors.ticket_list_for(request.user).filter(pk=ticket.pk).exists()
+    context = {"receipt": security_receipt(ticket), "ticket_id": ticket.pk, "can_open": can_open}
+    return render(request, "tickets/security_receipt.html", context)
+
+
+@login_required
 def ticket_detail(request, pk):
     ticket = selectors.ticket_get_for(request.user, pk)
+    notification_services.notifications_mark_read_for_ticket(ticket_id=ticket.pk, acting_user=request.user)
     template = "tickets/ticket_detail.html" if roles.is_agent(request.user) else "tickets/portal_detail.html"
     return render(request, template, _detail_context(request, ticket))
 
@@ -407,6 +429,12 @@ def _action_table():
             "Reopened.",
             "reopen_form",
         ),
+        "unrestrict": (
+            lambda data: ReasonForm(data, prefix="unrestrict"),
+            lambda t, u, d: services.ticket_lift_restriction(ticket_id=t.pk, reason=d["reason"], acting_user=u),
+            "Restriction lifted; every agent can see this ticket now.",
+            "unrestrict_form",
+        ),
         "priority": (
             lambda data: PriorityForm(data),
             lambda t, u, d: services.ticket_change_priority(
@@ -418,7 +446,7 @@ def _action_table():
     }
 
 
-TICKET_ACTIONS = ("assign", "pending", "resume", "resolve", "reopen", "priority")
+TICKET_ACTIONS = ("assign", "pending", "resume", "resolve", "reopen", "priority", "unrestrict")
 REQUESTER_ACTIONS = {"reopen"}
 
 
@@ -638,6 +666,8 @@ def portal_create(request):
         except DomainError as error:
             add_domain_error(form, error)
         else:
+            if ticket.is_restricted:
+                return redirect("ticket-receipt", pk=ticket.pk)
             messages.success(request, f"Thanks — we have your request {ticket.reference}. We'll reply here.")
             return redirect("ticket-detail", pk=ticket.pk)
     return render(request, "tickets/portal_create.html", {"form": form}, status=400 if form.errors else 200)

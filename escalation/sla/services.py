@@ -111,13 +111,16 @@ def active_policies() -> list[SlaPolicy]:
 
 
 def _matches(policy: SlaPolicy, ticket: Ticket) -> bool:
-    if not (policy.priority or policy.category_id or policy.requester_is_vip is not None or policy.site_id):
+    conditions = (policy.priority, policy.category_id, policy.requester_is_vip is not None, policy.site_id)
+    if not any(conditions) and policy.security is None:
         return False  # a non-default policy without conditions would swallow everything
+    if policy.security is not None and policy.security != ticket.is_restricted:
+        return False
     if policy.priority and policy.priority != ticket.priority:
         return False
     if policy.category_id and policy.category_id != ticket.category_id:
         return False
-    if policy.requester_is_vip is not None and policy.requester_is_vip != ticket.requester.is_vip:
+    if policy.requester_is_vip is not None and policy.requester_is_vip != ticket.requester_is_vip:
         return False
     return not (policy.site_id and policy.site_id != ticket.site_id)
 
@@ -213,10 +216,12 @@ class Replay:
 
     `fired` holds the ladder levels each record has passed (keyed by id(record), as
     unsaved records have no pk yet); `suppressed` the levels a recompute passed
-    without announcing them, as (record, level, at).
+    without announcing them, as (record, level, at). `plans` False skips the
+    sweep's planning (warn_at, next_check_at): a what-if reads outcomes only.
     """
 
     records: list[SlaRecord] = field(default_factory=list)
+    plans: bool = True
     fired: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
     announced: dict[int, dict[int, tuple[datetime, int | None]]] = field(default_factory=lambda: defaultdict(dict))
     suppressed: list[tuple[SlaRecord, LadderLevel, datetime]] = field(default_factory=list)
@@ -372,7 +377,7 @@ class Clock:
         touched = [r for r in self.live if r not in self.created]
         ladders = ladders_for(r.policy_id for r in self.live)
         fired = self.fired(touched)
-        for record in self.live:
+        for record in self.live if self.replay is None or self.replay.plans else ():
             plan(
                 record,
                 schedule=self.schedules.for_record(record),

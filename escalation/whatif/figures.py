@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from django.db.models import QuerySet
 
@@ -50,7 +51,12 @@ def escalations_from(breaches: dict) -> dict:
 
 
 def _within(moment: datetime | None, filters: MetricsFilter) -> bool:
-    return moment is not None and filters.start <= moment < filters.end
+    return moment is not None and _bounds(filters)[0] <= moment < _bounds(filters)[1]
+
+
+@lru_cache(maxsize=8)
+def _bounds(filters: MetricsFilter) -> tuple[datetime, datetime]:
+    return filters.start, filters.end
 
 
 def used_seconds(record: SlaRecord) -> int:
@@ -103,6 +109,9 @@ def sla_rows(records: list[SlaRecord], filters: MetricsFilter) -> list[dict]:
                 "total": met + breached,
                 "met_pct": dash.percent(met, met + breached),
                 "median_minutes": dash.minutes(percentile_of_sorted(sorted(used_seconds(r) for r in judged), 0.5)),
+                "median_wall_minutes": dash.minutes(
+                    percentile_of_sorted(sorted(r.stopped_at - r.started_at for r in judged), 0.5)
+                ),
                 "median_target_minutes": dash.minutes(
                     percentile_of_sorted(sorted(r.target_seconds for r in judged), 0.5)
                 ),

@@ -35,7 +35,7 @@ from escalation.sla import engine
 from escalation.sla import services as sla_services
 from escalation.sla.models import Calendar, SlaPolicy, SlaRecord
 from escalation.sla.services import ScheduleCache
-from tickets.models import Category, Site, Ticket, TicketEvent
+from tickets.models import Category, EventKind, Site, Ticket, TicketEvent
 
 BATCH = 500
 
@@ -56,11 +56,16 @@ class DraftPolicies:
     def __init__(self, draft: Draft):
         self.draft = draft
         self._copies: dict[tuple[int, str], SlaPolicy] = {}
+        self._live: dict[tuple, SlaPolicy | None] = {}
         # priority → ids of the live policies tickets of that priority fell under ("Apply this policy").
         self.used: dict[str, set[int]] = defaultdict(set)
 
     def __call__(self, ticket: Ticket) -> SlaPolicy | None:
-        policy = sla_services.policy_for(ticket)  # the live choice (configuration cached per process)
+        # The live choice depends on these four only (services._matches): chosen once per combination.
+        key = (ticket.priority, ticket.category_id, ticket.site_id, ticket.requester.is_vip)
+        if key not in self._live:
+            self._live[key] = sla_services.policy_for(ticket)
+        policy = self._live[key]
         if policy is None:
             return None
         self.used[ticket.priority].add(policy.pk)
@@ -105,6 +110,26 @@ def candidate_ticket_ids(tickets: QuerySet[Ticket], filters: MetricsFilter) -> l
     )
 
 
+def affected_ids(ticket_ids: list[int], draft: Draft) -> list[int]:
+    """The tickets a draft can change: of a changed priority now, or ever (a priority change on the timeline).
+
+    A calendar instead changes every ticket's clocks.
+    """
+    if draft.calendar is not None:
+        return list(ticket_ids)
+    priorities = {priority for priority, _target in draft.changes}
+    if not priorities:
+        return []
+    now_of = set(Ticket.objects.filter(pk__in=ticket_ids, priority__in=priorities).values_list("pk", flat=True))
+    reprioritised = set(
+        TicketEvent.objects.filter(ticket_id__in=ticket_ids)
+        .filter(Q(kind=EventKind.PRIORITY_CHANGED) | Q(kind=EventKind.FIELD_CHANGED, data__has_key="priority"))
+        .order_by()
+        .values_list("ticket_id", flat=True)
+    )
+    return sorted(now_of | reprioritised)
+
+
 def replay_many(
     ticket_ids: list[int],
     *,
@@ -136,6 +161,7 @@ def replay_many(
                 categories=lookups.categories,
                 sites=lookups.sites,
                 sweep_until=now,
+                plans=False,
             )
             yield ticket, result.records
         if progress is not None:

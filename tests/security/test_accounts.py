@@ -93,6 +93,19 @@ def test_a_success_resets_the_count(client, agent):
     assert api_login("agent1", PASSWORD).status_code == 200
 
 
+def test_the_token_endpoint_throttles_one_address_guessing_across_usernames(monkeypatch, agent):
+    """Axes locks a username+address pair; spraying many usernames from one address hits the rate limit."""
+    from rest_framework.throttling import ScopedRateThrottle
+
+    monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, "auth", "3/min")
+    for name in ["alice", "bob", "carol"]:
+        assert api_login(name, "guess").status_code == 400
+    throttled = api_login("agent1", PASSWORD)
+    assert throttled.status_code == 429
+    assert "throttled" in throttled.json()["detail"]
+    assert api_login("agent1", PASSWORD, ip="198.51.100.20").status_code == 200
+
+
 def test_the_token_endpoint_refuses_bad_input_field_by_field():
     response = APIClient().post("/api/v1/auth/token/", {"username": ""}, format="json")
     assert response.status_code == 400

@@ -20,6 +20,7 @@ from django.urls.resolvers import URLPattern, URLResolver
 
 from escalation.models import EscalationPath
 from escalation.sla.models import Calendar, SlaPolicy
+from escalation.whatif.models import WhatIfRun
 from tests.factories import UserFactory, make_article, make_playbook, make_ticket
 from tickets import roles, selectors, services
 from tickets.models import Ticket
@@ -64,11 +65,14 @@ ROUTES = {
     "api/v1/tickets/<int:pk>/return/": TICKET,
     "api/v1/tickets/<int:pk>/rate/": TICKET,
     "api/v1/tickets/<int:pk>/escalations/": TICKET,
+    "api/v1/tickets/<int:pk>/handoff/": TICKET,
     "api/v1/triggers/": NONE,
     "api/v1/^escalation-paths/$": NONE,
     "api/v1/^escalation-paths/(?P<pk>[^/.]+)/$": FIXED,
     "api/v1/^checklist-items/$": NONE,
     "api/v1/metrics/sla/": NONE,
+    "api/v1/metrics/sla/what-if/": NONE,
+    "api/v1/metrics/sla/what-if/runs/<uuid:pk>/": FIXED,
     "api/v1/tickets/<int:ticket_id>/sla/": TICKET,
     "api/v1/^sla-policies/$": NONE,
     "api/v1/^sla-policies/(?P<pk>[^/.]+)/$": FIXED,
@@ -113,10 +117,12 @@ ROUTES = {
     "tickets/<int:ticket_id>/accept/": TICKET,
     "tickets/<int:ticket_id>/return/": TICKET,
     "tickets/<int:ticket_id>/rate/": TICKET,
+    "tickets/<int:ticket_id>/handoff/": TICKET,
     "escalations/queue/": NONE,
     "dashboard/": NONE,
     "dashboard/tickets/": NONE,
     "dashboard/at-risk/": NONE,
+    "dashboard/what-if/": NONE,
     "kb/": NONE,
     "kb/suggest/": NONE,
     "kb/articles/new/": NONE,
@@ -273,6 +279,7 @@ def world(site, service_desk, identity_team, security_team, category, security_c
             "articles": article.pk,
             "playbooks": playbook.pk,
             "notifications": notification.pk,
+            "what-if/runs": WhatIfRun.objects.create(requested_by=users["manager"], params={}).pk,
         },
     }
     clients = {"anonymous": Client(raise_request_exception=False)}
@@ -315,7 +322,13 @@ def url_for(route: str, pattern: URLPattern | None, kwargs: dict) -> str:
         return "/" + route
     path = route.replace("api/v1/^", "api/v1/").replace("$", "")
     for name, value in kwargs.items():
-        for spelling in (f"<int:{name}>", f"<slug:{name}>", f"(?P<{name}>[0-9]+)", f"(?P<{name}>[^/.]+)"):
+        for spelling in (
+            f"<int:{name}>",
+            f"<slug:{name}>",
+            f"<uuid:{name}>",
+            f"(?P<{name}>[0-9]+)",
+            f"(?P<{name}>[^/.]+)",
+        ):
             path = path.replace(spelling, str(value))
     return "/" + path
 

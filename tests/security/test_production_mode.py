@@ -113,3 +113,10 @@ def test_an_unknown_api_path_answers_json_404(client, settings, debug):
         assert response.status_code == 404, path
         assert response["Content-Type"] == "application/json", path
         assert response.json() == {"detail": "Not found."}
+
+
+def test_the_sign_in_page_lists_demo_accounts_only_where_they_exist(client, settings):
+    settings.SHOW_DEMO_ACCOUNTS = False
+    assert "Demo accounts" not in client.get("/login/").content.decode()
+    settings.SHOW_DEMO_ACCOUNTS = True
+    assert "Demo accounts" in client.get("/login/").content.decode()

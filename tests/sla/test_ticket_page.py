@@ -100,7 +100,7 @@ def test_requester_does_not_see_the_sla_panel(client, requester, ticket):
 
 # The workspace's ticket page budget (tests/tickets/test_pages.py) plus what this panel adds, independent of rows:
 # one query for the records and three for a business-hours schedule (calendar, intervals, holidays).
-TICKET_PAGE_BUDGET = 19 + 1 + 3
+TICKET_PAGE_BUDGET = 21 + 1 + 3
 
 
 @pytest.mark.parametrize("count", [3, 30])

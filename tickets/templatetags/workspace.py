@@ -28,7 +28,7 @@ def when(moment: datetime | None) -> str:
 @register.filter
 def event_text(event) -> str:
     """A timeline event's words; SLA events re-worded with their times in the viewer's zone."""
-    return durations.sla_event_text(event.kind, event.data) or event.message
+    return durations.sla_event_text(event.kind, event.data) or getattr(event, "plain", None) or event.message
 
 
 @register.filter
