@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0006_handoff_completed_event"),
+        ("tickets", "0007_security_fast_track"),
     ]
 
     operations = [
