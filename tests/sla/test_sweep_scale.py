@@ -41,7 +41,7 @@ def test_a_catch_up_batch_costs_the_same_queries_for_3_or_30_tickets(requester, 
     many = catch_up_queries(30, requester=requester, category=category, agent=agent)
 
     assert many == few, (few, many)
-    assert many <= 20  # 17 when written: claim, firings, ladders, insert firings, events, records, outbox…
+    assert many <= 25  # 17 when written, 21 with main's engine changes: claim, firings, ladders, inserts, outbox…
 
 
 def test_automatic_escalations_stay_within_a_per_ticket_budget(
@@ -60,4 +60,4 @@ def test_automatic_escalations_stay_within_a_per_ticket_budget(
     assert SlaRecord.objects.filter(target="tier2_accept").count() == 10
     # Each escalation goes through the escalation service (lock, path, escalation row, events,
     # outbox, SLA tier change); everything else is per batch.
-    assert len(queries) <= 10 * 30, len(queries)  # 256 when written, 277 with the handoff-completion checks
+    assert len(queries) <= 10 * 33, len(queries)  # 256 when written, 307 with main's handoff and engine changes
