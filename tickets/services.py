@@ -349,7 +349,8 @@ def ticket_close(*, ticket_id: int, acting_user: User | None) -> Ticket:
     old = ticket.status
     ticket.status = check_transition(ticket, "close")
     _save(ticket, ["status"])
-    events.status_changed(ticket=ticket, kind=EventKind.CLOSED, actor=acting_user, old=old, new=ticket.status)
+    event = events.status_changed(ticket=ticket, kind=EventKind.CLOSED, actor=acting_user, old=old, new=ticket.status)
+    sla.apply(ticket=ticket, event=event)  # nothing should still run; if anything does, it stops here
     return ticket
 
 
