@@ -141,7 +141,7 @@ def matches(rule: TriggerRule, ticket: Ticket, *, now: datetime) -> bool:
         return False
     if rule.keyword_list and keyword_in(rule.keyword_list, title=ticket.title, description=ticket.description) is None:
         return False
-    if rule.requester_is_vip is not None and ticket.requester.is_vip != rule.requester_is_vip:
+    if rule.requester_is_vip is not None and ticket.requester_is_vip != rule.requester_is_vip:
         return False
     if rule.min_reopen_count is not None and ticket.reopen_count < rule.min_reopen_count:
         return False

@@ -40,10 +40,10 @@ def _agent_ticket(request, ticket_id: int):
 
 
 def _after(request, ticket_id: int) -> HttpResponseRedirect:
-    """Where to go after an action: the ticket, or the Tier 2 queue if the actor can no longer see it."""
+    """Where to go after an action: the ticket, or its receipt if the actor can no longer see it."""
     if selectors.ticket_list_for(request.user).filter(pk=ticket_id).exists():
         return HttpResponseRedirect(ticket_url(ticket_id))
-    return HttpResponseRedirect(reverse("home"))
+    return HttpResponseRedirect(reverse("ticket-receipt", args=[ticket_id]))
 
 
 def _current_escalation(ticket):

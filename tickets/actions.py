@@ -65,9 +65,10 @@ def ticket_transfer(*, ticket_id: int, queue: Queue, reason: str, acting_user: U
     if ticket.tier == Tier.ONE:
         ticket.tier1_queue = queue
         fields.append("tier1_queue")
-    if queue.is_security and not ticket.is_restricted:
-        ticket.is_restricted = True
-        fields.append("is_restricted")
+    if queue.is_security:
+        from escalation.services import apply_security_floor  # escalation builds on tickets: import late
+
+        fields += apply_security_floor(ticket, actor=acting_user, reason=f"Moved to {queue}.")
     if ticket.assignee_id and not queue.members.filter(pk=ticket.assignee_id).exists():
         ticket.assignee = None
         fields.append("assignee")

@@ -307,6 +307,11 @@ class Ticket(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    @property
+    def requester_is_vip(self) -> bool:
+        """VIP treatment needs a verified requester: mail that nobody logged proves only a From header."""
+        return self.requester.is_vip and not (self.channel == Channel.EMAIL and self.created_by_id is None)
+
 
 def format_reference(number: int | None) -> str:
     return f"HD-{number:06d}" if number else "HD-new"
@@ -384,6 +389,8 @@ class EventKind(models.TextChoices):
     SLA_RECOMPUTED = "sla_recomputed", "SLA recomputed"
     NOTIFIED = "notified", "Notification sent"
     PLAYBOOK_STEP = "playbook_step", "Playbook step"
+    RESTRICTED = "restricted", "Restricted to Security"
+    RESTRICTION_LIFTED = "restriction_lifted", "Restriction lifted"
     WATCHERS_CHANGED = "watchers_changed", "Watchers changed"
     LINKED = "linked", "Linked"
     MERGED = "merged", "Merged"

@@ -27,6 +27,10 @@ DEFAULT_MATRIX: dict[tuple[str, str], str] = {
 }
 
 
+# A security ticket is at least this severe, whether it came by category, rule or escalation.
+SECURITY_MIN_PRIORITY = Priority.P2
+
+
 def priority_for(*, impact: str, urgency: str) -> str:
     def load() -> dict[tuple[str, str], str]:
         return {(c.impact, c.urgency): c.priority for c in PriorityMatrixCell.objects.all()}
@@ -59,6 +63,7 @@ class RoutingDecision:
     priority: str
     rule: RoutingRule | None
     reason: str
+    security: bool = False
 
 
 def route(
@@ -69,6 +74,40 @@ def route(
     requester: User,
     site: Site | None,
     priority: str,
+    requester_verified: bool = True,
+) -> RoutingDecision:
+    """The starting queue and priority; a security category or queue also sets the security floor.
+
+    An unverified requester (mail: only a From header) matches no VIP or department condition.
+    """
+    decision = _route(
+        category=category,
+        title=title,
+        description=description,
+        requester=requester,
+        site=site,
+        priority=priority,
+        verified=requester_verified,
+    )
+    if not (category.is_security or decision.queue.is_security):
+        return decision
+    raised = higher_priority(decision.priority, SECURITY_MIN_PRIORITY)
+    reason = decision.reason
+    if raised != decision.priority:
+        reason += f" Security: priority raised {decision.priority} → {raised}."
+    reason += " Restricted and handed to Security."
+    return RoutingDecision(queue=decision.queue, priority=raised, rule=decision.rule, reason=reason, security=True)
+
+
+def _route(
+    *,
+    category: Category,
+    title: str,
+    description: str,
+    requester: User,
+    site: Site | None,
+    priority: str,
+    verified: bool,
 ) -> RoutingDecision:
     requester_site_id = site.pk if site else requester.site_id
     for rule in configcache.cached("routing_rules", _active_rules):
@@ -79,6 +118,7 @@ def route(
             description=description,
             requester=requester,
             site_id=requester_site_id,
+            verified=verified,
         )
         if matched is None:
             continue
@@ -95,7 +135,14 @@ def route(
 
 
 def _match(
-    rule: RoutingRule, *, category: Category, title: str, description: str, requester: User, site_id: int | None
+    rule: RoutingRule,
+    *,
+    category: Category,
+    title: str,
+    description: str,
+    requester: User,
+    site_id: int | None,
+    verified: bool,
 ) -> str | None:
     """Return why the rule matched (all its conditions hold), or None."""
     why = []
@@ -110,15 +157,16 @@ def _match(
             return None
         why.append(f"keyword “{hit}”")
     if rule.requester_is_vip is not None:
-        if requester.is_vip != rule.requester_is_vip:
+        is_vip = requester.is_vip and verified
+        if is_vip != rule.requester_is_vip:
             return None
-        why.append("VIP requester" if requester.is_vip else "non-VIP requester")
+        why.append("VIP requester" if is_vip else "non-VIP requester")
     if rule.requester_site_id:
         if rule.requester_site_id != site_id:
             return None
         why.append(f"site {rule.requester_site}")
     if rule.requester_department:
-        if requester.department.lower() != rule.requester_department.lower():
+        if not verified or requester.department.lower() != rule.requester_department.lower():
             return None
         why.append(f"department {requester.department}")
     return ", ".join(why) or None

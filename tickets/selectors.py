@@ -32,6 +32,21 @@ def ticket_get_for(user: User, ticket_id: int) -> Ticket:
         raise Http404("No such ticket.") from None
 
 
+def ticket_receipt_for(user: User, ticket_id: int) -> Ticket:
+    """The ticket whose receipt this user may read: they logged it, asked for it or escalated it.
+
+    Deliberately outside ticket_list_for: a receipt shows only the reference, status and team
+    (tickets.receipts), which the person who handed the ticket over already knows.
+    """
+    if not user.is_authenticated:
+        raise Http404("No such ticket.")
+    involved = Q(created_by=user) | Q(requester=user) | Q(escalations__escalated_by=user)
+    ticket = Ticket.objects.filter(involved, pk=ticket_id).select_related("queue").first()
+    if ticket is None:
+        raise Http404("No such ticket.")
+    return ticket
+
+
 def comment_list_for(user: User, ticket: Ticket) -> QuerySet[Comment]:
     comments = ticket.comments.select_related("author")
     if roles.is_agent(user):

@@ -83,6 +83,8 @@ def _ticket_create(*, intake: TicketIntake, acting_user: User | None) -> Ticket:
         requester=intake.requester,
         site=intake.site,
         priority=derived,
+        # Mail logged by nobody: the From header alone grants no VIP routing.
+        requester_verified=not (intake.channel == Channel.EMAIL and acting_user is None),
     )
     ticket = Ticket.objects.create(
         title=intake.title.strip(),
@@ -98,9 +100,9 @@ def _ticket_create(*, intake: TicketIntake, acting_user: User | None) -> Ticket:
         queue=decision.queue,
         tier1_queue=decision.queue,
         tier=Tier.ONE,
-        is_restricted=decision.queue.is_security or intake.category.is_security,
+        is_restricted=decision.security,
         routing_rule=decision.rule,
-        routing_reason=decision.reason,
+        routing_reason=decision.reason[:300],
     )
     created = events.ticket_created(ticket=ticket, actor=acting_user)
     events.ticket_routed(ticket=ticket, rule_name=decision.rule.name if decision.rule else None, reason=decision.reason)
@@ -110,11 +112,23 @@ def _ticket_create(*, intake: TicketIntake, acting_user: User | None) -> Ticket:
         _save(ticket, ["assignee"])
         events.assigned(ticket=ticket, actor=acting_user, old=None, new=acting_user)
     sla.apply(ticket=ticket, event=created)
-    from escalation import rules  # escalation builds on tickets; import late to keep layers one-way
+    # escalation builds on tickets; import late to keep layers one-way
+    from escalation import rules
+    from escalation import services as escalation_services
 
+    if decision.security:
+        # Before any other rule: a security ticket goes to Security, not along another path.
+        escalation_services.ticket_security_fast_track(
+            ticket_id=ticket.pk, reason=f"Security: {_security_cause(intake.category, decision.queue)}."
+        )
+        ticket.refresh_from_db()
     if rules.evaluate_trigger_rules(ticket_id=ticket.pk, moment=rules.Moment.INTAKE, ticket=ticket):
         ticket.refresh_from_db()  # a rule changed it
     return ticket
+
+
+def _security_cause(category: Category, queue) -> str:
+    return f"category {category}" if category.is_security else f"routed to {queue}"
 
 
 def _logged_by_agent(intake: TicketIntake, acting_user: User | None) -> bool:
@@ -192,6 +206,22 @@ def ticket_comment_add(*, ticket_id: int, body: str, public: bool, acting_user: 
         )
         if ticket.status == TicketStatus.PENDING:
             _resume(ticket, acting_user=acting_user, reason="The requester replied.")
+    return comment
+
+
+UNVERIFIED_SENDER = "Unverified sender"
+
+
+@transaction.atomic
+def ticket_unverified_mail_add(*, ticket_id: int, body: str, claimed_sender: str) -> Comment:
+    """Mail whose From header we cannot trust for this ticket (an agent's address without the
+    ticket's reply token, or someone who is not the requester): kept as an internal note by
+    nobody, flagged, never posted as the person it claims to be and never sent to the requester."""
+    ticket = lock_ticket(ticket_id)
+    check_transition(ticket, "comment")
+    flagged = f"{UNVERIFIED_SENDER}: mail claiming to be from {claimed_sender}. Check before acting on it.\n\n{body}"
+    comment = Comment.objects.create(ticket=ticket, author=None, body=flagged, is_public=False)
+    events.unverified_mail_noted(ticket=ticket, comment_id=comment.pk, claimed_sender=claimed_sender)
     return comment
 
 
@@ -319,7 +349,8 @@ def ticket_close(*, ticket_id: int, acting_user: User | None) -> Ticket:
     old = ticket.status
     ticket.status = check_transition(ticket, "close")
     _save(ticket, ["status"])
-    events.status_changed(ticket=ticket, kind=EventKind.CLOSED, actor=acting_user, old=old, new=ticket.status)
+    event = events.status_changed(ticket=ticket, kind=EventKind.CLOSED, actor=acting_user, old=old, new=ticket.status)
+    sla.apply(ticket=ticket, event=event)  # nothing should still run; if anything does, it stops here
     return ticket
 
 
@@ -335,6 +366,7 @@ def ticket_update(*, ticket_id: int, changes: dict, acting_user: User, expected_
     ticket = lock_ticket(ticket_id)
     _check_version(ticket, expected_version)
     check_transition(ticket, "update")
+    old_category = ticket.category
     diff: dict[str, tuple] = {}
     for name, value in changes.items():
         old = getattr(ticket, name)
@@ -348,12 +380,19 @@ def ticket_update(*, ticket_id: int, changes: dict, acting_user: User, expected_
         errors["title"] = ["Give the ticket a title of at least 5 characters."]
     if "description" in diff and len(ticket.description.strip()) < 10:
         errors["description"] = ["Describe the problem in at least 10 characters."]
+    leaving = old_category.is_security and not ticket.category.is_security
+    if leaving and not roles.is_security_team(acting_user):
+        errors["category"] = [
+            "Only the Security team can take a ticket out of a security category: it lifts the restriction."
+        ]
     if errors:
         raise InvalidInput(errors)
     fields = list(diff)
     old_priority = ticket.priority
     if {"impact", "urgency"} & set(diff) and not ticket.priority_override_reason:
         ticket.priority = routing.priority_for(impact=ticket.impact, urgency=ticket.urgency)
+        if ticket.is_restricted:  # a security ticket never drops below the security floor
+            ticket.priority = routing.higher_priority(ticket.priority, routing.SECURITY_MIN_PRIORITY)
         if ticket.priority != old_priority:
             diff["priority"] = (old_priority, ticket.priority)
             fields.append("priority")
@@ -368,8 +407,15 @@ def ticket_update(*, ticket_id: int, changes: dict, acting_user: User, expected_
             reason=ticket.routing_reason,
         )
     sla.apply(ticket=ticket, event=event)  # priority, category or site: the policy may change
+    if leaving:
+        _leave_security(ticket, acting_user=acting_user)
     from escalation import rules
+    from escalation import services as escalation_services
 
+    if "category" in diff and (ticket.category.is_security or ticket.queue.is_security):
+        escalation_services.ticket_security_fast_track(
+            ticket_id=ticket.pk, reason=f"Security: category changed to {ticket.category}.", acting_user=acting_user
+        )
     rules.evaluate_trigger_rules(ticket_id=ticket.pk, moment=rules.Moment.UPDATE)
     ticket.refresh_from_db()
     return ticket
@@ -378,14 +424,11 @@ def ticket_update(*, ticket_id: int, changes: dict, acting_user: User, expected_
 def _reroute_for_category(ticket: Ticket) -> list[str]:
     """A new category routes the ticket again, as intake would have: the changed fields.
 
-    Only in Tier 1 (a Tier 2 team keeps what it accepted). A security category or
-    queue restricts the ticket; lifting a restriction is the Security team's decision,
-    so a category change never does it.
+    Only in Tier 1 (a Tier 2 team keeps what it accepted). Into security, the
+    fast-track restricts and hands it over (ticket_update calls it, audited); out
+    of it, only the Security team decides (_leave_security).
     """
     fields = []
-    if ticket.category.is_security and not ticket.is_restricted:
-        ticket.is_restricted = True
-        fields.append("is_restricted")
     if ticket.tier != Tier.ONE:
         return fields
     decision = routing.route(
@@ -406,10 +449,47 @@ def _reroute_for_category(ticket: Ticket) -> list[str]:
         if ticket.assignee_id and not decision.queue.members.filter(pk=ticket.assignee_id).exists():
             ticket.assignee = None
             fields.append("assignee")
-    if decision.queue.is_security and not ticket.is_restricted:
-        ticket.is_restricted = True
-        fields.append("is_restricted")
     return fields
+
+
+def _leave_security(ticket: Ticket, *, acting_user: User) -> None:
+    """Out of a security category, by the Security team's decision: the restriction is lifted
+    (_reroute_for_category already routed a Tier 1 ticket as its new category would be). While it
+    sits in a security team's queue it stays restricted; they move it on and lift it explicitly."""
+    if ticket.queue.is_security or not ticket.is_restricted:
+        return
+    ticket.is_restricted = False
+    _save(ticket, ["is_restricted"])
+    reason = f"Recategorised to {ticket.category}: not a security matter."
+    event = events.restriction_changed(ticket=ticket, actor=acting_user, restricted=False, reason=reason)
+    sla.apply(ticket=ticket, event=event)
+
+
+@transaction.atomic
+def ticket_lift_restriction(*, ticket_id: int, reason: str, acting_user: User) -> Ticket:
+    """The Security team decides a ticket is not (or no longer) sensitive: everyone on the desk may see it.
+
+    Audited with the reason. Refused while its category or queue is a security one: those
+    restrict by definition, so move it out of them first.
+    """
+    if not roles.is_security_team(acting_user):
+        raise NotAllowed("Only the Security team can lift a restriction.")
+    if not reason.strip():
+        raise InvalidInput({"reason": ["Say why the ticket no longer needs to be restricted; it is audited."]})
+    ticket = lock_ticket(ticket_id)
+    if not ticket.is_restricted:
+        raise InvalidInput({"reason": [f"{ticket.reference} is not restricted."]})
+    if ticket.category.is_security:
+        raise InvalidInput(
+            {"reason": [f"{ticket.reference} is in the {ticket.category} category; recategorise it first."]}
+        )
+    if ticket.queue.is_security:
+        raise InvalidInput({"reason": [f"{ticket.reference} is in the {ticket.queue} queue; move it to a team first."]})
+    ticket.is_restricted = False
+    _save(ticket, ["is_restricted"])
+    event = events.restriction_changed(ticket=ticket, actor=acting_user, restricted=False, reason=reason.strip())
+    sla.apply(ticket=ticket, event=event)  # the security SLA policy may no longer apply
+    return ticket
 
 
 def _plain(value):

@@ -55,6 +55,7 @@ from .models import (
     Urgency,
     User,
 )
+from .receipts import security_receipt
 from .transitions import allowed_actions
 
 PAGE_SIZE = 25
@@ -176,6 +177,8 @@ def ticket_create(request):
         else:
             # The suggestions shown while typing belong to this ticket now: deflection is measured per ticket.
             kb_services.suggestions_attach_to_ticket(ticket=ticket, shown_to=request.user)
+            if ticket.is_restricted:
+                return redirect("ticket-receipt", pk=ticket.pk)  # the agent may not be cleared to open it
             messages.success(request, f"{ticket.reference} logged for {ticket.requester}, routed to {ticket.queue}.")
             return redirect("ticket-detail", pk=ticket.pk)
     impact = form["impact"].value() or Impact.INDIVIDUAL
@@ -299,6 +302,8 @@ def _detail_context(request, ticket, **forms) -> dict:
         "has_playbook": is_agent and ticket.tier == Tier.ONE,
         "can_make_article": is_agent and ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED),
         "can_change_priority": is_agent,
+        "can_lift_restriction": ticket.is_restricted and roles.is_security_team(user),
+        "unrestrict_form": forms.get("unrestrict_form") or ReasonForm(prefix="unrestrict"),
         "is_tier2": roles.is_tier2(user),
     }
     context["watchers"] = selectors.watchers_of(ticket)
@@ -333,6 +338,16 @@ def _public_suggestions(request, ticket) -> list:
         return []
     text = f"{ticket.title} {ticket.description}"
     return kb_selectors.suggest_for_text(request.user, text, category=ticket.category, limit=PORTAL_SUGGESTIONS)
+
+
+@login_required
+@require_GET
+def ticket_receipt(request, pk):
+    """The receipt for a ticket handed to Security: shown to whoever logged or escalated it, cleared or not."""
+    ticket = selectors.ticket_receipt_for(request.user, pk)
+    can_open = selectors.ticket_list_for(request.user).filter(pk=ticket.pk).exists()
+    context = {"receipt": security_receipt(ticket), "ticket_id": ticket.pk, "can_open": can_open}
+    return render(request, "tickets/security_receipt.html", context)
 
 
 @login_required
@@ -414,6 +429,12 @@ def _action_table():
             "Reopened.",
             "reopen_form",
         ),
+        "unrestrict": (
+            lambda data: ReasonForm(data, prefix="unrestrict"),
+            lambda t, u, d: services.ticket_lift_restriction(ticket_id=t.pk, reason=d["reason"], acting_user=u),
+            "Restriction lifted; every agent can see this ticket now.",
+            "unrestrict_form",
+        ),
         "priority": (
             lambda data: PriorityForm(data),
             lambda t, u, d: services.ticket_change_priority(
@@ -425,7 +446,7 @@ def _action_table():
     }
 
 
-TICKET_ACTIONS = ("assign", "pending", "resume", "resolve", "reopen", "priority")
+TICKET_ACTIONS = ("assign", "pending", "resume", "resolve", "reopen", "priority", "unrestrict")
 REQUESTER_ACTIONS = {"reopen"}
 
 
@@ -645,6 +666,8 @@ def portal_create(request):
         except DomainError as error:
             add_domain_error(form, error)
         else:
+            if ticket.is_restricted:
+                return redirect("ticket-receipt", pk=ticket.pk)
             messages.success(request, f"Thanks — we have your request {ticket.reference}. We'll reply here.")
             return redirect("ticket-detail", pk=ticket.pk)
     return render(request, "tickets/portal_create.html", {"form": form}, status=400 if form.errors else 200)

@@ -111,13 +111,16 @@ def active_policies() -> list[SlaPolicy]:
 
 
 def _matches(policy: SlaPolicy, ticket: Ticket) -> bool:
-    if not (policy.priority or policy.category_id or policy.requester_is_vip is not None or policy.site_id):
+    conditions = (policy.priority, policy.category_id, policy.requester_is_vip is not None, policy.site_id)
+    if not any(conditions) and policy.security is None:
         return False  # a non-default policy without conditions would swallow everything
+    if policy.security is not None and policy.security != ticket.is_restricted:
+        return False
     if policy.priority and policy.priority != ticket.priority:
         return False
     if policy.category_id and policy.category_id != ticket.category_id:
         return False
-    if policy.requester_is_vip is not None and policy.requester_is_vip != ticket.requester.is_vip:
+    if policy.requester_is_vip is not None and policy.requester_is_vip != ticket.requester_is_vip:
         return False
     return not (policy.site_id and policy.site_id != ticket.site_id)
 
