@@ -34,6 +34,8 @@ class NotificationKind(models.TextChoices):
     HANDOFF_INCOMPLETE = "handoff_incomplete", "Automatic escalation needs its handoff completed"
     HANDOFF_COMPLETED = "handoff_completed", "Handoff completed for your team"
     ON_CALL_PAGE = "on_call_page", "Paged while on call"
+    WATCHING = "watching", "Copied in on a ticket"
+    MERGED = "merged", "Your request merged into another"
 
 
 class DeliveryStatus(models.TextChoices):

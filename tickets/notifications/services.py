@@ -47,6 +47,9 @@ SUBJECTS = {
     "handoff_incomplete": "{ref} was escalated automatically: complete the handoff",
     "handoff_completed": "{ref}: Tier 1 added to the handoff",
     "on_call_page": "On call: {ref} needs you now: {title}",
+    "reassigned": "{ref} transferred to your team: {title}",
+    "watching": "You are copied in on {ref}: {title}",
+    "merged": "Your request now continues on {ref}: {title}",
 }
 
 
