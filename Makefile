@@ -38,9 +38,11 @@ test: install
 	echo "DATABASE_URL=$${DATABASE_URL:-sqlite (default)}  REDIS_URL=$${REDIS_URL:-none}"; \
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Benchmarks in a database of their own (handoff_bench); results in bench/results/latest.json and bench/README.md.
+BENCH_TICKETS ?= 20000
 bench: install
 	@eval "$$($(PY) tests/detect_services.py)"; \
-	$(PY) bench/run.py $(BENCH_ARGS)
+	$(PY) bench/run.py --tickets $(BENCH_TICKETS) $(BENCH_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -12,6 +12,7 @@ from tickets import roles
 from tickets.errors import InvalidTransition
 from tickets.filters import TicketFilter
 from tickets.models import Ticket
+from tickets.receipts import security_receipt
 from tickets.selectors import ticket_list_for, ticket_list_with_related
 from tickets.serializers import TicketSerializer
 
@@ -44,10 +45,8 @@ class TicketActionView(APIView):
         # Re-read through the scope: after a security escalation the actor may no longer see it.
         ticket = ticket_list_with_related(self.request.user).select_related("routing_rule").filter(pk=ticket_id).first()
         if ticket is None:
-            return Response(
-                {"detail": "Escalated to a restricted team; you can no longer see this ticket.", "id": ticket_id},
-                status=status,
-            )
+            # Handed to Security and the caller is not cleared: the receipt, never a 404.
+            return Response(security_receipt(Ticket.objects.select_related("queue").get(pk=ticket_id)), status=status)
         serializer = TicketWithEscalationSerializer(ticket, context={"escalation": escalation})
         return Response(serializer.data, status=status)
 

@@ -18,6 +18,7 @@ from tickets import configcache
 from tickets import services as ticket_services
 from tickets.models import Ticket, User
 
+from . import services as escalation_services
 from .rules import Moment, evaluate_trigger_rules
 
 
@@ -26,6 +27,10 @@ def ticket_create(*, intake: ticket_services.TicketIntake, acting_user: User | N
     """Log a ticket (derive priority, route, start clocks), then let the intake rules act on it."""
     with configcache.operation():  # one configuration check for the intake and its rules
         ticket = ticket_services.ticket_create(intake=intake, acting_user=acting_user)
+        if ticket.is_restricted:  # routed as a security matter
+            # Before any trigger rule: a security ticket goes to Security, not along another path.
+            cause = f"category {ticket.category}" if ticket.category.is_security else f"routed to {ticket.queue}"
+            ticket = escalation_services.ticket_security_fast_track(ticket_id=ticket.pk, reason=f"Security: {cause}.")
         # The fresh, locked ticket lets the rules skip their reads when none can fire.
         if evaluate_trigger_rules(ticket_id=ticket.pk, moment=Moment.INTAKE, ticket=ticket):
             ticket.refresh_from_db()  # a rule changed it
@@ -55,7 +60,13 @@ def ticket_update(
     priority_reason: str = "",
     expected_version: int | None = None,
 ) -> Ticket:
-    """Edit the ticket (every field checked before any is applied), then the update rules."""
+    """Edit the ticket (every field checked before any is applied), the security fast-track when
+    its new category is a security one, then the update rules."""
+    recategorised = (
+        "category" in changes
+        and changes["category"] is not None
+        and (Ticket.objects.filter(pk=ticket_id).exclude(category_id=changes["category"].pk).exists())
+    )
     ticket = ticket_services.ticket_update(
         ticket_id=ticket_id,
         changes=changes,
@@ -63,6 +74,10 @@ def ticket_update(
         priority_reason=priority_reason,
         expected_version=expected_version,
     )
+    if recategorised and (ticket.category.is_security or ticket.queue.is_security):
+        escalation_services.ticket_security_fast_track(
+            ticket_id=ticket.pk, reason=f"Security: category changed to {ticket.category}.", acting_user=acting_user
+        )
     return _after(ticket, Moment.UPDATE)
 
 

@@ -99,6 +99,33 @@ HANDOFFS = {
     ),
 }
 
+# What a caller says when it is a security matter, whatever category they picked (admins edit the rule).
+SECURITY_KEYWORDS = [
+    "ransomware",
+    "encrypted my files",
+    "data breach",
+    "exfiltration",
+    "phishing",
+    "clicked a link",
+    "clicked the link",
+    "clicked on a link",
+    "typed my password",
+    "entered my password",
+    "gave my password",
+    "malware",
+    "virus",
+    "trojan",
+    "keylogger",
+    "credential leak",
+    "leaked credentials",
+    "password leaked",
+    "suspicious login",
+    "suspicious sign-in",
+    "suspicious sign in",
+    "hacked",
+    "account compromised",
+]
+
 RETURN_NOTES = {
     ReturnReason.HANDOFF_INCOMPLETE: ("The evidence is a paraphrase; paste the exact error.", ["error_evidence"]),
     ReturnReason.WITHIN_TIER1_SCOPE: ("Clearing the cached credentials fixes this; see the article.", []),
@@ -147,9 +174,9 @@ def seed_configuration(org) -> None:
                 position=position * 10,
             )
     TriggerRule.objects.create(
-        name="Ransomware or data exposure goes to Security",
+        name="Security keywords go to Security",
         position=10,
-        keywords="ransomware, encrypted my files, data breach, exfiltration",
+        keywords=", ".join(SECURITY_KEYWORDS),
         escalate_with_trigger=Trigger.SECURITY_CONCERN,
         notify_team_lead=True,
     )

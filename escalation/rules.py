@@ -21,6 +21,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from tickets import conditions, configcache, events, priorities
+from tickets import services as ticket_services
 from tickets.conditions import Facts
 from tickets.errors import DomainError
 from tickets.locks import lock_ticket
@@ -28,7 +29,9 @@ from tickets.models import Ticket, TicketStatus, Tier
 from tickets.notifications.models import NotificationKind
 from tickets.notifications.services import notify
 
+from . import services
 from .models import Escalation, RuleCheck, TriggerRule, TriggerRuleFiring
+from .paths import is_security_trigger, resolve_path, security_queue
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +72,8 @@ def evaluate_trigger_rules(*, ticket_id: int, moment: Moment, ticket: Ticket | N
         for rule in rules:
             if rule.pk in fired:
                 continue
-            ticket = lock_ticket(ticket_id)  # fresh: an earlier rule may have changed it
+            if fired_any:
+                ticket = lock_ticket(ticket_id)  # fresh: an earlier rule may have changed it
             if not ticket.is_open or not matches(rule, ticket, now=now):
                 continue
             actions = _applicable_actions(rule, ticket)
@@ -166,19 +170,12 @@ def _applicable_actions(rule: TriggerRule, ticket: Ticket) -> list[str]:
 
 
 def _has_route(ticket: Ticket, trigger: str) -> bool:
-    from .paths import is_security_trigger, resolve_path, security_queue
-
     if resolve_path(ticket=ticket, trigger=trigger):
         return True
     return is_security_trigger(trigger) and security_queue() is not None
 
 
 def _fire(rule: TriggerRule, ticket: Ticket, *, moment: Moment, actions: list[str], now: datetime) -> None:
-    # tickets.services imports this module lazily; import it lazily too so the layers stay one-way.
-    from tickets import services as ticket_services
-
-    from . import services
-
     firing = TriggerRuleFiring.objects.create(
         rule=rule, ticket=ticket, reopen_count=ticket.reopen_count, moment=str(moment), fired_at=now, actions=actions
     )

@@ -14,16 +14,18 @@ from django.utils import timezone
 from escalation.sla import calendars
 from escalation.sla import engine as sla
 from tickets import events, priorities, roles
+from tickets.access import may_see
 from tickets.errors import InvalidInput, InvalidTransition, NotAllowed
 from tickets.locks import lock_ticket, save_ticket
-from tickets.models import Priority, Queue, Ticket, TicketStatus, Tier, User
+from tickets.models import Queue, Ticket, TicketStatus, Tier, User
 from tickets.notifications import oncall
 from tickets.notifications.models import NotificationKind
 from tickets.notifications.services import notify
+from tickets.routing import SECURITY_MIN_PRIORITY
 from tickets.transitions import check_transition
 
 from .handoff import Handoff, checklist_items_for, handoff_problems, problem_fields, validate_handoff
-from .models import HANDOFF_FIELD_LABELS, HANDOFF_FIELDS, Escalation, Outcome, ReturnReason, TriggerRule
+from .models import HANDOFF_FIELD_LABELS, HANDOFF_FIELDS, Escalation, Outcome, ReturnReason, Trigger, TriggerRule
 from .paths import is_security_trigger, resolve_path, security_queue
 
 __all__ = [
@@ -34,9 +36,8 @@ __all__ = [
     "escalation_return",
     "handoff_from_ticket",
     "ticket_escalate",
+    "ticket_security_fast_track",
 ]
-
-SECURITY_MIN_PRIORITY = Priority.P2
 
 
 @transaction.atomic
@@ -48,6 +49,7 @@ def ticket_escalate(
     acting_user: User | None,
     automatic: bool = False,
     rule: TriggerRule | None = None,
+    reason: str = "",
 ) -> Escalation:
     """Hand a Tier 1 ticket to Tier 2 along its escalation path.
 
@@ -97,20 +99,9 @@ def ticket_escalate(
     tier1_assignee = ticket.assignee
     old_status = ticket.status
     fields = ["status", "tier", "queue", "assignee", "tier1_queue"]
-    if security and not priorities.at_least(ticket.priority, SECURITY_MIN_PRIORITY):
-        # anything less severe than P2 is raised to P2
-        old_priority = ticket.priority
-        ticket.priority = SECURITY_MIN_PRIORITY
-        ticket.priority_override_reason = "Security escalation: at least P2."
-        fields += ["priority", "priority_override_reason"]
-        raised = events.priority_changed(
-            ticket=ticket, actor=acting_user, old=old_priority, new=ticket.priority, reason="Security escalation."
-        )
+    if security:
         # The security policy applies from the ticket's start, before the tier changes.
-        sla.apply(ticket=ticket, event=raised)
-    if security and not ticket.is_restricted:
-        ticket.is_restricted = True
-        fields.append("is_restricted")
+        fields += apply_security_floor(ticket, actor=acting_user, reason=reason or "Security escalation.")
     ticket.status = TicketStatus.ESCALATED
     ticket.tier = Tier.TWO
     ticket.tier1_queue = from_queue  # a return goes back to the Tier 1 queue it came from
@@ -152,6 +143,7 @@ def ticket_escalate(
         escalation_id=escalation.pk,
         old_status=old_status,
         rule=rule.name if rule else None,
+        reason=reason,
     )
     if on_call is not None:
         # Paged first: a page goes by the on-call channels whatever the person's preferences,
@@ -178,6 +170,82 @@ def ticket_escalate(
     )
     sla.apply(ticket=ticket, event=event)
     return escalation
+
+
+def apply_security_floor(ticket: Ticket, *, actor: User | None, reason: str) -> list[str]:
+    """Apply the security floor: at least P2 and restricted, each change on the timeline and told to
+    the SLA engine (the security policy applies from the ticket's start). Returns the fields changed,
+    set in memory; the caller saves them with its own, under the same lock."""
+    fields = []
+    if not priorities.at_least(ticket.priority, SECURITY_MIN_PRIORITY):
+        # anything less severe than P2 is raised to P2
+        old_priority = ticket.priority
+        ticket.priority = SECURITY_MIN_PRIORITY
+        ticket.priority_override_reason = f"{reason} At least {SECURITY_MIN_PRIORITY}."
+        fields += ["priority", "priority_override_reason"]
+        raised = events.priority_changed(
+            ticket=ticket, actor=actor, old=old_priority, new=ticket.priority, reason=reason
+        )
+        sla.apply(ticket=ticket, event=raised)
+    if not ticket.is_restricted:
+        ticket.is_restricted = True
+        fields.append("is_restricted")
+        restricted = events.restriction_changed(ticket=ticket, actor=actor, restricted=True, reason=reason)
+        sla.apply(ticket=ticket, event=restricted)
+    return fields
+
+
+@transaction.atomic
+def ticket_security_fast_track(*, ticket_id: int, reason: str, acting_user: User | None = None) -> Ticket:
+    """Hand a security ticket to the Security team now: restricted, at least P2, in its queue.
+
+    Called at intake (security category), when a category changes into security, and
+    whatever the tier:
+    1. Lock the ticket. Closed work is only restricted and raised; nothing to route (nor
+       when no security team exists: it stays restricted in Tier 1).
+    2. Tier 1: an automatic escalation with the security trigger (path, else the Tier 2
+       security team), awaiting Security's acceptance in their queue at once.
+    3. Tier 2 with another team: moved to the security team's queue; an awaiting
+       escalation follows it.
+    4. Each change is told to the SLA engine (the security policy may now apply).
+    """
+    ticket = lock_ticket(ticket_id)
+    in_tier1 = ticket.tier == Tier.ONE and ticket.status in (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING)
+    has_route = resolve_path(ticket=ticket, trigger=Trigger.SECURITY_CONCERN) or security_queue()
+    if in_tier1 and has_route:
+        ticket_escalate(
+            ticket_id=ticket.pk,
+            trigger=Trigger.SECURITY_CONCERN,
+            handoff=handoff_from_ticket(ticket=ticket),
+            acting_user=None,  # the system hands it over; the agent may not even be allowed to escalate
+            automatic=True,
+            reason=reason,
+        )
+        return lock_ticket(ticket.pk)
+    fields = apply_security_floor(ticket, actor=acting_user, reason=reason)
+    team = security_queue()
+    moved_from = None
+    if ticket.is_open and ticket.tier == Tier.TWO and team is not None and not ticket.queue.is_security:
+        moved_from = ticket.queue
+        ticket.queue = team
+        ticket.assignee = None
+        fields += ["queue", "assignee"]
+    if not fields:
+        return ticket
+    save_ticket(ticket, fields)
+    if moved_from is not None:
+        if ticket.status == TicketStatus.ESCALATED:
+            Escalation.objects.filter(ticket=ticket, outcome=Outcome.AWAITING).update(to_queue=team)
+        event = events.reassigned(
+            ticket=ticket, actor=acting_user, old_queue=moved_from.slug, new_queue=team.slug, reason=reason
+        )
+        notify(
+            event=event,
+            kind=NotificationKind.ESCALATED_TO_TEAM,
+            recipients=[u for u in [*_members(team), team.lead] if u != acting_user],
+        )
+        sla.apply(ticket=ticket, event=event)
+    return ticket
 
 
 def handoff_from_ticket(*, ticket: Ticket) -> Handoff:
@@ -461,8 +529,8 @@ def escalation_return(
     from_queue = ticket.queue
     back_to = ticket.tier1_queue or escalation.from_queue
     back_to_person = escalation.escalated_by or escalation.tier1_assignee
-    if back_to_person is not None and not back_to_person.is_active:
-        back_to_person = None
+    if back_to_person is not None and not (back_to_person.is_active and may_see(back_to_person, ticket)):
+        back_to_person = None  # gone, or not cleared for a restricted ticket: the queue takes it
     ticket.queue = back_to
     ticket.tier = Tier.ONE
     ticket.assignee = back_to_person

@@ -31,10 +31,10 @@ def _agent_ticket(request, ticket_id: int):
 
 
 def _after(request, ticket_id: int) -> HttpResponseRedirect:
-    """Where to go after an action: the ticket, or the Tier 2 queue if the actor can no longer see it."""
+    """Where to go after an action: the ticket, or its receipt if the actor can no longer see it."""
     if ticket_list_for(request.user).filter(pk=ticket_id).exists():
         return redirect("ticket-detail", pk=ticket_id)
-    return HttpResponseRedirect(reverse("home"))
+    return redirect("ticket-receipt", pk=ticket_id)
 
 
 def _current_escalation(ticket):

@@ -111,6 +111,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
     "tickets.middleware.ApiNotFoundAsJsonMiddleware",
+    "tickets.middleware.ConfigOperationMiddleware",
     "tickets.middleware.UserTimezoneMiddleware",
     "tickets.middleware.RejectNullCharactersMiddleware",
     # Last, so that it turns a locked-out sign-in (page or API) into its 429 answer.
@@ -344,6 +345,9 @@ INBOUND_UNKNOWN_SENDERS = os.environ.get("INBOUND_UNKNOWN_SENDERS", "create")
 if INBOUND_UNKNOWN_SENDERS not in {"create", "reject"}:
     raise ImproperlyConfigured(f"INBOUND_UNKNOWN_SENDERS={INBOUND_UNKNOWN_SENDERS!r}: use create or reject")
 INBOUND_DEFAULT_CATEGORY = os.environ.get("INBOUND_DEFAULT_CATEGORY", "email")
+# The mailbox replies come back to; outgoing mail gives each ticket its own signed variant of it
+# (support+HD-000123.<token>@domain) as Reply-To. Empty: the address of DEFAULT_FROM_EMAIL.
+INBOUND_REPLY_ADDRESS = os.environ.get("INBOUND_REPLY_ADDRESS", "")
 INBOUND_FETCH_INTERVAL_SECONDS = env_int("INBOUND_FETCH_INTERVAL_SECONDS", 60)
 if INBOUND_IMAP_HOST:
     CELERY_BEAT_SCHEDULE["inbound-fetch-mail"] = {

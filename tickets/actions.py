@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from escalation.models import Escalation, Outcome
+from escalation.services import apply_security_floor
 from escalation.sla import engine as sla
 from tickets.notifications import services as notifications
 from tickets.notifications.models import NotificationKind
@@ -67,9 +68,8 @@ def ticket_transfer(*, ticket_id: int, queue: Queue, reason: str, acting_user: U
     if ticket.tier == Tier.ONE:
         ticket.tier1_queue = queue
         fields.append("tier1_queue")
-    if queue.is_security and not ticket.is_restricted:
-        ticket.is_restricted = True
-        fields.append("is_restricted")
+    if queue.is_security:
+        fields += apply_security_floor(ticket, actor=acting_user, reason=f"Moved to {queue}.")
     if ticket.assignee_id and not queue.members.filter(pk=ticket.assignee_id).exists():
         ticket.assignee = None
         fields.append("assignee")

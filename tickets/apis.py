@@ -12,7 +12,8 @@ from escalation import automation
 
 from . import actions, roles, search, selectors, services
 from .filters import TicketFilter
-from .models import Category, Channel, Queue, format_reference
+from .models import Category, Channel, Queue, Ticket
+from .receipts import security_receipt
 from .serializers import (
     AssignSerializer,
     AttachmentSerializer,
@@ -37,13 +38,24 @@ from .serializers import (
     WatchersChangeSerializer,
 )
 
-RESTRICTED_CREATED = inline_serializer(
-    name="TicketCreatedRestricted",
+SECURITY_RECEIPT = inline_serializer(
+    name="SecurityReceipt",
     fields={
         "id": drf_serializers.IntegerField(),
         "reference": drf_serializers.CharField(),
+        "status": drf_serializers.CharField(),
+        "priority": drf_serializers.CharField(),
+        "handed_to": drf_serializers.CharField(),
         "detail": drf_serializers.CharField(),
+        "next_steps": drf_serializers.ListField(child=drf_serializers.CharField()),
     },
+)
+
+# Handed to Security and the caller not cleared to read it: the receipt instead of the ticket.
+TICKET_OR_RECEIPT = PolymorphicProxySerializer(
+    component_name="TicketOrReceipt",
+    serializers=[TicketSerializer, SECURITY_RECEIPT],
+    resource_type_field_name=None,
 )
 
 
@@ -66,6 +78,8 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return selectors.ticket_get_for(self.request.user, self.kwargs["pk"])
 
     def respond(self, ticket_id: int, status: int = 200) -> Response:
+        """The ticket as the caller now sees it. Handed to Security, it carries the receipt; if the
+        caller is not cleared to read it any more, the receipt is all they get (never a 404)."""
         ticket = (
             selectors.ticket_list_with_related(self.request.user)
             .select_related("routing_rule")
@@ -73,26 +87,16 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             .first()
         )
         if ticket is None:
-            # The action moved it to a restricted team the caller may not see: say so, show nothing.
-            return Response(
-                {
-                    "id": ticket_id,
-                    "reference": format_reference(ticket_id),
-                    "detail": "Moved to a restricted team; you can no longer see this ticket.",
-                },
-                status=status,
-            )
-        return Response(TicketSerializer(ticket).data, status=status)
+            return Response(security_receipt(Ticket.objects.select_related("queue").get(pk=ticket_id)), status=status)
+        data = TicketSerializer(ticket).data
+        if ticket.is_restricted:
+            receipt = security_receipt(ticket)
+            data.update({key: receipt[key] for key in ("handed_to", "detail", "next_steps")})
+        return Response(data, status=status)
 
     @extend_schema(
         request=TicketCreateSerializer,
-        responses={
-            201: PolymorphicProxySerializer(
-                component_name="TicketCreated",
-                serializers=[TicketSerializer, RESTRICTED_CREATED],
-                resource_type_field_name=None,
-            )
-        },
+        responses={201: TICKET_OR_RECEIPT},
     )
     def create(self, request):
         serializer = TicketCreateSerializer(data=request.data)
@@ -103,22 +107,9 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             require_agent(request.user)  # only agents log tickets on someone's behalf
         intake = services.TicketIntake.from_data(data, requester=requester, channel=Channel.API)
         ticket = automation.ticket_create(intake=intake, acting_user=request.user)
-        # One read answers both "may the caller still see it" and what to show.
-        visible = selectors.ticket_list_with_related(request.user).select_related("routing_rule").filter(pk=ticket.pk)
-        shown = visible.first()
-        if shown is None:
-            # Routed to a restricted (security) team the caller may not see: it exists, say so, show nothing.
-            return Response(
-                {
-                    "id": ticket.pk,
-                    "reference": ticket.reference,
-                    "detail": "Logged and routed to a restricted team; you can no longer see this ticket.",
-                },
-                status=201,
-            )
-        return Response(TicketSerializer(shown).data, status=201)
+        return self.respond(ticket.pk, status=201)
 
-    @extend_schema(request=TicketUpdateSerializer, responses=TicketSerializer)
+    @extend_schema(request=TicketUpdateSerializer, responses=TICKET_OR_RECEIPT)
     def partial_update(self, request, pk=None):
         ticket = self.ticket()
         require_agent(request.user)
@@ -254,6 +245,18 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         serializer = ReasonSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         automation.ticket_reopen(
+            ticket_id=ticket.pk, reason=serializer.validated_data["reason"], acting_user=request.user
+        )
+        return self.respond(ticket.pk)
+
+    @extend_schema(request=ReasonSerializer, responses=TicketSerializer)
+    @action(detail=True, methods=["post"], url_path="lift-restriction")
+    def lift_restriction(self, request, pk=None):
+        """The Security team lifts a ticket's restriction (audited with the reason)."""
+        ticket = self.ticket()
+        serializer = ReasonSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.ticket_lift_restriction(
             ticket_id=ticket.pk, reason=serializer.validated_data["reason"], acting_user=request.user
         )
         return self.respond(ticket.pk)

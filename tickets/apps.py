@@ -8,10 +8,10 @@ class TicketsConfig(AppConfig):
 
     def ready(self):
         from . import configcache
-        from .models import Category, PriorityMatrixCell, Queue, RoutingRule
+        from .models import Category, PriorityMatrixCell, Queue, RoutingRule, Site
         from .roles import ensure_role_groups
 
-        configcache.watch(Category, PriorityMatrixCell, Queue, RoutingRule)
+        configcache.watch(Category, PriorityMatrixCell, Queue, RoutingRule, Site)
 
         # Permissions exist only after migrate; the role groups are set up from them.
         post_migrate.connect(ensure_role_groups, sender=self, dispatch_uid="tickets.ensure_role_groups")

@@ -52,6 +52,7 @@ class Conditions:
     impact: str = ""
     min_reopen_count: int | None = None
     min_minutes_in_tier: int | None = None
+    restricted: bool | None = None  # a security ticket (restricted to the Security team), or not
     # Only to name them in the reason (compared by id); cached with the rule.
     category: Category | None = None
     site: Site | None = None
@@ -68,6 +69,9 @@ class Facts:
     priority: str
     # Asked only when a condition needs it (it may cost a query).
     requester: Callable[[], User]
+    # Mail with only a From header: the sender may not be who they claim, so no VIP or department condition holds.
+    requester_verified: bool = True
+    restricted: bool = False
     site_id: int | None = None
     tier: int | None = None
     impact: str = ""
@@ -82,6 +86,9 @@ class Facts:
             description=ticket.description,
             priority=ticket.priority,
             requester=lambda: ticket.requester,
+            # As Ticket.requester_is_vip: mail that nobody logged proves only a From header.
+            requester_verified=not (ticket.channel == "email" and ticket.created_by_id is None),
+            restricted=ticket.is_restricted,
             site_id=ticket.site_id,
             tier=ticket.tier,
             impact=ticket.impact,
@@ -102,6 +109,10 @@ def why_matched(conditions: Conditions, facts: Facts) -> str | None:
         if conditions.category_id != facts.category_id:
             return None
         why.append(f"category {conditions.category.slug if conditions.category else conditions.category_id}")
+    if conditions.restricted is not None:
+        if conditions.restricted != facts.restricted:
+            return None
+        why.append("security ticket" if facts.restricted else "not a security ticket")
     if conditions.tier is not None:
         if conditions.tier != facts.tier:
             return None
@@ -124,7 +135,8 @@ def why_matched(conditions: Conditions, facts: Facts) -> str | None:
             return None
         why.append(f"keyword “{hit}”")
     if conditions.requester_is_vip is not None:
-        if facts.requester().is_vip != conditions.requester_is_vip:
+        is_vip = facts.requester_verified and facts.requester().is_vip
+        if is_vip != conditions.requester_is_vip:
             return None
         why.append("VIP requester" if conditions.requester_is_vip else "non-VIP requester")
     if conditions.site_id is not None:
@@ -133,7 +145,7 @@ def why_matched(conditions: Conditions, facts: Facts) -> str | None:
         why.append(f"site {conditions.site or conditions.site_id}")
     if conditions.department:
         department = facts.requester().department or ""
-        if department.lower() != conditions.department.lower():
+        if not facts.requester_verified or department.lower() != conditions.department.lower():
             return None
         why.append(f"department {department}")
     if conditions.min_reopen_count is not None:

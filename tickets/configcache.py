@@ -63,7 +63,10 @@ def cached(name: str, loader: Callable[[], T]) -> T:
 
 @contextmanager
 def operation() -> Iterator[None]:
-    """Read the stamp once for everything inside (one intake, one sweep batch); nested, the outer one counts."""
+    """Read the stamp once for everything inside (one request, one intake, one sweep batch).
+
+    Nested operations share the outer one's stamp.
+    """
     if _pinned.get() is not _OUTSIDE:
         yield
         return

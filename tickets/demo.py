@@ -15,6 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from escalation import automation
+from escalation import demo as escalation_demo
+from escalation import services as escalation_services
 
 from . import roles, services
 from .models import Category, Channel, Impact, Queue, RoutingRule, Site, Ticket, TicketEvent, Tier, Urgency, User
@@ -310,6 +312,8 @@ def _advance(org: DemoOrg, ticket: Ticket, *, created_at, now, agents, index: in
     """Move tickets along as a real desk would: old ones are mostly resolved, recent ones in flight."""
     rng = org.rng
     age = now - created_at
+    if ticket.tier == Tier.TWO:
+        return _advance_with_security(org, ticket, created_at=created_at, now=now)
     agent = rng.choice(agents)
     if ticket.is_restricted and not roles.can_see_restricted(agent):
         agent = org.users["secops1"]  # only cleared people work security tickets
@@ -374,14 +378,34 @@ def _advance(org: DemoOrg, ticket: Ticket, *, created_at, now, agents, index: in
             )
 
 
+def _advance_with_security(org: DemoOrg, ticket: Ticket, *, created_at, now) -> None:
+    """A security ticket went to Security at intake: secops accepts it, answers, and closes the old ones."""
+    rng = org.rng
+    secops = org.users["secops1"]
+    accepted_at = created_at + timedelta(minutes=rng.randint(4, 40))
+    if accepted_at >= now:
+        return
+    with time_machine.travel(accepted_at, tick=False):
+        escalation_services.escalation_accept(ticket_id=ticket.pk, acting_user=secops)
+        services.ticket_comment_add(
+            ticket_id=ticket.pk,
+            body="Security here: we have your report. Don't delete anything; we'll call you shortly.",
+            public=True,
+            acting_user=secops,
+        )
+    resolve_at = accepted_at + timedelta(hours=rng.randint(2, 20))
+    if resolve_at >= now or rng.random() < 0.2:
+        return
+    with time_machine.travel(resolve_at, tick=False):
+        services.ticket_resolve(
+            ticket_id=ticket.pk,
+            resolution="Contained: password reset, sessions revoked, the message purged from all mailboxes.",
+            acting_user=secops,
+        )
+
+
 def _escalate_in_history(org: DemoOrg, ticket: Ticket, *, at, agent: User, now):
-    """Escalate with a complete handoff, let Tier 2 accept; return (engineer, when to resolve) or None.
-
-    Escalation builds on tickets, so it is imported here, late: only the demo glues the two.
-    """
-    from escalation import demo as escalation_demo
-    from escalation import services as escalation_services
-
+    """Escalate with a complete handoff, let Tier 2 accept; return (engineer, when to resolve) or None."""
     rng = org.rng
     trigger, summary, steps, evidence, checklist = escalation_demo.HANDOFFS[ticket.category.slug]
     handoff = escalation_services.Handoff(

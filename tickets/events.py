@@ -42,6 +42,7 @@ def ticket_created(*, ticket: Ticket, actor: User | None) -> TicketEvent:
             "channel": ticket.channel,
             "requester": ticket.requester.username,
             "priority": ticket.priority,
+            "is_restricted": ticket.is_restricted,
             # What the SLA policy matched on at intake, so a replay starts from it.
             "category": ticket.category.slug,
             "site_id": ticket.site_id,
@@ -75,6 +76,17 @@ def comment_added(
     )
 
 
+def unverified_mail_noted(*, ticket: Ticket, comment_id: int, claimed_sender: str) -> TicketEvent:
+    return record(
+        ticket=ticket,
+        kind=EventKind.NOTE_ADDED,
+        actor=None,
+        message=f"Unverified sender: {claimed_sender}",
+        data={"comment_id": comment_id, "unverified_sender": claimed_sender},
+        is_public=False,
+    )
+
+
 def fields_changed(*, ticket: Ticket, actor: User | None, changes: dict[str, tuple[Any, Any]]) -> TicketEvent:
     summary = ", ".join(f"{name}: {old} → {new}" for name, (old, new) in changes.items())
     return record(
@@ -93,6 +105,17 @@ def priority_changed(*, ticket: Ticket, actor: User | None, old: str, new: str, 
         actor=actor,
         message=f"{old} → {new}: {reason}",
         data={"old": old, "new": new, "reason": reason},
+    )
+
+
+def restriction_changed(*, ticket: Ticket, actor: User | None, restricted: bool, reason: str) -> TicketEvent:
+    """The ticket became visible only to people cleared for security tickets, or stopped being so."""
+    return record(
+        ticket=ticket,
+        kind=EventKind.RESTRICTED if restricted else EventKind.RESTRICTION_LIFTED,
+        actor=actor,
+        message=reason,
+        data={"old": not restricted, "new": restricted, "reason": reason},
     )
 
 
@@ -157,9 +180,12 @@ def escalated(
     escalation_id: int,
     old_status: str,
     rule: str | None = None,
+    reason: str = "",
 ) -> TicketEvent:
     how = "automatically" if automatic else "manually"
     message = f"Escalated {how} ({trigger}): {from_queue} → {to_queue}"
+    if reason:
+        message += f". {reason}"
     if missing_fields:
         message += f"; missing: {', '.join(missing_fields)}"
     return record(
@@ -177,6 +203,7 @@ def escalated(
             "missing_fields": missing_fields,
             "after_hours": after_hours,
             "rule": rule,
+            "reason": reason,
             "old_status": old_status,
             "new_status": ticket.status,
         },

@@ -87,7 +87,8 @@ class PortalTicketForm(forms.Form):
     """The requester's own submission: plain words, no ITSM jargon."""
 
     category = forms.ModelChoiceField(
-        queryset=Category.objects.filter(is_active=True, is_security=False).order_by("name"),
+        # Security incident included: a requester reporting phishing gets it to Security at once.
+        queryset=active_categories(),
         to_field_name="slug",
         empty_label="Choose what it is about…",
         label="What is it about?",

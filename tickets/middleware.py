@@ -2,6 +2,19 @@ import zoneinfo
 
 from django.utils import timezone
 
+from . import configcache
+
+
+class ConfigOperationMiddleware:
+    """One request is one configuration operation: the configuration stamp is read at most once."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with configcache.operation():
+            return self.get_response(request)
+
 
 class UserTimezoneMiddleware:
     """Render times in the viewer's time zone (their own, else their site's)."""

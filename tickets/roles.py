@@ -1,5 +1,7 @@
 """Roles are Django groups carrying permissions; code asks about permissions."""
 
+from django.db.models import Q
+
 from .models import Queue, User
 
 REQUESTER = "Requester"
@@ -37,6 +39,14 @@ def is_tier2(user: User) -> bool:
 
 def can_see_restricted(user: User) -> bool:
     return user.is_authenticated and user.has_perm("tickets.view_restricted_ticket")
+
+
+def is_security_team(user: User) -> bool:
+    """Cleared for security tickets and a member or lead of a security team: their call to lift a restriction."""
+    return (
+        can_see_restricted(user)
+        and Queue.objects.filter(is_security=True).filter(Q(members=user) | Q(lead=user)).exists()
+    )
 
 
 def can_override_priority(user: User) -> bool:

@@ -29,6 +29,10 @@ DEFAULT_MATRIX: dict[tuple[str, str], str] = {
 }
 
 
+# A security ticket is at least this severe, whether it came by category, rule or escalation.
+SECURITY_MIN_PRIORITY = Priority.P2
+
+
 def priority_for(*, impact: str, urgency: str) -> str:
     def load() -> dict[tuple[str, str], str]:
         return {(c.impact, c.urgency): c.priority for c in PriorityMatrixCell.objects.all()}
@@ -56,6 +60,7 @@ class RoutingDecision:
     priority: str
     rule: RoutingRule | None
     reason: str
+    security: bool = False
 
 
 def route(
@@ -66,6 +71,40 @@ def route(
     requester: User,
     site: Site | None,
     priority: str,
+    requester_verified: bool = True,
+) -> RoutingDecision:
+    """The starting queue and priority; a security category or queue also sets the security floor.
+
+    An unverified requester (mail: only a From header) matches no VIP or department condition.
+    """
+    decision = _route(
+        category=category,
+        title=title,
+        description=description,
+        requester=requester,
+        site=site,
+        priority=priority,
+        verified=requester_verified,
+    )
+    if not (category.is_security or decision.queue.is_security):
+        return decision
+    raised = most_severe(decision.priority, SECURITY_MIN_PRIORITY)
+    reason = decision.reason
+    if raised != decision.priority:
+        reason += f" Security: priority raised {decision.priority} → {raised}."
+    reason += " Restricted and handed to Security."
+    return RoutingDecision(queue=decision.queue, priority=raised, rule=decision.rule, reason=reason, security=True)
+
+
+def _route(
+    *,
+    category: Category,
+    title: str,
+    description: str,
+    requester: User,
+    site: Site | None,
+    priority: str,
+    verified: bool,
 ) -> RoutingDecision:
     facts = Facts(
         category_id=category.pk,
@@ -73,6 +112,7 @@ def route(
         description=description,
         priority=priority,
         requester=lambda: requester,
+        requester_verified=verified,
         site_id=site.pk if site else requester.site_id,
     )
     for rule in configcache.cached("routing_rules", _active_rules):

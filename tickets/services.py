@@ -32,6 +32,7 @@ from .models import (
     Urgency,
     User,
 )
+from .priorities import most_severe
 from .transitions import check_transition
 
 
@@ -79,6 +80,8 @@ def _ticket_create(*, intake: TicketIntake, acting_user: User | None) -> Ticket:
         requester=intake.requester,
         site=intake.site,
         priority=derived,
+        # Mail logged by nobody: the From header alone grants no VIP routing.
+        requester_verified=not (intake.channel == Channel.EMAIL and acting_user is None),
     )
     ticket = Ticket.objects.create(
         title=intake.title.strip(),
@@ -94,9 +97,9 @@ def _ticket_create(*, intake: TicketIntake, acting_user: User | None) -> Ticket:
         queue=decision.queue,
         tier1_queue=decision.queue,
         tier=Tier.ONE,
-        is_restricted=decision.queue.is_security or intake.category.is_security,
+        is_restricted=decision.security,
         routing_rule=decision.rule,
-        routing_reason=decision.reason,
+        routing_reason=decision.reason[:300],
     )
     created = events.ticket_created(ticket=ticket, actor=acting_user)
     events.ticket_routed(ticket=ticket, rule_name=decision.rule.name if decision.rule else None, reason=decision.reason)
@@ -177,6 +180,22 @@ def ticket_comment_add(*, ticket_id: int, body: str, public: bool, acting_user: 
         )
         if ticket.status == TicketStatus.PENDING:
             _resume(ticket, acting_user=acting_user, reason="The requester replied.")
+    return comment
+
+
+UNVERIFIED_SENDER = "Unverified sender"
+
+
+@transaction.atomic
+def ticket_unverified_mail_add(*, ticket_id: int, body: str, claimed_sender: str) -> Comment:
+    """Mail whose From header we cannot trust for this ticket (an agent's address without the
+    ticket's reply token, or someone who is not the requester): kept as an internal note by
+    nobody, flagged, never posted as the person it claims to be and never sent to the requester."""
+    ticket = lock_ticket(ticket_id)
+    check_transition(ticket, "comment")
+    flagged = f"{UNVERIFIED_SENDER}: mail claiming to be from {claimed_sender}. Check before acting on it.\n\n{body}"
+    comment = Comment.objects.create(ticket=ticket, author=None, body=flagged, is_public=False)
+    events.unverified_mail_noted(ticket=ticket, comment_id=comment.pk, claimed_sender=claimed_sender)
     return comment
 
 
@@ -318,7 +337,8 @@ def ticket_close(*, ticket_id: int, acting_user: User | None) -> Ticket:
     old = ticket.status
     ticket.status = check_transition(ticket, "close")
     save_ticket(ticket, ["status"])
-    events.status_changed(ticket=ticket, kind=EventKind.CLOSED, actor=acting_user, old=old, new=ticket.status)
+    event = events.status_changed(ticket=ticket, kind=EventKind.CLOSED, actor=acting_user, old=old, new=ticket.status)
+    sla.apply(ticket=ticket, event=event)  # nothing should still run; if anything does, it stops here
     return ticket
 
 
@@ -360,6 +380,11 @@ def ticket_update(
         if name in INTAKE_FIELDS and getattr(ticket, name) != value
     }
     problems = _field_problems({name: new for name, (_, new) in diff.items()})
+    leaving = "category" in diff and ticket.category.is_security and not changes["category"].is_security
+    if leaving and not roles.is_security_team(acting_user):
+        problems.setdefault("category", []).append(
+            "Only the Security team can take a ticket out of a security category: it lifts the restriction."
+        )
     if "assignee" in changes:
         problems |= _assignee_problems(ticket, changes["assignee"])
     if "priority" in changes:
@@ -368,6 +393,8 @@ def ticket_update(
 
     if diff:
         _apply_intake_fields(ticket, diff, acting_user=acting_user)
+        if leaving:
+            _leave_security(ticket, acting_user=acting_user)
     if "assignee" in changes:
         _apply_assignee(ticket, changes["assignee"], acting_user=acting_user)
     if "priority" in changes:
@@ -398,6 +425,8 @@ def _apply_intake_fields(ticket: Ticket, diff: dict[str, tuple], *, acting_user:
     old_priority = ticket.priority
     if {"impact", "urgency"} & set(diff) and not ticket.priority_override_reason:
         ticket.priority = routing.priority_for(impact=ticket.impact, urgency=ticket.urgency)
+        if ticket.is_restricted:  # a security ticket never drops below the security floor
+            ticket.priority = most_severe(ticket.priority, routing.SECURITY_MIN_PRIORITY)
         if ticket.priority != old_priority:
             changed["priority"] = (old_priority, ticket.priority)
             fields.append("priority")
@@ -417,14 +446,11 @@ def _apply_intake_fields(ticket: Ticket, diff: dict[str, tuple], *, acting_user:
 def _reroute_for_category(ticket: Ticket) -> list[str]:
     """A new category routes the ticket again, as intake would have: the changed fields.
 
-    Only in Tier 1 (a Tier 2 team keeps what it accepted). A security category or
-    queue restricts the ticket; lifting a restriction is the Security team's decision,
-    so a category change never does it.
+    Only in Tier 1 (a Tier 2 team keeps what it accepted). Into security, the
+    fast-track restricts and hands it over (ticket_update calls it, audited); out
+    of it, only the Security team decides (_leave_security).
     """
     fields = []
-    if ticket.category.is_security and not ticket.is_restricted:
-        ticket.is_restricted = True
-        fields.append("is_restricted")
     if ticket.tier != Tier.ONE:
         return fields
     decision = routing.route(
@@ -445,10 +471,47 @@ def _reroute_for_category(ticket: Ticket) -> list[str]:
         if ticket.assignee_id and not decision.queue.members.filter(pk=ticket.assignee_id).exists():
             ticket.assignee = None
             fields.append("assignee")
-    if decision.queue.is_security and not ticket.is_restricted:
-        ticket.is_restricted = True
-        fields.append("is_restricted")
     return fields
+
+
+def _leave_security(ticket: Ticket, *, acting_user: User) -> None:
+    """Out of a security category, by the Security team's decision: the restriction is lifted
+    (_reroute_for_category already routed a Tier 1 ticket as its new category would be). While it
+    sits in a security team's queue it stays restricted; they move it on and lift it explicitly."""
+    if ticket.queue.is_security or not ticket.is_restricted:
+        return
+    ticket.is_restricted = False
+    save_ticket(ticket, ["is_restricted"])
+    reason = f"Recategorised to {ticket.category}: not a security matter."
+    event = events.restriction_changed(ticket=ticket, actor=acting_user, restricted=False, reason=reason)
+    sla.apply(ticket=ticket, event=event)
+
+
+@transaction.atomic
+def ticket_lift_restriction(*, ticket_id: int, reason: str, acting_user: User) -> Ticket:
+    """The Security team decides a ticket is not (or no longer) sensitive: everyone on the desk may see it.
+
+    Audited with the reason. Refused while its category or queue is a security one: those
+    restrict by definition, so move it out of them first.
+    """
+    if not roles.is_security_team(acting_user):
+        raise NotAllowed("Only the Security team can lift a restriction.")
+    if not reason.strip():
+        raise InvalidInput({"reason": ["Say why the ticket no longer needs to be restricted; it is audited."]})
+    ticket = lock_ticket(ticket_id)
+    if not ticket.is_restricted:
+        raise InvalidInput({"reason": [f"{ticket.reference} is not restricted."]})
+    if ticket.category.is_security:
+        raise InvalidInput(
+            {"reason": [f"{ticket.reference} is in the {ticket.category} category; recategorise it first."]}
+        )
+    if ticket.queue.is_security:
+        raise InvalidInput({"reason": [f"{ticket.reference} is in the {ticket.queue} queue; move it to a team first."]})
+    ticket.is_restricted = False
+    save_ticket(ticket, ["is_restricted"])
+    event = events.restriction_changed(ticket=ticket, actor=acting_user, restricted=False, reason=reason.strip())
+    sla.apply(ticket=ticket, event=event)  # the security SLA policy may no longer apply
+    return ticket
 
 
 def _plain(value):

@@ -11,6 +11,7 @@ urlpatterns = [
     path("search/", views.search_page, name="search"),
     path("tier2/", views.tier2_queue, name="tier2-queue"),
     path("tickets/<int:pk>/", views.ticket_detail, name="ticket-detail"),
+    path("tickets/<int:pk>/receipt/", views.ticket_receipt, name="ticket-receipt"),
     path("tickets/<int:pk>/comment/", views.ticket_comment, name="ticket-comment"),
     # Explicit actions: /tickets/<id>/escalate|accept|return|rate/ belong to the escalation app.
     *(

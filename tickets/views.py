@@ -20,10 +20,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from escalation import automation
 from escalation import selectors as escalation_selectors
+from escalation import services as escalation_services
+from escalation.handoff import handoff_quality
+from escalation.sla.display import clocks_for_page
+from escalation.sla.selectors import sla_records_for_ticket
 from knowledgebase import selectors as kb_selectors
 from tickets.notifications import services as notification_services
 
-from . import actions, roles, routing, search, selectors, services, wording
+from . import access, actions, configcache, roles, routing, search, selectors, services, wording
 from .decorators import agent_required, tier2_required
 from .errors import DomainError
 from .filters import TicketFilter
@@ -56,6 +60,7 @@ from .models import (
     Urgency,
     User,
 )
+from .receipts import security_receipt
 from .transitions import allowed_actions
 
 PAGE_SIZE = 25
@@ -122,9 +127,12 @@ def _page(request, queryset):
 
 
 def _filter_choices():
+    # Configuration: read once per process until an admin changes it (tickets.configcache).
     return {
-        "queues": Queue.objects.order_by("tier", "name"),
-        "categories": Category.objects.filter(is_active=True).order_by("name"),
+        "queues": configcache.cached("filter_queues", lambda: list(Queue.objects.order_by("tier", "name"))),
+        "categories": configcache.cached(
+            "filter_categories", lambda: list(Category.objects.filter(is_active=True).order_by("name"))
+        ),
         "statuses": [(v, label) for v, label in TicketStatus.choices if v in OPEN_STATUSES],
         "priorities": Priority.choices,
     }
@@ -163,6 +171,8 @@ def ticket_create(request):
         except DomainError as error:
             add_domain_error(form, error)
         else:
+            if ticket.is_restricted:
+                return redirect("ticket-receipt", pk=ticket.pk)  # the agent may not be cleared to open it
             messages.success(request, f"{ticket.reference} logged for {ticket.requester}, routed to {ticket.queue}.")
             return redirect("ticket-detail", pk=ticket.pk)
     impact = form["impact"].value() or Impact.INDIVIDUAL
@@ -233,9 +243,6 @@ def _timeline(request, ticket):
 
 def _escalation_context(request, ticket) -> dict:
     """The escalation app's actions and the latest handoff (Tier 2 reads it first)."""
-    from escalation import services as escalation_services
-    from escalation.handoff import handoff_quality
-
     handoff = escalation_selectors.escalations_for_ticket(request.user, ticket).first()
     context = {
         "escalate_url": reverse("ticket-escalate", args=[ticket.pk]),
@@ -285,6 +292,8 @@ def _detail_context(request, ticket, **forms) -> dict:
         "has_playbook": is_agent and ticket.tier == Tier.ONE,
         "can_make_article": is_agent and ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED),
         "can_change_priority": is_agent and roles.can_override_priority(user),
+        "can_lift_restriction": ticket.is_restricted and roles.is_security_team(user),
+        "unrestrict_form": forms.get("unrestrict_form") or ReasonForm(prefix="unrestrict"),
         "is_tier2": roles.is_tier2(user),
     }
     context["watchers"] = selectors.watchers_of(ticket)
@@ -304,9 +313,6 @@ def _detail_context(request, ticket, **forms) -> dict:
 
 def _sla_clocks(ticket) -> list:
     """The current cycle's SLA clocks (one query; the ticket was already fetched through the scoped selector)."""
-    from escalation.sla.display import clocks_for_page
-    from escalation.sla.selectors import sla_records_for_ticket
-
     return clocks_for_page(sla_records_for_ticket(ticket=ticket), now=timezone.now())
 
 
@@ -319,6 +325,16 @@ def _public_suggestions(request, ticket) -> list:
         return []
     text = f"{ticket.title} {ticket.description}"
     return kb_selectors.suggest_for_text(request.user, text, category=ticket.category, limit=PORTAL_SUGGESTIONS)
+
+
+@login_required
+@require_GET
+def ticket_receipt(request, pk):
+    """The receipt for a ticket handed to Security: shown to whoever logged or escalated it, cleared or not."""
+    ticket = selectors.ticket_receipt_for(request.user, pk)
+    can_open = selectors.ticket_list_for(request.user).filter(pk=ticket.pk).exists()
+    context = {"receipt": security_receipt(ticket), "ticket_id": ticket.pk, "can_open": can_open}
+    return render(request, "tickets/security_receipt.html", context)
 
 
 @login_required
@@ -400,6 +416,12 @@ def _action_table():
             "Reopened.",
             "reopen_form",
         ),
+        "unrestrict": (
+            lambda data: ReasonForm(data, prefix="unrestrict"),
+            lambda t, u, d: services.ticket_lift_restriction(ticket_id=t.pk, reason=d["reason"], acting_user=u),
+            "Restriction lifted; every agent can see this ticket now.",
+            "unrestrict_form",
+        ),
         "priority": (
             lambda data: PriorityForm(data),
             lambda t, u, d: services.ticket_change_priority(
@@ -411,7 +433,7 @@ def _action_table():
     }
 
 
-TICKET_ACTIONS = ("assign", "pending", "resume", "resolve", "reopen", "priority")
+TICKET_ACTIONS = ("assign", "pending", "resume", "resolve", "reopen", "priority", "unrestrict")
 REQUESTER_ACTIONS = {"reopen"}
 
 
@@ -521,7 +543,7 @@ def ticket_workspace_action(request, pk, action):
             add_domain_error(form, error)
         else:
             messages.success(request, success)
-            if not selectors.may_see(request.user, target):
+            if not access.may_see(request.user, target):
                 return redirect("desk")  # moved to a restricted team this agent may not see
             return redirect("ticket-detail", pk=target.pk)
     return _render_detail(request, ticket, workspace_forms={action: form}, open_panel=action)
@@ -604,6 +626,8 @@ def portal_create(request):
         except DomainError as error:
             add_domain_error(form, error)
         else:
+            if ticket.is_restricted:
+                return redirect("ticket-receipt", pk=ticket.pk)
             messages.success(request, f"Thanks — we have your request {ticket.reference}. We'll reply here.")
             return redirect("ticket-detail", pk=ticket.pk)
     return render(request, "tickets/portal_create.html", {"form": form}, status=400 if form.errors else 200)

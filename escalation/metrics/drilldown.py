@@ -27,6 +27,7 @@ SHOW_LABELS = {
     "resolved": "Resolved in the period",
     "first_contact": "Resolved by Tier 1 at first contact",
     "backlog": "Open now",
+    "security": "Security (restricted) tickets created in the period",
     **{f"age_{key}": f"Open now, {label} old" for key, label, _low, _high in f.AGE_BUCKETS},
     "sla": "SLA records judged in the period",
     "breached": "Breached in the period",

@@ -200,6 +200,8 @@ def ticket_conditions(filters: MetricsFilter, now: datetime) -> dict[str, Q]:
         "resolved": resolved,
         "first_contact": resolved & Q(tier=Tier.ONE, reopen_count=0) & ~Q(escalated),
         "backlog": open_,
+        # Security (restricted) tickets: only a viewer cleared for them has any in scope.
+        "security": created & Q(is_restricted=True),
     }
     for key, _label, low, high in AGE_BUCKETS:
         q = open_ & Q(created_at__lte=now - timedelta(days=low))
@@ -225,6 +227,7 @@ def ticket_counts(scoped: QuerySet[Ticket], filters: MetricsFilter, now: datetim
         "first_contact_resolved": counts["first_contact"],
         "first_contact_rate_pct": percent(counts["first_contact"], counts["resolved"]),
         "backlog": counts["backlog"],
+        "security_created": counts["security"],
         "backlog_aging": [
             {"bucket": key, "label": label, "tickets": counts[f"age_{key}"]} for key, label, _low, _high in AGE_BUCKETS
         ],

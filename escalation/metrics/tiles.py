@@ -42,7 +42,8 @@ def _min(value) -> str:
     return "—" if value is None else f"{value:g} min"
 
 
-def tile_specs(figures: dict) -> list[Tile]:
+def tile_specs(figures: dict, *, cleared: bool = False) -> list[Tile]:
+    """`cleared`: the viewer may see restricted tickets, so the security tile means something."""
     t, e, b, now = figures["tickets"], figures["escalation"], figures["breaches"], figures["now"]
     tiles = [
         Tile(
@@ -131,12 +132,28 @@ def tile_specs(figures: dict) -> list[Tile]:
             "backlog", "Backlog", str(t["backlog"]), "open tickets", "Now: new, open, pending or escalated", "backlog"
         ),
     ]
+    if cleared:
+        security = next((row for row in e["by_trigger"] if row["trigger"] == "security_concern"), {})
+        escalations = security.get("manual", 0) + security.get("automatic", 0)
+        tiles.append(
+            Tile(
+                "security",
+                "Security tickets",
+                str(t["security_created"]),
+                f"created · {escalations} security escalations",
+                "Restricted tickets created in the period (security category, rule or escalation); "
+                "shown to managers cleared for them",
+                "security",
+            )
+        )
     return tiles
 
 
-def build_tiles(figures: dict, filters: MetricsFilter, *, tickets: QuerySet[Ticket], now: datetime) -> list[Tile]:
+def build_tiles(
+    figures: dict, filters: MetricsFilter, *, tickets: QuerySet[Ticket], now: datetime, cleared: bool = False
+) -> list[Tile]:
     """The tiles with their drill-down links and ticket counts (one query for all the counts)."""
-    tiles = tile_specs(figures)
+    tiles = tile_specs(figures, cleared=cleared)
     subqueries, params = [], []
     for tile in tiles:
         tile.href = drill_url(filters, tile.show, **tile.params)

@@ -88,7 +88,9 @@ def dashboard(request):
             return _csv(tables[name], filters)
     context = {
         "figures": figures,
-        "tiles": build_tiles(figures, filters, tickets=visible, now=now),
+        "tiles": build_tiles(
+            figures, filters, tickets=visible, now=now, cleared=roles.can_see_restricted(request.user)
+        ),
         # The first screen: who hands off well; the long hourly and daily tables fold away.
         "people_tables": [tables[name] for name in PEOPLE_TABLES],
         "main_tables": [t for name, t in tables.items() if name not in PEOPLE_TABLES + FOLDED_TABLES],

@@ -65,6 +65,7 @@ class SlaPolicyAdmin(admin.ModelAdmin):
         "is_default",
         "priority",
         "category",
+        "security",
         "calendar",
         "first_response_minutes",
         "resolution_minutes",

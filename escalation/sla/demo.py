@@ -78,6 +78,19 @@ def seed_configuration(org) -> None:
             tier2_accept_minutes=accept,
         )
         _ladder(policy, org)
+    # Security tickets (restricted), whatever their priority: round the clock, tight targets.
+    security = SlaPolicy.objects.create(
+        name="Security incident",
+        position=5,
+        security=True,
+        calendar=calendars["24x7"],
+        first_response_minutes=30,
+        next_response_minutes=60,
+        resolution_minutes=8 * 60,
+        tier1_budget_minutes=15,
+        tier2_accept_minutes=30,
+    )
+    _ladder(security, org)
     default = SlaPolicy.objects.create(
         name="Default (business hours)",
         position=1000,

@@ -30,6 +30,9 @@ from .services import Clock, Replay, ScheduleCache
 # Field changes that can choose another policy (its conditions: priority, category, site).
 POLICY_FIELDS = ("priority", "category", "site")
 
+# A policy may match security (restricted) tickets only, or the others.
+RESTRICTION_KINDS = (EventKind.RESTRICTED, EventKind.RESTRICTION_LIFTED)
+
 TIER_ACTIONS = {EventKind.ESCALATED: "escalate", EventKind.ACCEPTED: "accept", EventKind.RETURNED: "return"}
 
 # Every kind step() acts on; anything else (notes, ratings, notifications…) leaves the clocks alone.
@@ -46,6 +49,8 @@ SLA_EVENT_KINDS = frozenset(
         EventKind.REASSIGNED,
         EventKind.PRIORITY_CHANGED,
         EventKind.FIELD_CHANGED,
+        EventKind.RESTRICTED,
+        EventKind.RESTRICTION_LIFTED,
         EventKind.SLA_WARNING,
         EventKind.SLA_BREACHED,
     }
@@ -99,7 +104,7 @@ def step(clock: Clock, event: TicketEvent) -> dict[str, tuple]:
         services.stop_all(clock, at=at)
     elif kind == EventKind.REOPENED:
         services.start_cycle(clock, at=at)
-    elif kind in (EventKind.PRIORITY_CHANGED, EventKind.REASSIGNED) or (
+    elif kind in (EventKind.PRIORITY_CHANGED, EventKind.REASSIGNED, *RESTRICTION_KINDS) or (
         kind == EventKind.FIELD_CHANGED and set(POLICY_FIELDS) & set(data)
     ):
         return services.recompute_targets(clock, at=at)
@@ -198,6 +203,7 @@ def initial_state(
     state.status, state.tier = TicketStatus.NEW, Tier.ONE
     created = next((e.data or {} for e in timeline if e.kind == EventKind.CREATED), {})
     state.priority = created.get("priority", ticket.priority)
+    state.is_restricted = created.get("is_restricted", ticket.is_restricted)
     if "site_id" in created:
         state.site = Site.objects.filter(pk=created["site_id"]).first() if created["site_id"] else None
     # Older creation events do not name category and site: walk their first change back.
@@ -237,6 +243,8 @@ def advance(state: Ticket, event: TicketEvent, *, categories: dict, sites: dict)
         state.status, state.tier = TicketStatus.OPEN, Tier.ONE
     elif kind == EventKind.PRIORITY_CHANGED and data.get("new"):
         state.priority = data["new"]
+    elif kind in RESTRICTION_KINDS:
+        state.is_restricted = kind == EventKind.RESTRICTED
     elif kind == EventKind.FIELD_CHANGED:
         if "priority" in data:
             state.priority = data["priority"]["new"]

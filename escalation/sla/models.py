@@ -113,6 +113,11 @@ class SlaPolicy(models.Model):
     category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     requester_is_vip = models.BooleanField(null=True, blank=True, help_text="Match VIP (yes) or non-VIP (no).")
     site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    security = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text="Match security tickets (restricted to the Security team: yes) or the others (no).",
+    )
     calendar = models.ForeignKey(
         Calendar, null=True, blank=True, on_delete=models.PROTECT, related_name="policies", help_text="Empty: 24×7."
     )
@@ -146,6 +151,7 @@ class SlaPolicy(models.Model):
             category_id=self.category_id,
             requester_is_vip=self.requester_is_vip,
             site_id=self.site_id,
+            restricted=self.security,
         )
 
     def target_minutes(self, target: str) -> int | None:

@@ -69,6 +69,7 @@ class SlaPolicySerializer(serializers.ModelSerializer):
             "priority",
             "category",
             "requester_is_vip",
+            "security",
             "site",
             "calendar",
             "use_site_time_zone",

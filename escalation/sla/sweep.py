@@ -36,7 +36,10 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from escalation import rules
+from escalation import services as escalation_services
 from tickets import configcache, events
+from tickets import services as ticket_services
 from tickets.errors import DomainError
 from tickets.models import Priority, Ticket, TicketEvent, TicketStatus, Tier, User
 from tickets.notifications.models import NotificationKind
@@ -147,8 +150,6 @@ def sla_sweep(
             break
     else:
         report.more_due = SlaRecord.objects.filter(next_check_at__lte=now).exists()
-    from escalation import rules
-
     # Time-based trigger rules have their own next check: evaluated on time, SLA clock due or not.
     rules.run_due_time_rules(now=now)
     if not report.more_due:
@@ -306,14 +307,14 @@ def _process(records: list[SlaRecord], *, now: datetime, cache: RunCache) -> Swe
         if reasons and _escalate(tickets[ticket_id], reasons=reasons):
             report.escalations += 1
             report.escalated_ticket_ids.append(ticket_id)
-    from escalation import rules
-
+    # The rules see each ticket as it is now: the rows in hand, re-read in one query where a
+    # side action changed them (the locks are still ours).
     touched = set(raise_ids) | set(escalate)
+    if touched:
+        related = ("queue", "queue__lead", "assignee", "category", "requester")
+        tickets.update((t.pk, t) for t in Ticket.objects.select_related(*related).filter(pk__in=touched))
     for ticket_id, ticket in tickets.items():
-        # An untouched ticket is the fresh, locked row in hand; a touched one is re-read by the rules.
-        rules.evaluate_trigger_rules(
-            ticket_id=ticket_id, moment=rules.Moment.SWEEP, ticket=None if ticket_id in touched else ticket
-        )
+        rules.evaluate_trigger_rules(ticket_id=ticket_id, moment=rules.Moment.SWEEP, ticket=ticket)
     return report
 
 
@@ -454,9 +455,7 @@ def _link_firings(triples: list[tuple[int, int, int]]) -> None:
 
 
 def _raise_priority(ticket: Ticket) -> None:
-    from tickets.services import ticket_change_priority
-
-    ticket_change_priority(
+    ticket_services.ticket_change_priority(
         ticket_id=ticket.pk, priority=one_step_up(ticket.priority), reason="Raised by the SLA ladder.", acting_user=None
     )
 
@@ -466,8 +465,6 @@ def _escalate(ticket: Ticket, *, reasons: list[str]) -> bool:
     ticket.refresh_from_db(fields=["status", "tier"])
     if ticket.tier != Tier.ONE or ticket.status not in (TicketStatus.NEW, TicketStatus.OPEN):
         return False
-    from escalation import services as escalation_services
-
     try:
         with transaction.atomic():  # a refusal must not undo the breach we just recorded
             escalation_services.ticket_escalate(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from datetime import datetime
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.db import transaction
@@ -34,6 +35,27 @@ from .replay import (
 )
 
 logger = logging.getLogger(__name__)
+
+# What the figures and the flips read of a live record.
+LIVE_FIELDS = (
+    "id",
+    "ticket_id",
+    "target",
+    "cycle",
+    "stage",
+    "started_at",
+    "due_at",
+    "stopped_at",
+    "breached_at",
+    "ever_breached",
+    "target_seconds",
+    "paused_business_seconds",
+    "tier1_seconds",
+    "awaiting_tier2_seconds",
+    "tier2_seconds",
+    "paused_seconds",
+    "segment_tier",
+)
 
 
 def what_if(
@@ -62,9 +84,10 @@ def what_if(
     flipped: list[dict] = []
     for offset in range(0, len(ids), BATCH):
         chunk = ids[offset : offset + BATCH]
-        live: dict[int, list[SlaRecord]] = defaultdict(list)
-        for record in SlaRecord.objects.filter(ticket_id__in=chunk).order_by():
-            live[record.ticket_id].append(record)
+        live: dict[int, list] = defaultdict(list)
+        for row in SlaRecord.objects.filter(ticket_id__in=chunk).order_by().values(*LIVE_FIELDS):
+            # Plain rows, not model instances: only read, and thousands of them (bench/whatif.py).
+            live[row["ticket_id"]].append(SimpleNamespace(pk=row["id"], **row))
         touched = chunk if replay_all else affected_ids(chunk, draft)
         for pk in set(chunk) - set(touched):
             replayed += live[pk]

@@ -78,7 +78,7 @@ def test_main_pages_raise_no_csp_violation(
     log_out(page)
 
     log_in(page, live_server, manager.username)
-    for path in ["/dashboard/", "/dashboard/at-risk/", "/dashboard/tickets/"]:
+    for path in ["/dashboard/", "/dashboard/at-risk/", "/dashboard/tickets/", "/dashboard/what-if/"]:
         _visit(page, base + path, violations, seen)
     log_out(page)
 
@@ -92,4 +92,4 @@ def test_main_pages_raise_no_csp_violation(
         _visit(page, base + path, violations, seen)
 
     assert {url: found for url, found in seen.items() if found} == {}
-    assert len(seen) == 25  # every page above was visited
+    assert len(seen) == 26  # every page above was visited

@@ -109,3 +109,43 @@ def test_auto_escalation_completed_accepted_and_rated(page, live_server, shoot, 
     ticket.refresh_from_db()
     escalation.refresh_from_db()
     assert ticket.status == TicketStatus.OPEN and escalation.outcome == Outcome.ACCEPTED and escalation.rating == 4
+
+
+def test_escalate_form_shows_the_route_prefills_and_refuses_its_own_weak_examples(
+    page, live_server, shoot, requester, category, agent, identity_team, engineer
+):
+    from escalation import substance
+
+    EscalationPath.objects.create(
+        name="Account access → Identity", category=category, trigger=Trigger.ACCESS_RESTRICTION, to_queue=identity_team
+    )
+    ticket = make_ticket(
+        requester=requester,
+        category=category,
+        acting_user=agent,
+        title="Finance share",
+        impact="team",
+        urgency="stopped",
+    )
+    log_in(page, live_server, "agent1")
+    page.goto(f"{live_server.url}{reverse('ticket-escalate', args=[ticket.pk])}")
+    # prefilled from the ticket's impact and urgency
+    assert page.get_by_label("Who is affected").input_value() == "team"
+    assert page.get_by_label("How urgent").input_value() == "stopped"
+    # the team the path sends it to, before submitting
+    expect(page.locator("#route-preview .route:visible")).to_have_count(0)
+    page.get_by_label("Trigger").select_option("access_restriction")
+    expect(page.locator("#route-preview .route:visible")).to_have_text(re.compile(r"goes to Identity & Access"))
+    # the form's own weak examples, typed in: each refused on its own field, everything kept
+    summary, steps, evidence = (substance.WEAK_EXAMPLES[name][0] for name in substance.TEXT_FIELDS)
+    page.get_by_label("What is wrong").fill(summary)
+    page.get_by_label("What was already tried").fill(steps)
+    page.get_by_label("Evidence, verbatim").fill(evidence)
+    page.get_by_label("How many people (if known)").fill("1")
+    page.get_by_role("button", name="Escalate").click()
+    for name in ("problem_summary", "steps_tried", "error_evidence", "affected_count"):
+        expect(page.locator(f".field.has-error #id_{name}")).to_have_count(1)
+    assert page.get_by_label("What is wrong").input_value() == summary
+    expect(page.locator("#route-preview .route:visible")).to_contain_text("Identity & Access")
+    shoot(page, "25-escalate-weak-examples-refused")
+    assert Ticket.objects.get(pk=ticket.pk).status != TicketStatus.ESCALATED

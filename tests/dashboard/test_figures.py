@@ -116,6 +116,7 @@ def test_escalation_quality_returns_and_time_to_accept(week):
     assert {r["reason"]: r["returns"] for r in esc["return_reasons"]} == {
         "handoff_incomplete": 0,
         "within_tier1_scope": 1,
+        "wrong_team": 0,
     }
 
 

@@ -261,3 +261,28 @@ def test_managers_land_on_the_dashboard_after_login(client, viewer, agent):
     assert client.get("/").url.startswith("/dashboard/")
     client.force_login(agent)
     assert not client.get("/").url.startswith("/dashboard/")
+
+
+def test_security_figures_for_a_manager_cleared_to_see_them(client, viewer, manager, agent, week, security_team):
+    from django.contrib.auth.models import Permission
+
+    from escalation.models import Trigger
+    from escalation.services import ticket_escalate
+    from tests.escalation.conftest import good_handoff
+
+    with time_machine.travel(NOW, tick=False):
+        ticket_escalate(
+            ticket_id=week.g.pk, trigger=Trigger.SECURITY_CONCERN, handoff=good_handoff(checklist={}), acting_user=agent
+        )
+    url = "/dashboard/?from=2025-01-06&to=2025-01-12"
+    client.force_login(viewer)
+    assert "security" not in {tile.key for tile in get(client, url).context["tiles"]}  # not cleared: no tile
+
+    viewer.user_permissions.add(Permission.objects.get(codename="view_restricted_ticket"))
+    client.force_login(type(viewer).objects.get(pk=viewer.pk))
+    tiles = {tile.key: tile for tile in get(client, url).context["tiles"]}
+    security = tiles["security"]
+    assert (security.value, security.tickets) == ("1", 1)
+    assert "1 security escalations" in security.detail
+    drill = get(client, security.href)
+    assert [t.pk for t in drill.context["page"]] == [week.g.pk]

@@ -4,7 +4,7 @@ import pytest
 
 from escalation.models import EscalationPath, Trigger
 from escalation.services import ticket_escalate
-from tests.factories import QueueFactory, UserFactory, make_ticket
+from tests.factories import CategoryFactory, QueueFactory, UserFactory, make_ticket
 from tickets import roles
 from tickets.models import EventKind, Priority, Tier
 from tickets.notifications.models import Notification, NotificationPreference
@@ -34,13 +34,14 @@ def test_each_trigger_routes_along_its_path(ticket, agent, paths, trigger, team)
     assert escalation.trigger == trigger
 
 
-def test_the_most_specific_path_wins(requester, agent, security_category, paths, network_team, service_desk):
-    # security_category has no category path: the queue path beats the trigger-only default
+def test_the_most_specific_path_wins(requester, agent, paths, network_team, service_desk):
+    # this category has no category path: the queue path beats the trigger-only default
+    uncharted = CategoryFactory(name="Uncharted", slug="uncharted", default_queue=service_desk)
     queue_team = QueueFactory(name="Applications", slug="applications", tier=Tier.TWO)
     EscalationPath.objects.create(
         name="Service desk complexity", queue=service_desk, trigger=Trigger.COMPLEXITY_LIMIT, to_queue=queue_team
     )
-    ticket = make_ticket(requester=requester, category=security_category, acting_user=agent, title="Odd VPN log")
+    ticket = make_ticket(requester=requester, category=uncharted, acting_user=agent, title="Odd VPN log")
     escalation = ticket_escalate(
         ticket_id=ticket.pk,
         trigger=Trigger.COMPLEXITY_LIMIT,
@@ -48,7 +49,7 @@ def test_the_most_specific_path_wins(requester, agent, security_category, paths,
         acting_user=agent,
     )
     assert escalation.to_queue == queue_team
-    ticket2 = make_ticket(requester=requester, category=security_category, acting_user=agent, title="Other thing")
+    ticket2 = make_ticket(requester=requester, category=uncharted, acting_user=agent, title="Other thing")
     escalation2 = ticket_escalate(
         ticket_id=ticket2.pk,
         trigger=Trigger.INTEGRATION_FAILURE,

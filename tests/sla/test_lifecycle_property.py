@@ -319,8 +319,8 @@ def test_random_lifecycles_keep_every_sla_figure_consistent(db):
     run_state_machine_as_test(
         Lifecycles,
         settings=settings(
-            max_examples=10,
-            stateful_step_count=16,
+            max_examples=8,
+            stateful_step_count=15,
             deadline=None,
             derandomize=True,  # the same lifecycles on every run; CI stays reproducible
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from tickets import durations, events
 
-from . import targets
+from . import replyaddress, targets
 from .models import DeliveryStatus, Notification, NotificationChannel, NotificationKind
 
 logger = logging.getLogger(__name__)
@@ -222,7 +222,13 @@ def send_email(notification: Notification) -> None:
     }
     if ticket is not None:
         headers.update(
-            {"References": thread_id(ticket), "In-Reply-To": thread_id(ticket), "X-Handoff-Ticket": ticket.reference}
+            {
+                "References": thread_id(ticket),
+                "In-Reply-To": thread_id(ticket),
+                "X-Handoff-Ticket": ticket.reference,
+                # Replies come back signed for this ticket (tickets.notifications.inbound checks the token).
+                "Reply-To": replyaddress.reply_address(ticket),
+            }
         )
     message = EmailMultiAlternatives(
         subject=subject,

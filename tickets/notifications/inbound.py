@@ -8,11 +8,14 @@ process_message, step by step:
    an InboundMessage row is inserted first, so the same mail read twice does nothing.
 2. Drop loops (our own From address, our loop header) and auto-replies
    (Auto-Submitted, X-Autoreply, Precedence bulk/junk/list, bounces).
-3. Match a ticket: [HD-000123] in the subject, or In-Reply-To/References naming a
-   Message-ID we sent (stored on email Notification rows) or a mail that made a ticket.
+3. Match a ticket: a signed reply address (replyaddress: support+HD-000123.<token>@…),
+   else [HD-000123] in the subject, or In-Reply-To/References naming a Message-ID we
+   sent (stored on email Notification rows) or a mail that made a ticket.
 4. Find the sender's account (or create a requester, per INBOUND_UNKNOWN_SENDERS).
-5. A match → tickets.services.ticket_comment_add (public; resumes a pending ticket);
-   no match → escalation.automation.ticket_create (channel email; trigger rules apply). Attachments follow.
+5. A match → reply_standing decides: a public comment as the sender (resumes a pending
+   ticket), an internal flagged "unverified sender" note, or a refusal. No match →
+   escalation.automation.ticket_create (channel email; trigger rules apply), the sender's
+   own request with no authority from their roles. Attachments follow (internal on an unverified note).
 """
 
 import hashlib
@@ -36,9 +39,11 @@ from django.utils.html import strip_tags
 from escalation import automation
 from tickets import roles
 from tickets import services as ticket_services
+from tickets.access import may_see
 from tickets.errors import DomainError
 from tickets.models import Category, Channel, Ticket, User
 
+from . import replyaddress
 from .delivery import LOOP_HEADER
 from .models import InboundMessage, InboundOutcome, Notification, NotificationChannel
 
@@ -103,11 +108,27 @@ def _handle(record: InboundMessage, message: EmailMessage, *, from_name: str, fr
     if sender is None:
         return outcome(InboundOutcome.REJECTED, f"Unknown sender {from_address} (INBOUND_UNKNOWN_SENDERS=reject).")
     text = strip_quoted(_body_text(message))
-    ticket = match_ticket(message, subject)
+    addressed_id, verified = replyaddress.addressed_ticket(message)
+    ticket = Ticket.objects.filter(pk=addressed_id).first() if addressed_id else match_ticket(message, subject)
     try:
         # A savepoint: a refused action leaves the InboundMessage row to say why.
         with transaction.atomic():
             if ticket is not None:
+                standing = reply_standing(ticket, sender, verified=verified)
+                if standing == REFUSED:
+                    return outcome(
+                        InboundOutcome.REJECTED, f"{from_address} is not the requester of {ticket.reference}.", ticket
+                    )
+                if standing == UNVERIFIED:
+                    comment = ticket_services.ticket_unverified_mail_add(
+                        ticket_id=ticket.pk,
+                        body=text or "(empty reply)",
+                        claimed_sender=f"{from_name} <{from_address}>",
+                    )
+                    _attach(message, ticket=ticket, sender=None, comment=comment, record=record, public=False)
+                    return outcome(
+                        InboundOutcome.COMMENT_ADDED, f"Unverified sender: internal note on {ticket.reference}.", ticket
+                    )
                 comment = ticket_services.ticket_comment_add(
                     ticket_id=ticket.pk, body=text or "(empty reply)", public=True, acting_user=sender
                 )
@@ -117,6 +138,8 @@ def _handle(record: InboundMessage, message: EmailMessage, *, from_name: str, fr
             if category is None:
                 return outcome(InboundOutcome.ERROR, f"No category {settings.INBOUND_DEFAULT_CATEGORY!r} for new mail.")
             title = _title(subject)
+            # A From header proves nothing: the ticket is the sender's own request, logged by nobody
+            # (no agent authority) and routed without their VIP status or department.
             created = automation.ticket_create(
                 intake=ticket_services.TicketIntake(
                     title=title,
@@ -127,12 +150,34 @@ def _handle(record: InboundMessage, message: EmailMessage, *, from_name: str, fr
                     requester=sender,
                     channel=Channel.EMAIL,
                 ),
-                acting_user=sender,
+                acting_user=None,
             )
             _attach(message, ticket=created, sender=sender, comment=None, record=record)
             return outcome(InboundOutcome.TICKET_CREATED, f"Created {created.reference}.", created)
     except DomainError as exc:
         return outcome(InboundOutcome.REJECTED, str(getattr(exc, "errors", None) or exc))
+
+
+# How a reply is posted: as its sender, as an internal "unverified sender" note, or not at all.
+AS_SENDER, UNVERIFIED, REFUSED = "as_sender", "unverified", "refused"
+
+
+def reply_standing(ticket: Ticket, sender: User, *, verified: bool) -> str:
+    """Whose words a mailed reply may become.
+
+    - An agent's reply counts as the agent only with the ticket's valid reply token and
+      only if the agent may see the ticket; otherwise anyone could forge an agent's From
+      header into a public "agent" reply. It lands as a flagged internal note instead.
+    - The requester's (or a watcher's, in copy) reply lands as theirs (the From header is all
+      mail offers).
+    - Anyone else: with a valid token (someone our mail reached, e.g. in copy) a flagged
+      internal note; without one, refused.
+    """
+    if roles.is_agent(sender):
+        return AS_SENDER if verified and may_see(sender, ticket) else UNVERIFIED
+    if sender.pk == ticket.requester_id or ticket.watchers.filter(pk=sender.pk).exists():
+        return AS_SENDER
+    return UNVERIFIED if verified else REFUSED
 
 
 def _message_id(message: EmailMessage, raw: bytes) -> str:
@@ -254,7 +299,9 @@ def strip_quoted(text: str) -> str:
     return "\n".join(kept).strip()
 
 
-def _attach(message: EmailMessage, *, ticket: Ticket, sender: User, comment, record: InboundMessage) -> None:
+def _attach(
+    message: EmailMessage, *, ticket: Ticket, sender: User | None, comment, record: InboundMessage, public: bool = True
+) -> None:
     skipped = []
     for part in message.iter_attachments():
         filename = part.get_filename() or "attachment"
@@ -263,7 +310,7 @@ def _attach(message: EmailMessage, *, ticket: Ticket, sender: User, comment, rec
         try:
             with transaction.atomic():
                 ticket_services.attachment_add(
-                    ticket_id=ticket.pk, upload=upload, acting_user=sender, public=True, comment=comment
+                    ticket_id=ticket.pk, upload=upload, acting_user=sender, public=public, comment=comment
                 )
         except DomainError as exc:
             skipped.append(f"{filename}: {getattr(exc, 'errors', exc)}")

@@ -36,8 +36,8 @@ class NotificationKind(models.TextChoices):
     ON_CALL_PAGE = "on_call_page", "Paged while on call"
     RULE_FIRED = "rule_fired", "A trigger rule fired on your team's ticket"
     REASSIGNED = "reassigned", "Reassigned to your team"
-    WATCHING = "watching", "Added as a watcher"
-    MERGED = "merged", "A ticket you follow was merged"
+    WATCHING = "watching", "Copied in on a ticket"
+    MERGED = "merged", "Your request merged into another"
 
 
 class DeliveryStatus(models.TextChoices):

@@ -2,6 +2,7 @@
 
 from django.db.models import QuerySet
 
+from tickets.access import ticket_list_for
 from tickets.models import Queue, User
 
 from .models import Notification, NotificationChannel, NotificationPreference, OnCallRotation
@@ -11,6 +12,17 @@ def notification_list_for(user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=user, channel=NotificationChannel.IN_APP).select_related(
         "ticket", "event"
     )
+
+
+def mark_restricted(user: User, notifications) -> list[Notification]:
+    """Flag each row whose ticket the reader may not see (now): it renders as its reference and
+    "restricted", never its subject, title or note. One query for the page."""
+    rows = list(notifications)
+    ids = {n.ticket_id for n in rows if n.ticket_id}
+    visible = set(ticket_list_for(user).filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+    for n in rows:
+        n.is_hidden = bool(n.ticket_id) and n.ticket_id not in visible
+    return rows
 
 
 def unread_count_for(user: User) -> int:

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from tickets.access import ticket_list_for
 from tickets.models import TicketEvent, User
 
 from .models import (
@@ -48,9 +49,9 @@ SUBJECTS = {
     NotificationKind.HANDOFF_COMPLETED: "{ref}: Tier 1 added to the handoff",
     NotificationKind.ON_CALL_PAGE: "On call: {ref} needs you now: {title}",
     NotificationKind.RULE_FIRED: "A trigger rule fired on {ref}: {title}",
-    NotificationKind.REASSIGNED: "{ref} was moved to your team: {title}",
-    NotificationKind.WATCHING: "You are watching {ref}: {title}",
-    NotificationKind.MERGED: "{ref} was merged: {title}",
+    NotificationKind.REASSIGNED: "{ref} transferred to your team: {title}",
+    NotificationKind.WATCHING: "You are copied in on {ref}: {title}",
+    NotificationKind.MERGED: "Your request now continues on {ref}: {title}",
 }
 
 
@@ -87,11 +88,15 @@ def notify(
 def notify_many(notices: list[Notice]) -> list[Notification]:
     """The outbox rows of many events in a few queries (preferences, team webhooks, one insert),
     as notify() would write them one by one; the SLA sweep announces a whole batch this way."""
-    users_of = [_distinct_active(notice.recipients) for notice in notices]
+    users_of = _cleared([_distinct_active(notice.recipients) for notice in notices], notices)
     everyone = {user.pk: user for users in users_of for user in users}
     wanted = _preferences(users=list(everyone.values()), kinds={notice.kind for notice in notices})
     queue_ids = {notice.event.ticket.queue_id for notice in notices}
-    endpoints = list(WebhookEndpoint.objects.filter(_webhook_scope(queue_ids), is_active=True)) if notices else []
+    endpoints = (
+        list(WebhookEndpoint.objects.filter(_webhook_scope(queue_ids), is_active=True).select_related("queue"))
+        if notices
+        else []
+    )
     now = timezone.now()
     rows = []
     for notice, users in zip(notices, users_of, strict=True):
@@ -123,7 +128,11 @@ def notify_many(notices: list[Notice]) -> list[Notification]:
                 )
         if notice.team_webhooks:
             for endpoint in endpoints:
-                if endpoint.queue_id in (None, ticket.queue_id) and endpoint.wants(kind):
+                if (
+                    endpoint.queue_id in (None, ticket.queue_id)
+                    and endpoint.wants(kind)
+                    and _may_post(endpoint, ticket)
+                ):
                     rows.append(
                         Notification(webhook=endpoint, channel=NotificationChannel.WEBHOOK, body=notice.body, **common)
                     )
@@ -145,6 +154,31 @@ def notify_many(notices: list[Notice]) -> list[Notification]:
     if event_ids:
         transaction.on_commit(lambda: enqueue_events_deliveries(event_ids=event_ids))
     return rows
+
+
+def _cleared(users_of: list[list[User]], notices: list[Notice]) -> list[list[User]]:
+    """Clearance at write time: nobody is told about a ticket they may not read (a restricted
+    ticket's title and notes included), whoever the caller listed. The access selector answers
+    once per recipient for all their tickets in the batch."""
+    wanted: dict[int, set[int]] = {}
+    people: dict[int, User] = {}
+    for notice, users in zip(notices, users_of, strict=True):
+        for user in users:
+            people[user.pk] = user
+            wanted.setdefault(user.pk, set()).add(notice.event.ticket_id)
+    readable = {
+        pk: set(ticket_list_for(people[pk]).filter(pk__in=ids).values_list("pk", flat=True))
+        for pk, ids in wanted.items()
+    }
+    return [
+        [user for user in users if notice.event.ticket_id in readable[user.pk]]
+        for notice, users in zip(notices, users_of, strict=True)
+    ]
+
+
+def _may_post(endpoint: WebhookEndpoint, ticket) -> bool:
+    """A restricted ticket goes only to the security team's own webhooks, never a shared channel."""
+    return not ticket.is_restricted or (endpoint.queue_id is not None and endpoint.queue.is_security)
 
 
 def _webhook_scope(queue_ids: set[int | None]) -> Q:

@@ -21,6 +21,7 @@ from .models import NotificationChannel, NotificationKind, OnCallOverride, chann
 @login_required
 def notification_list(request):
     page = Paginator(selectors.notification_list_for(request.user), 50).get_page(request.GET.get("page"))
+    page.object_list = selectors.mark_restricted(request.user, page.object_list)
     for n in page:
         n.ticket_link = delivery.notification_path(n)
     context = {"page_obj": page}
@@ -37,6 +38,7 @@ def notification_read(request, pk: int):
         n = selectors.notification_list_for(request.user).filter(pk=pk).first()
         if n is None:
             raise Http404("No such notification.")
+        selectors.mark_restricted(request.user, [n])
         n.ticket_link = delivery.notification_path(n)
         # The row, plus the bell swapped out-of-band so its count follows.
         row = render_to_string("notifications/_row.html", {"n": n}, request=request)

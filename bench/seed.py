@@ -1,0 +1,353 @@
+"""COPY-based bulk seeding for `make bench`: N tickets with timelines, SLA records and escalations.
+
+Rows are generated in Python a chunk at a time and streamed into PostgreSQL with
+COPY (no ORM, no per-row service), so 1M tickets take minutes, not hours. The data
+is historical and consistent enough for every page: two years of tickets, most
+resolved (met or breached on their policy's calendar), some escalated and accepted
+by Tier 2, and a share still open with live clocks planned in the future (the
+sweep has nothing to catch up on after seeding).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+from datetime import datetime, timedelta
+
+from django.db import connection
+from django.db.models import Model
+
+CHUNK = 20_000
+
+
+def _text(value) -> str:
+    """One value in COPY's text format."""
+    if value is None:
+        return r"\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict | list):
+        value = json.dumps(value)
+    value = str(value)
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+class Copier:
+    """Rows for one model, as dicts of attnames; missing fields take the model default."""
+
+    def __init__(self, model: type[Model]):
+        self.model = model
+        self.fields = list(model._meta.concrete_fields)
+        self.columns = [f.column for f in self.fields]
+        self.defaults = {f.attname: f.get_default() for f in self.fields if f.has_default()}
+        self.buffer = io.StringIO()
+        self.count = 0
+
+    def add(self, **values) -> None:
+        row = []
+        for f in self.fields:
+            if f.attname in values:
+                value = values[f.attname]
+            elif f.attname in self.defaults:
+                value = self.defaults[f.attname]
+            else:
+                value = None if f.null else ""
+            row.append(_text(value))
+        self.buffer.write("\t".join(row) + "\n")
+        self.count += 1
+
+    def flush(self, cursor) -> None:
+        if not self.count:
+            return
+        self.buffer.seek(0)
+        table = self.model._meta.db_table
+        columns = ", ".join(f'"{c}"' for c in self.columns)
+        cursor.copy_expert(f'COPY "{table}" ({columns}) FROM STDIN', self.buffer)
+        self.buffer = io.StringIO()
+        self.count = 0
+
+
+def next_id(cursor, model: type[Model]) -> int:
+    cursor.execute(f'SELECT COALESCE(MAX(id), 0) + 1 FROM "{model._meta.db_table}"')
+    return cursor.fetchone()[0]
+
+
+def reset_sequence(cursor, model: type[Model]) -> None:
+    table = model._meta.db_table
+    cursor.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), (SELECT MAX(id) FROM \"{table}\"))")
+
+
+class Org:
+    """The demo organization's configuration, read once."""
+
+    def __init__(self):
+        from escalation.sla import businesstime as bt
+        from escalation.sla.models import SlaPolicy
+        from escalation.sla.services import load_schedule
+        from tickets import roles
+        from tickets.models import Category, Queue, User
+
+        self.categories = list(Category.objects.filter(is_active=True, is_security=False))
+        self.intake = Queue.objects.get(is_default_intake=True)
+        self.tier2_queues = list(Queue.objects.filter(tier=2, is_security=False)) or [self.intake]
+        self.requesters = list(User.objects.filter(groups__name=roles.REQUESTER).values_list("pk", flat=True))
+        self.agents = list(User.objects.filter(groups__name=roles.TIER1_AGENT).values_list("pk", flat=True))
+        self.engineers = list(User.objects.filter(groups__name=roles.TIER2_ENGINEER).values_list("pk", flat=True))
+        self.engineers = self.engineers or self.agents
+        self.policies = {p.priority: p for p in SlaPolicy.objects.filter(is_active=True).select_related("calendar")}
+        self.schedules = {}
+        for policy in self.policies.values():
+            zone = policy.calendar.time_zone if policy.calendar else "UTC"
+            self.schedules[policy.pk] = (
+                load_schedule(calendar_id=policy.calendar_id, time_zone=zone)
+                if policy.calendar_id
+                else bt.TWENTY_FOUR_SEVEN
+            )
+
+
+def seed(*, count: int, now: datetime, days: int = 730, open_share: float = 0.08, seed: int = 14, out=print) -> None:
+    """Add `count` tickets created over the last `days` days (a share still open)."""
+    from escalation.models import Escalation
+    from escalation.sla.models import SlaRecord
+    from tickets.models import Ticket, TicketEvent
+
+    org = Org()
+    rng = random.Random(seed)
+    with connection.cursor() as cursor:
+        ids = {model: next_id(cursor, model) for model in (Ticket, TicketEvent, SlaRecord, Escalation)}
+    made = 0
+    while made < count:
+        size = min(CHUNK, count - made)
+        copiers = {model: Copier(model) for model in ids}
+        for _ in range(size):
+            _ticket(org, rng, copiers, ids, now=now, days=days, open_share=open_share)
+        with connection.cursor() as cursor:
+            for copier in copiers.values():
+                copier.flush(cursor)
+        made += size
+        if made % 100_000 == 0 or made == count:
+            out(f"  … {made}/{count} tickets")
+    with connection.cursor() as cursor:
+        for model in ids:
+            reset_sequence(cursor, model)
+        cursor.execute("ANALYZE")
+
+
+PRIORITIES = ["P1", "P2", "P2", "P3", "P3", "P3", "P4", "P4"]
+
+
+def _ticket(org: Org, rng: random.Random, copiers, ids, *, now: datetime, days: int, open_share: float) -> None:
+    from escalation.models import Escalation
+    from escalation.sla import businesstime as bt
+    from escalation.sla.models import SlaRecord
+    from tickets.models import Ticket, TicketEvent
+
+    ticket_id = ids[Ticket]
+    ids[Ticket] += 1
+    is_open = rng.random() < open_share
+    age = timedelta(minutes=rng.randint(5, 14 * 24 * 60 if is_open else days * 24 * 60))
+    created = now - age
+    priority = rng.choice(PRIORITIES)
+    policy = org.policies.get(priority) or org.policies.get("")
+    schedule = org.schedules[policy.pk]
+    category = rng.choice(org.categories)
+    escalated = rng.random() < 0.18
+    team = rng.choice(org.tier2_queues)
+    agent = rng.choice(org.agents)
+    engineer = rng.choice(org.engineers)
+    responded = created + timedelta(minutes=rng.randint(3, 240))
+    escalated_at = responded + timedelta(minutes=rng.randint(10, 600)) if escalated else None
+    accepted_at = escalated_at + timedelta(minutes=rng.randint(2, 180)) if escalated else None
+    resolved_at = (accepted_at or responded) + timedelta(minutes=rng.randint(15, 5 * 24 * 60))
+    if is_open or resolved_at >= now:
+        is_open = True
+        resolved_at = None
+        if responded >= now:
+            responded = None
+        if escalated_at and escalated_at >= now:
+            escalated = False
+            escalated_at = accepted_at = None
+        if accepted_at and (accepted_at >= now or rng.random() < 0.4):
+            accepted_at = None  # still waiting for Tier 2
+    if resolved_at:
+        status = "resolved" if resolved_at > now - timedelta(days=3) else "closed"
+    elif escalated and accepted_at is None:
+        status = "escalated"
+    else:
+        status = "open" if responded else "new"
+    tier = 2 if escalated else 1
+
+    def due(minutes: int | None, start: datetime) -> datetime | None:
+        return bt.add_business_minutes(schedule, start, minutes) if minutes else None
+
+    first_due = due(policy.first_response_minutes, created)
+    resolution_due = due(policy.resolution_minutes, created)
+    copiers[Ticket].add(
+        id=ticket_id,
+        title=f"{category.name}: bench ticket {ticket_id}",
+        description=f"Generated for the benchmark ({category.name.lower()}); nothing to fix.",
+        requester_id=rng.choice(org.requesters),
+        created_by_id=agent,
+        channel=rng.choice(["portal", "email", "phone", "api"]),
+        category_id=category.pk,
+        impact=rng.choice(["individual", "team", "site"]),
+        urgency=rng.choice(["minor", "slowed", "stopped"]),
+        priority=priority,
+        status=status,
+        tier=tier,
+        queue_id=team.pk if escalated else org.intake.pk,
+        assignee_id=(engineer if accepted_at else None) if escalated else (agent if responded else None),
+        tier1_queue_id=org.intake.pk,
+        routing_reason=f"No rule matched; category {category} → queue {org.intake}.",
+        created_at=created,
+        updated_at=resolved_at or accepted_at or escalated_at or responded or created,
+        first_responded_at=responded,
+        resolved_at=resolved_at,
+        first_response_due_at=first_due,
+        resolution_due_at=resolution_due,
+    )
+
+    def event(kind: str, at: datetime, actor: int | None, message: str = "", data=None, public=False) -> None:
+        copiers[TicketEvent].add(
+            id=ids[TicketEvent], ticket_id=ticket_id, kind=kind, actor_id=actor, created_at=at,
+            message=message, data=data or {}, is_public=public,
+        )  # fmt: skip
+        ids[TicketEvent] += 1
+
+    event("created", created, agent, "Logged for a requester", {"priority": priority}, public=True)
+    event("routed", created, None, "No rule matched.", {"queue": org.intake.slug})
+    if escalated_at:
+        escalation_id = ids[Escalation]
+        ids[Escalation] += 1
+        automatic = rng.random() < 0.2
+        rated = accepted_at is not None and rng.random() < 0.6
+        copiers[Escalation].add(
+            id=escalation_id, ticket_id=ticket_id, trigger="time_exceeded" if automatic else "complexity_limit",
+            problem_summary="Generated handoff: the problem, what was tried, the evidence.",
+            steps_tried="Restarted the client; checked the account; reproduced the error.",
+            error_evidence="Error 0x80070005", affected_scope="team", urgency="slowed",
+            from_queue_id=org.intake.pk, to_queue_id=team.pk, escalated_by_id=None if automatic else agent,
+            tier1_assignee_id=agent, escalated_at=escalated_at, is_automatic=automatic,
+            missing_fields=["error_evidence"] if automatic else [],
+            outcome="accepted" if accepted_at else "awaiting", accepted_by_id=engineer if accepted_at else None,
+            accepted_at=accepted_at, rating=rng.choice([3, 4, 5, 5]) if rated else None,
+            rated_by_id=engineer if rated else None, rated_at=accepted_at + timedelta(minutes=2) if rated else None,
+        )  # fmt: skip
+        event("escalated", escalated_at, None if automatic else agent, "Escalated", {"escalation_id": escalation_id})
+        if accepted_at:
+            event("accepted", accepted_at, engineer, "Accepted", {"escalation_id": escalation_id})
+    if resolved_at:
+        event("resolved", resolved_at, engineer if escalated else agent, "Resolved", public=True)
+
+    def split(start: datetime, end: datetime) -> dict:
+        """Business seconds by tier between start and end (the record's tier split)."""
+        marks = [(start, "tier1")]
+        if escalated_at and escalated_at < end:
+            marks.append((max(start, escalated_at), "awaiting_tier2"))
+            if accepted_at and accepted_at < end:
+                marks.append((max(start, accepted_at), "tier2"))
+        seconds = {"tier1_seconds": 0, "awaiting_tier2_seconds": 0, "tier2_seconds": 0}
+        for (at, tier_name), (until, _) in zip(marks, [*marks[1:], (end, "")], strict=True):
+            seconds[f"{tier_name}_seconds"] += bt.business_seconds_between(schedule, at, until) if until > at else 0
+        return seconds
+
+    def record(target: str, minutes: int | None, start: datetime, due_at: datetime | None, stopped: datetime | None):
+        if not minutes:
+            return
+        common = {
+            "id": ids[SlaRecord], "ticket_id": ticket_id, "target": target, "cycle": 1, "is_current": True,
+            "policy_id": policy.pk, "calendar_id": policy.calendar_id, "time_zone": schedule.time_zone,
+            "target_seconds": minutes * 60, "started_at": start, "due_at": due_at, "original_due_at": due_at,
+        }  # fmt: skip
+        ids[SlaRecord] += 1
+        if stopped is not None:
+            breached = stopped > due_at
+            copiers[SlaRecord].add(
+                **common, stage="breached" if breached else "met", stopped_at=stopped,
+                breached_at=due_at if breached else None, ever_breached=breached, **split(start, stopped),
+            )  # fmt: skip
+        elif due_at <= now:  # breached long ago: announced then, nothing more planned
+            copiers[SlaRecord].add(
+                **common, stage="breached", breached_at=due_at, ever_breached=True, **split(start, due_at),
+                segment_started_at=due_at, segment_tier="tier2" if accepted_at else "tier1",
+            )  # fmt: skip
+        else:
+            copiers[SlaRecord].add(
+                **common, stage="running", next_check_at=due_at, **split(start, now),
+                segment_started_at=now, segment_tier="tier2" if accepted_at else "tier1",
+            )  # fmt: skip
+
+    record("first_response", policy.first_response_minutes, created, first_due, responded)
+    record("resolution", policy.resolution_minutes, created, resolution_due, resolved_at)
+    if tier == 1 and not resolved_at:
+        budget = policy.tier1_budget_minutes
+        record("tier1_budget", budget, created, due(budget, created), None)
+    elif escalated_at:
+        accept = policy.tier2_accept_minutes
+        record("tier2_accept", accept, escalated_at, due(accept, escalated_at), accepted_at)
+
+
+def overdue_tier1(*, count: int, now: datetime, hours: int = 5, out=print) -> list[int]:
+    """`count` P1 tickets left untouched in Tier 1 for `hours`: every clock overdue, nothing announced yet.
+
+    Their records are as the engine leaves them at intake (running, next check at the first
+    ladder moment), so one sweep has to do everything: breaches, the ladder, escalation.
+    """
+    from escalation.sla import businesstime as bt
+    from escalation.sla.models import SlaRecord
+    from tickets.models import Ticket, TicketEvent
+
+    org = Org()
+    policy = org.policies["P1"]
+    schedule = org.schedules[policy.pk]
+    category = next(c for c in org.categories if c.default_queue_id == org.intake.pk)
+    rng = random.Random(count)
+    with connection.cursor() as cursor:
+        ids = {model: next_id(cursor, model) for model in (Ticket, TicketEvent, SlaRecord)}
+    copiers = {model: Copier(model) for model in ids}
+    made = []
+    for index in range(count):
+        ticket_id = ids[Ticket]
+        ids[Ticket] += 1
+        created = now - timedelta(hours=hours, seconds=rng.randint(0, 600))
+        targets = {
+            "first_response": policy.first_response_minutes,
+            "resolution": policy.resolution_minutes,
+            "tier1_budget": policy.tier1_budget_minutes,
+        }
+        due = {t: bt.add_business_minutes(schedule, created, m) for t, m in targets.items() if m}
+        copiers[Ticket].add(
+            id=ticket_id, title=f"Bench catch-up {index}: the whole floor is offline",
+            description="Nothing connects since the switch reboot; every desk on the floor is down.",
+            requester_id=rng.choice(org.requesters), channel="phone", category_id=category.pk,
+            impact="organization", urgency="stopped", priority="P1", status="new", tier=1,
+            queue_id=org.intake.pk, tier1_queue_id=org.intake.pk, routing_reason="Bench catch-up.",
+            created_at=created, updated_at=created, first_response_due_at=due.get("first_response"),
+            resolution_due_at=due.get("resolution"),
+        )  # fmt: skip
+        for kind in ("created", "routed"):
+            copiers[TicketEvent].add(id=ids[TicketEvent], ticket_id=ticket_id, kind=kind, created_at=created, data={})
+            ids[TicketEvent] += 1
+        for target, due_at in due.items():
+            copiers[SlaRecord].add(
+                id=ids[SlaRecord], ticket_id=ticket_id, target=target, cycle=1, is_current=True,
+                policy_id=policy.pk, calendar_id=policy.calendar_id, time_zone=schedule.time_zone,
+                target_seconds=targets[target] * 60, started_at=created, due_at=due_at, original_due_at=due_at,
+                stage="running", segment_started_at=created, segment_tier="tier1",
+                next_check_at=created + timedelta(seconds=targets[target] * 30),
+            )  # fmt: skip
+            ids[SlaRecord] += 1
+        made.append(ticket_id)
+    with connection.cursor() as cursor:
+        for copier in copiers.values():
+            copier.flush(cursor)
+        for model in ids:
+            reset_sequence(cursor, model)
+        cursor.execute("ANALYZE")
+    out(f"  {count} overdue Tier 1 tickets added")
+    return made
