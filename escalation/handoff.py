@@ -62,8 +62,12 @@ def _message(name: str, verdict: Verdict, category_slug: str) -> str:
     return f"{label}: {verdict.problem}. For example: “{example}”"
 
 
-def handoff_problems(*, ticket: Ticket, trigger: str, handoff: Handoff) -> dict[str, list[str]]:
-    """Every missing or insubstantial part of this handoff, one message per field (empty: complete)."""
+def handoff_problems(
+    *, ticket: Ticket, trigger: str, handoff: Handoff, checklist_items: list[ChecklistItem] | None = None
+) -> dict[str, list[str]]:
+    """Every missing or insubstantial part of this handoff, one message per field (empty: complete).
+
+    `checklist_items`: the category's checklist, when the caller has read it (a batch)."""
     problems: dict[str, list[str]] = {}
     if trigger not in Trigger.values:
         problems["trigger"] = [f"Choose a trigger: {', '.join(Trigger.values)}."]
@@ -78,7 +82,7 @@ def handoff_problems(*, ticket: Ticket, trigger: str, handoff: Handoff) -> dict[
     verdict = substance.judge_urgency(handoff.urgency or "")
     if not verdict.ok:
         problems["urgency"] = [_message("urgency", verdict, ctx.category_slug)]
-    problems.update(checklist_problems(ticket=ticket, answers=handoff.checklist or {}))
+    problems.update(checklist_problems(ticket=ticket, answers=handoff.checklist or {}, items=checklist_items))
     return problems
 
 
@@ -106,9 +110,19 @@ def checklist_items_for(category_id: int) -> list[ChecklistItem]:
     return list(ChecklistItem.objects.filter(category_id=category_id).order_by("position", "id"))
 
 
-def checklist_problems(*, ticket: Ticket, answers: dict[str, str]) -> dict[str, list[str]]:
+def checklist_items_by_category(category_ids) -> dict[int, list[ChecklistItem]]:
+    """checklist_items_for many categories in one query (category id → its items, in order)."""
+    items: dict[int, list[ChecklistItem]] = {pk: [] for pk in category_ids}
+    for item in ChecklistItem.objects.filter(category_id__in=list(items)).order_by("position", "id"):
+        items[item.category_id].append(item)
+    return items
+
+
+def checklist_problems(
+    *, ticket: Ticket, answers: dict[str, str], items: list[ChecklistItem] | None = None
+) -> dict[str, list[str]]:
     problems: dict[str, list[str]] = {}
-    items = checklist_items_for(ticket.category_id)
+    items = checklist_items_for(ticket.category_id) if items is None else items
     known = {item.key for item in items}
     for key in sorted(set(answers) - known):
         problems[f"checklist.{key}"] = [f"“{key}” is not on the {ticket.category} checklist."]

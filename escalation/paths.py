@@ -19,6 +19,27 @@ def resolve_path(*, ticket: Ticket, trigger: str) -> EscalationPath | None:
         .filter(Q(queue__isnull=True) | Q(queue_id=ticket.queue_id))
         .select_related("to_queue", "after_hours_queue", "owner")
     )
+    return _most_specific(candidates)
+
+
+def resolve_paths(*, tickets: list[Ticket], trigger: str) -> dict[int, EscalationPath | None]:
+    """resolve_path for many tickets (ticket id → path), in one query: the same choice per ticket."""
+    active = list(
+        EscalationPath.objects.filter(is_active=True, trigger=trigger).select_related(
+            "to_queue", "after_hours_queue", "owner"
+        )
+    )
+    return {
+        ticket.pk: _most_specific(
+            path
+            for path in active
+            if path.category_id in (None, ticket.category_id) and path.queue_id in (None, ticket.queue_id)
+        )
+        for ticket in tickets
+    }
+
+
+def _most_specific(candidates) -> EscalationPath | None:
     best = sorted(candidates, key=lambda path: (-path.specificity, -bool(path.queue_id), path.position, path.pk))
     return best[0] if best else None
 

@@ -6,6 +6,7 @@ transition table, validates, changes the ticket, writes the timeline and the
 outbox, and tells the SLA engine.
 """
 
+import logging
 from collections.abc import Iterable
 
 from django.db import transaction
@@ -15,18 +16,27 @@ from escalation.sla import calendars
 from escalation.sla import engine as sla
 from tickets import events, priorities, roles
 from tickets.access import may_see
-from tickets.errors import InvalidInput, InvalidTransition, NotAllowed
-from tickets.locks import lock_ticket, save_ticket
-from tickets.models import Queue, Ticket, TicketStatus, Tier, User
+from tickets.errors import DomainError, InvalidInput, InvalidTransition, NotAllowed
+from tickets.locks import lock_ticket, lock_tickets, save_ticket, save_tickets
+from tickets.models import Queue, Ticket, TicketEvent, TicketStatus, Tier, User
 from tickets.notifications import oncall
 from tickets.notifications.models import NotificationKind
-from tickets.notifications.services import notify
+from tickets.notifications.services import Notice, notify, notify_many
 from tickets.routing import SECURITY_MIN_PRIORITY
 from tickets.transitions import check_transition
 
-from .handoff import Handoff, checklist_items_for, handoff_problems, problem_fields, validate_handoff
+from .handoff import (
+    Handoff,
+    checklist_items_by_category,
+    checklist_items_for,
+    handoff_problems,
+    problem_fields,
+    validate_handoff,
+)
 from .models import HANDOFF_FIELD_LABELS, HANDOFF_FIELDS, Escalation, Outcome, ReturnReason, Trigger, TriggerRule
-from .paths import is_security_trigger, resolve_path, security_queue
+from .paths import is_security_trigger, resolve_path, resolve_paths, security_queue
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "Handoff",
@@ -37,6 +47,7 @@ __all__ = [
     "handoff_from_ticket",
     "ticket_escalate",
     "ticket_security_fast_track",
+    "tickets_escalate_automatically",
 ]
 
 
@@ -172,6 +183,231 @@ def ticket_escalate(
     return escalation
 
 
+@transaction.atomic
+def tickets_escalate_automatically(
+    *, ticket_ids: Iterable[int], trigger: str = Trigger.TIME_EXCEEDED, reasons: dict[int, str] | None = None
+) -> list[Escalation]:
+    """ticket_escalate(automatic=True, acting_user=None) for many tickets at once (the SLA sweep's
+    escalations of a batch): the same rules and the same rows, events, notifications and SLA
+    changes per ticket, read and written set-wise.
+
+    The tickets are locked and read in one query; what each carries (playbook steps), the
+    category checklists, the paths, the teams' members and on-call people are read once for
+    the batch; tickets, escalation rows, timeline events, the outbox rows (notify_many) and the
+    SLA records (engine.apply_many) are written in a few statements for all of them.
+
+    A ticket that cannot be escalated now (no longer Tier 1, closed) or has no path for the
+    trigger is left as it is and logged, as the sweep treats ticket_escalate's refusal. A
+    security escalation (the trigger, or a path into the security team) goes through
+    ticket_escalate itself, one ticket at a time: the security floor is rare and has its own
+    events. `reasons`: ticket id → the reason on its timeline entry. Returns the escalations made.
+    """
+    reasons = reasons or {}
+    if trigger not in Trigger.values:
+        raise InvalidInput({"trigger": [f"Choose a trigger: {', '.join(Trigger.values)}."]})
+    tickets = lock_tickets(ticket_ids)
+    movable = []
+    for ticket in tickets:
+        try:
+            check_transition(ticket, "escalate")
+        except InvalidTransition as refusal:
+            logger.warning("Automatic escalation of %s refused: %s", ticket.reference, refusal.message)
+            continue
+        movable.append(ticket)
+    if not movable:
+        return []
+    now = timezone.now()
+    paths = resolve_paths(tickets=movable, trigger=trigger)
+    security_trigger = is_security_trigger(trigger)
+    one_by_one, batch = [], []
+    for ticket in movable:
+        path = paths[ticket.pk]
+        if security_trigger or (path is not None and path.to_queue.is_security):
+            one_by_one.append(ticket)
+        elif path is None:
+            logger.warning(
+                "Automatic escalation of %s refused: no escalation path for %s from %s",
+                ticket.reference,
+                trigger,
+                ticket.category,
+            )
+        else:
+            batch.append(ticket)
+    made = []
+    for ticket in one_by_one:
+        try:
+            with transaction.atomic():  # a refusal undoes this ticket's escalation only
+                made.append(
+                    ticket_escalate(
+                        ticket_id=ticket.pk,
+                        trigger=trigger,
+                        handoff=handoff_from_ticket(ticket=ticket),
+                        acting_user=None,
+                        automatic=True,
+                        reason=reasons.get(ticket.pk, ""),
+                    )
+                )
+        except DomainError as error:
+            detail = getattr(error, "errors", None) or error.message
+            logger.warning("Automatic escalation of %s refused: %s", ticket.reference, detail)
+    if not batch:
+        return made
+
+    from knowledgebase import selectors as kb_selectors
+
+    steps = kb_selectors.steps_tried_texts(ticket_ids=[t.pk for t in batch])
+    checklists = checklist_items_by_category({t.category_id for t in batch})
+    members: dict[int, list[User]] = {}
+    on_call_of: dict[int, User | None] = {}
+    escalations: list[Escalation] = []
+    moves = []
+    for ticket in batch:
+        handoff = _handoff_of(ticket, steps_tried=steps[ticket.pk])
+        items = checklists[ticket.category_id]
+        problems = handoff_problems(ticket=ticket, trigger=trigger, handoff=handoff, checklist_items=items)
+        missing_fields = problem_fields(problems)
+        path = paths[ticket.pk]
+        team = target = path.to_queue
+        after_hours = not calendars.queue_in_business_hours(queue=target, at=now)
+        if after_hours and path.after_hours_queue_id:
+            target = path.after_hours_queue
+        on_call = None
+        if after_hours and path.after_hours_notify_on_call:
+            if target.pk not in on_call_of:
+                on_call_of[target.pk] = oncall.on_call_for(queue=target, at=now)
+            on_call = on_call_of[target.pk]
+        if target.pk not in members:
+            members[target.pk] = list(_members(target))
+        from_queue, old_status = ticket.queue, ticket.status
+        escalations.append(
+            Escalation(
+                ticket=ticket,
+                trigger=trigger,
+                problem_summary=handoff.problem_summary or "",
+                steps_tried=handoff.steps_tried or "",
+                error_evidence=handoff.error_evidence or "",
+                affected_scope=handoff.affected_scope or "",
+                affected_count=handoff.affected_count,
+                urgency=handoff.urgency or "",
+                checklist=dict(handoff.checklist or {}),
+                from_queue=from_queue,
+                to_queue=target,
+                path=path,
+                after_hours=after_hours,
+                escalated_by=None,
+                tier1_assignee=ticket.assignee,
+                escalated_at=now,
+                is_automatic=True,
+                missing_fields=missing_fields,
+                rule=None,
+            )
+        )
+        moves.append((ticket, from_queue, old_status, team, target, path, on_call, missing_fields, items))
+        ticket.status = TicketStatus.ESCALATED
+        ticket.tier = Tier.TWO
+        ticket.tier1_queue = from_queue
+        ticket.queue = target
+        ticket.assignee = None
+    save_tickets(batch, ["status", "tier", "queue", "assignee", "tier1_queue"])
+    Escalation.objects.bulk_create(escalations)
+    timeline = [
+        events.escalated(
+            ticket=ticket,
+            actor=None,
+            trigger=trigger,
+            from_queue=from_queue.slug,
+            to_queue=target.slug,
+            path=path.name,
+            automatic=True,
+            missing_fields=missing_fields,
+            after_hours=escalation.after_hours,
+            escalation_id=escalation.pk,
+            old_status=old_status,
+            rule=None,
+            reason=reasons.get(ticket.pk, ""),
+            save=False,
+        )
+        for escalation, (ticket, from_queue, old_status, team, target, path, _, missing_fields, _) in zip(
+            escalations, moves, strict=True
+        )
+    ]
+    TicketEvent.objects.bulk_create(timeline)
+    owners = _handoff_owners([(e, t) for e, t in zip(escalations, batch, strict=True) if e.missing_fields])
+    notices = []
+    for escalation, event, move in zip(escalations, timeline, moves, strict=True):
+        ticket, _, _, team, target, path, on_call, missing_fields, items = move
+        if on_call is not None:
+            notices.append(Notice(event=event, kind=NotificationKind.ON_CALL_PAGE, recipients=[on_call]))
+        recipients = [*members[target.pk], target.lead, path.owner]
+        if team != target:
+            recipients.append(team.lead)
+        owner = None
+        labels = field_labels(missing_fields, ticket=ticket, items=items)
+        if missing_fields:
+            owner = owners.get(escalation.pk)
+            notices.append(
+                Notice(
+                    event=event,
+                    kind=NotificationKind.HANDOFF_INCOMPLETE,
+                    recipients=[owner],
+                    body="Missing: " + ", ".join(labels),
+                )
+            )
+        notices.append(
+            Notice(
+                event=event,
+                kind=NotificationKind.ESCALATED_TO_TEAM,
+                recipients=[user for user in recipients if user is not None and user != owner],
+                body="Handoff missing: " + ", ".join(labels) if missing_fields else "",
+            )
+        )
+    notify_many(notices)
+    sla.apply_many(list(zip(batch, timeline, strict=True)))
+    return made + escalations
+
+
+def _handoff_of(ticket: Ticket, *, steps_tried: str) -> Handoff:
+    """handoff_from_ticket, with the playbook steps read for the batch."""
+    return Handoff(
+        problem_summary=ticket.description,
+        steps_tried=steps_tried or "",
+        error_evidence="",
+        affected_scope=ticket.impact,
+        affected_count=None,
+        urgency=ticket.urgency,
+        checklist={},
+    )
+
+
+def _handoff_owners(pairs: list[tuple[Escalation, Ticket]]) -> dict[int, User | None]:
+    """handoff_owner for many escalations (escalation id → owner): who may see which ticket is
+    asked once per candidate person for all their tickets."""
+    from tickets.selectors import ticket_list_for
+
+    wanted: dict[int, set[int]] = {}
+    people: dict[int, User] = {}
+    for escalation, ticket in pairs:
+        for user in (escalation.tier1_assignee, escalation.escalated_by, escalation.from_queue.lead):
+            if user is not None and user.is_active:
+                people[user.pk] = user
+                wanted.setdefault(user.pk, set()).add(ticket.pk)
+    visible = {
+        pk: set(ticket_list_for(people[pk]).filter(pk__in=ids).values_list("pk", flat=True))
+        for pk, ids in wanted.items()
+    }
+    owners: dict[int, User | None] = {}
+    for escalation, ticket in pairs:
+        owners[escalation.pk] = next(
+            (
+                user
+                for user in (escalation.tier1_assignee, escalation.escalated_by, escalation.from_queue.lead)
+                if user is not None and user.is_active and ticket.pk in visible.get(user.pk, ())
+            ),
+            None,
+        )
+    return owners
+
+
 def apply_security_floor(ticket: Ticket, *, actor: User | None, reason: str) -> list[str]:
     """Apply the security floor: at least P2 and restricted, each change on the timeline and told to
     the SLA engine (the security policy applies from the ticket's start). Returns the fields changed,
@@ -264,9 +500,15 @@ def handoff_from_ticket(*, ticket: Ticket) -> Handoff:
     )
 
 
-def field_labels(names: Iterable[str], *, ticket: Ticket) -> list[str]:
-    """Handoff fields and checklist items as people read them ("Evidence, verbatim", the checklist question)."""
-    questions = {f"checklist.{item.key}": item.question for item in checklist_items_for(ticket.category_id)}
+def field_labels(names: Iterable[str], *, ticket: Ticket, items: list | None = None) -> list[str]:
+    """Handoff fields and checklist items as people read them ("Evidence, verbatim", the checklist question).
+
+    `items`: the category's checklist, when the caller has read it."""
+    names = list(names)
+    if not names:
+        return []
+    items = checklist_items_for(ticket.category_id) if items is None else items
+    questions = {f"checklist.{item.key}": item.question for item in items}
     return [HANDOFF_FIELD_LABELS.get(name) or questions.get(name) or name for name in names]
 
 

@@ -383,19 +383,24 @@ def steps_tried_text(*, ticket) -> str:
 
     One line per step in playbook order: “✔ Step — result”, “✘ Step — result”, “– Step — skipped: reason”.
     """
+    return steps_tried_texts(ticket_ids=[ticket.pk])[ticket.pk]
+
+
+def steps_tried_texts(*, ticket_ids) -> dict[int, str]:
+    """steps_tried_text for many tickets in one query (ticket id → text; "" when nothing was ticked)."""
+    lines: dict[int, list[str]] = {pk: [] for pk in ticket_ids}
     records = (
-        TicketPlaybookStep.objects.filter(ticket=ticket)
+        TicketPlaybookStep.objects.filter(ticket_id__in=list(lines))
         .select_related("step")
-        .order_by("step__playbook_id", "step__position", "step_id")
+        .order_by("ticket_id", "step__playbook_id", "step__position", "step_id")
     )
-    lines = []
     for record in records:
         result = record.result.strip()
         if record.outcome == StepOutcome.SKIPPED:
             result = f"skipped: {result}" if result else "skipped"
         line = f"{OUTCOME_MARK.get(record.outcome, '•')} {record.step.instruction}"
-        lines.append(f"{line} — {result}" if result else line)
-    return "\n".join(lines)
+        lines[record.ticket_id].append(f"{line} — {result}" if result else line)
+    return {pk: "\n".join(text) for pk, text in lines.items()}
 
 
 def playbook_missing_for_escalation(*, ticket, trigger: str) -> str | None:

@@ -98,13 +98,16 @@ def fields_changed(*, ticket: Ticket, actor: User | None, changes: dict[str, tup
     )
 
 
-def priority_changed(*, ticket: Ticket, actor: User | None, old: str, new: str, reason: str) -> TicketEvent:
+def priority_changed(
+    *, ticket: Ticket, actor: User | None, old: str, new: str, reason: str, save: bool = True
+) -> TicketEvent:
     return record(
         ticket=ticket,
         kind=EventKind.PRIORITY_CHANGED,
         actor=actor,
         message=f"{old} → {new}: {reason}",
         data={"old": old, "new": new, "reason": reason},
+        save=save,
     )
 
 
@@ -181,6 +184,7 @@ def escalated(
     old_status: str,
     rule: str | None = None,
     reason: str = "",
+    save: bool = True,
 ) -> TicketEvent:
     how = "automatically" if automatic else "manually"
     message = f"Escalated {how} ({trigger}): {from_queue} → {to_queue}"
@@ -208,6 +212,7 @@ def escalated(
             "new_status": ticket.status,
         },
         is_public=True,
+        save=save,
     )
 
 
@@ -378,7 +383,7 @@ def sla_breached(
 
 
 def sla_recomputed(
-    *, ticket: Ticket, actor: User | None, reason: str, changes: dict[str, tuple[Any, Any]]
+    *, ticket: Ticket, actor: User | None, reason: str, changes: dict[str, tuple[Any, Any]], save: bool = True
 ) -> TicketEvent:
     """Due times moved (priority/category change, repair): old and new due per target."""
     data = {"reason": reason, **{name: {"old": old, "new": new} for name, (old, new) in changes.items()}}
@@ -388,6 +393,7 @@ def sla_recomputed(
         actor=actor,
         message=durations.sla_event_text(EventKind.SLA_RECOMPUTED, data, UTC) or reason,
         data=data,
+        save=save,
     )
 
 

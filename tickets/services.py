@@ -16,7 +16,7 @@ from tickets.notifications.models import NotificationKind
 
 from . import configcache, events, roles, routing, sniffing
 from .errors import ConcurrentUpdate, InvalidInput, NotAllowed
-from .locks import lock_ticket, save_ticket
+from .locks import lock_ticket, lock_tickets, save_ticket, save_tickets
 from .models import (
     Attachment,
     Category,
@@ -27,13 +27,14 @@ from .models import (
     Priority,
     Site,
     Ticket,
+    TicketEvent,
     TicketStatus,
     Tier,
     Urgency,
     User,
 )
-from .priorities import most_severe
-from .transitions import check_transition
+from .priorities import most_severe, one_step_up
+from .transitions import check_refusal, check_transition
 
 
 @dataclass(frozen=True)
@@ -531,6 +532,36 @@ def ticket_change_priority(*, ticket_id: int, priority: str, reason: str, acting
     check_transition(ticket, "update")
     _apply_priority(ticket, priority, reason=reason, acting_user=acting_user)
     return ticket
+
+
+@transaction.atomic
+def tickets_raise_priority(*, ticket_ids, reason: str, acting_user: User | None = None) -> list[Ticket]:
+    """ticket_change_priority to one step more severe, for many tickets at once (the SLA ladder's
+    raise for a sweep batch). The same checks and effects per ticket — the override reason, the
+    timeline entry, the SLA engine's recompute — with the rows locked, saved, their events written
+    and the clocks recomputed in a few statements for all of them (engine.apply_many). A P1, or
+    a ticket that may not be edited now, is left as it is. Returns the tickets raised."""
+    _raise_if(_priority_problems(Priority.P1, reason))
+    _check_may_override(acting_user)
+    raised: list[tuple[Ticket, str]] = []
+    for ticket in lock_tickets(ticket_ids):
+        new = one_step_up(ticket.priority)
+        if new == ticket.priority or check_refusal(ticket, "update"):
+            continue
+        raised.append((ticket, ticket.priority))
+        ticket.priority = new
+        ticket.priority_override_reason = reason[:300]
+    tickets = [ticket for ticket, _ in raised]
+    save_tickets(tickets, ["priority", "priority_override_reason"])
+    timeline = [
+        events.priority_changed(
+            ticket=ticket, actor=acting_user, old=old, new=ticket.priority, reason=reason, save=False
+        )
+        for ticket, old in raised
+    ]
+    TicketEvent.objects.bulk_create(timeline)
+    sla.apply_many(list(zip(tickets, timeline, strict=True)))
+    return tickets
 
 
 def _check_may_override(acting_user: User | None) -> None:

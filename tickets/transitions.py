@@ -45,6 +45,11 @@ def check_transition(ticket: Ticket, action: str) -> str:
     return target or ticket.status
 
 
+def check_refusal(ticket: Ticket, action: str) -> str | None:
+    """Why the action may not be taken now (what check_transition would raise), else None."""
+    return _refusal(ticket, action)
+
+
 def _refusal(ticket: Ticket, action: str) -> str | None:
     sources, _ = TRANSITIONS[action]
     if ticket.status not in sources:

@@ -17,10 +17,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Max
+from django.db.models import Max, Q
 
 from tickets import configcache
 from tickets.conditions import Facts, matches
+from tickets.locks import update_from_values
 from tickets.models import Ticket, TicketStatus, Tier
 
 from . import businesstime as bt
@@ -233,15 +234,19 @@ class Clock:
         replay: Replay | None = None,
         policies: Callable[[Ticket], SlaPolicy | None] = None,
         new_ticket: bool = False,
+        batch: ClockBatch | None = None,
     ):
         self.ticket = ticket
-        self.schedules = schedules or ScheduleCache()
+        self.batch = batch
+        self.schedules = schedules or (batch.schedules if batch is not None else ScheduleCache())
         self.replay = replay
         self.policies = policies or policy_for
         # A ticket created in this transaction has no records yet: nothing to read.
         self.new_ticket = new_ticket
         if replay is not None:
             self.live = [r for r in replay.records if r.stopped_at is None]
+        elif batch is not None:
+            self.live = batch.live_of(ticket.pk)
         elif new_ticket:
             self.live = []
         else:
@@ -269,6 +274,8 @@ class Clock:
         """Levels already passed, keyed by the key `fired_key` gives each record."""
         if self.replay is not None:
             return self.replay.fired
+        if self.batch is not None:
+            return self.batch.fired
         return fired_levels(records)
 
     def fired_key(self, record: SlaRecord) -> int:
@@ -358,6 +365,8 @@ class Clock:
         """A level a recompute passed: recorded as fired, never announced."""
         if self.replay is not None:
             self.replay.suppressed.append((record, level, at))
+        elif self.batch is not None:
+            self.batch.suppressed.append(LadderFiring(record=record, level=level, fired_at=at, suppressed=True))
         else:
             LadderFiring.objects.bulk_create(
                 [LadderFiring(record=record, level=level, fired_at=at, suppressed=True)], ignore_conflicts=True
@@ -376,6 +385,9 @@ class Clock:
             )
         if self.replay is not None:
             self.replay.records += [r for r in self.created if r not in self.replay.records]
+            return
+        if self.batch is not None:
+            self.batch.saved(self, touched)
             return
         if touched:
             SlaRecord.objects.bulk_update(touched, RECORD_FIELDS)
@@ -411,6 +423,80 @@ STATE_FIELDS = [
     "is_current",
 ]
 RECORD_FIELDS = [*STATE_FIELDS, "warn_at", "next_check_at"]
+
+
+class ClockBatch:
+    """The clocks of many tickets, one event each (engine.apply_many): their live records, the
+    levels fired and the records the due columns follow, read in three queries for all of them;
+    what the clocks change is written in a handful of statements by `flush()`, as each Clock.save
+    would have written it (same rows, same ticket due columns)."""
+
+    def __init__(self, tickets: list[Ticket]):
+        self.schedules = ScheduleCache()
+        self.tickets = {ticket.pk: ticket for ticket in tickets}
+        self._live: dict[int, list[SlaRecord]] = defaultdict(list)
+        self._due_sources: dict[int, list[SlaRecord]] = defaultdict(list)
+        records = SlaRecord.objects.filter(ticket_id__in=list(self.tickets)).filter(
+            Q(stopped_at__isnull=True) | Q(target__in=[Target.FIRST_RESPONSE, Target.RESOLUTION])
+        )
+        for record in records.order_by("id"):
+            if record.stopped_at is None:
+                self._live[record.ticket_id].append(record)
+            if record.target in (Target.FIRST_RESPONSE, Target.RESOLUTION):
+                self._due_sources[record.ticket_id].append(record)
+        self.fired = fired_levels(r for live in self._live.values() for r in live)
+        self.suppressed: list[LadderFiring] = []
+        self.touched: list[SlaRecord] = []
+        self.created: list[SlaRecord] = []
+
+    def live_of(self, ticket_id: int) -> list[SlaRecord]:
+        return list(self._live[ticket_id])
+
+    def saved(self, clock: Clock, touched: list[SlaRecord]) -> None:
+        self.touched += touched
+        self.created += clock.created
+        self._due_sources[clock.ticket.pk] += [
+            r for r in clock.created if r.target in (Target.FIRST_RESPONSE, Target.RESOLUTION)
+        ]
+
+    def flush(self) -> None:
+        if self.suppressed:
+            LadderFiring.objects.bulk_create(self.suppressed, ignore_conflicts=True)
+        if self.touched:
+            rows = [(r.pk, *(getattr(r, RECORD_FIELDS_ATTNAMES[name]) for name in RECORD_FIELDS)) for r in self.touched]
+            update_from_values(SlaRecord._meta.db_table, "id", RECORD_COLUMNS, rows)
+        if self.created:
+            SlaRecord.objects.bulk_create(self.created)
+        moved = []
+        for ticket_id, ticket in self.tickets.items():
+            first, resolution = ticket_due_from(self._due_sources[ticket_id])
+            if (ticket.first_response_due_at, ticket.resolution_due_at) != (first, resolution):
+                ticket.first_response_due_at, ticket.resolution_due_at = first, resolution
+                moved.append((ticket_id, first, resolution))
+        update_from_values(
+            Ticket._meta.db_table,
+            "id",
+            [("first_response_due_at", "timestamptz"), ("resolution_due_at", "timestamptz")],
+            moved,
+        )
+
+
+def _sql_type(field) -> str:
+    internal = field.get_internal_type()
+    if internal in ("ForeignKey", "AutoField", "BigAutoField") or "Integer" in internal:
+        return "bigint"
+    if internal == "DateTimeField":
+        return "timestamptz"
+    if internal == "BooleanField":
+        return "boolean"
+    return "text"
+
+
+RECORD_FIELDS_ATTNAMES = {name: SlaRecord._meta.get_field(name).attname for name in RECORD_FIELDS}
+# (column, SQL type) of RECORD_FIELDS, for ClockBatch.flush's UPDATE … FROM (VALUES …).
+RECORD_COLUMNS = [
+    (SlaRecord._meta.get_field(name).column, _sql_type(SlaRecord._meta.get_field(name))) for name in RECORD_FIELDS
+]
 
 
 def ticket_due_from(records: Iterable[SlaRecord]) -> tuple[datetime | None, datetime | None]:

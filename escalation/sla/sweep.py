@@ -13,9 +13,11 @@ Set-based and bounded: work is done a batch at a time, each batch in one transac
    events in one insert, breach marks and next-check plans in one
    UPDATE … FROM (VALUES …), the outbox rows in one insert; delivery is enqueued
    after commit.
-4. Side actions for the batch (priority raises, automatic escalations, SLA-moment
-   trigger rules) go through the services that own them, inside the same
-   transaction, after the records are written (the services re-enter the engine).
+4. Side actions for the batch go through the batch variants of the services that own
+   them (tickets_raise_priority, tickets_escalate_automatically: the same rules and
+   effects as the one-ticket services, read and written set-wise), then the SLA-moment
+   trigger rules, inside the same transaction, after the records are written (the
+   services re-enter the engine through engine.apply_many).
 5. A batch that raises is rolled back and redone one ticket at a time, so the poison
    ticket is found, its records pushed forward and the error logged; the rest go on.
 
@@ -40,12 +42,11 @@ from escalation import rules
 from escalation import services as escalation_services
 from tickets import configcache, events
 from tickets import services as ticket_services
-from tickets.errors import DomainError
+from tickets.locks import update_from_values
 from tickets.models import EventKind, Priority, Ticket, TicketEvent, TicketStatus, Tier, User
 from tickets.notifications.models import Notification, NotificationKind
 from tickets.notifications.oncall import on_call_for
 from tickets.notifications.services import Notice, notify_many
-from tickets.priorities import one_step_up
 
 from . import businesstime as bt
 from .models import LadderFiring, LadderLevel, SlaRecord, Stage, SweepState, Target
@@ -305,13 +306,26 @@ def _process(records: list[SlaRecord], *, now: datetime, cache: RunCache) -> Swe
         if any(lv.raise_priority for lv in outcome.levels) and record.ticket_id not in raise_ids:
             raise_ids.append(record.ticket_id)
         escalate[record.ticket_id] += [f"SLA ladder: {lv}" for lv in outcome.levels if lv.escalate]
-    for ticket_id in raise_ids:
-        if tickets[ticket_id].priority != Priority.P1:
-            _raise_priority(tickets[ticket_id])
-    for ticket_id, reasons in escalate.items():
-        if reasons and _escalate(tickets[ticket_id], reasons=reasons):
+    # Batch variants of the services: the same rules and effects, set-wise (one step up, then escalate).
+    raise_ids = [pk for pk in raise_ids if tickets[pk].priority != Priority.P1]
+    if raise_ids:
+        ticket_services.tickets_raise_priority(ticket_ids=raise_ids, reason="Raised by the SLA ladder.")
+    escalate = {pk: reasons for pk, reasons in escalate.items() if reasons}
+    if escalate:
+        # The ticket as it is now (a raise above saved it): still in Tier 1, not waiting on the requester.
+        still = set(
+            Ticket.objects.filter(
+                pk__in=list(escalate), tier=Tier.ONE, status__in=[TicketStatus.NEW, TicketStatus.OPEN]
+            ).values_list("pk", flat=True)
+        )
+        made = escalation_services.tickets_escalate_automatically(
+            ticket_ids=[pk for pk in escalate if pk in still],
+            trigger="time_exceeded",
+            reasons={pk: "; ".join(reasons) for pk, reasons in escalate.items()},
+        )
+        for escalation in made:
             report.escalations += 1
-            report.escalated_ticket_ids.append(ticket_id)
+            report.escalated_ticket_ids.append(escalation.ticket_id)
     # The rules see each ticket as it is now: the rows in hand, re-read in one query where a
     # side action changed them (the locks are still ours).
     touched = set(raise_ids) | set(escalate)
@@ -450,29 +464,9 @@ def _insert_firings(pairs: list[tuple[int, int]], *, now: datetime) -> set[tuple
         return {(record_id, level_id) for record_id, level_id in cursor.fetchall()}
 
 
-def _update_from_values(table: str, key: str, columns: list[tuple[str, str]], rows: list[tuple]) -> None:
-    """UPDATE table SET col = v.col … FROM (VALUES …) v WHERE table.key = v.key, in one statement."""
-    if not rows:
-        return
-    postgres = connection.vendor == "postgresql"
-
-    def value(index: int, sql_type: str) -> str:
-        # VALUES columns are named column1, column2 … on both PostgreSQL and SQLite.
-        # PostgreSQL needs the type when a column holds only NULLs.
-        return f"v.column{index}::{sql_type}" if postgres else f"v.column{index}"
-
-    assignments = ", ".join(f"{name} = {value(i + 2, sql_type)}" for i, (name, sql_type) in enumerate(columns))
-    placeholders = ", ".join(["(" + ", ".join(["%s"] * (len(columns) + 1)) + ")"] * len(rows))
-    sql = (
-        f"UPDATE {table} SET {assignments} FROM (VALUES {placeholders}) AS v WHERE {table}.{key} = {value(1, 'bigint')}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [item for row in rows for item in row])
-
-
 def _update_records(records: list[SlaRecord]) -> None:
     rows = [(r.pk, *(getattr(r, name) for name, _ in WRITTEN)) for r in records]
-    _update_from_values(SlaRecord._meta.db_table, "id", WRITTEN, rows)
+    update_from_values(SlaRecord._meta.db_table, "id", WRITTEN, rows)
 
 
 def _link_firings(triples: list[tuple[int, int, int]]) -> None:
@@ -488,33 +482,3 @@ def _link_firings(triples: list[tuple[int, int, int]]) -> None:
             f"WHERE {table}.record_id = v.column1{cast} AND {table}.level_id = v.column2{cast}",
             [item for triple in triples for item in triple],
         )
-
-
-# ---------------------------------------------------------------- side actions
-
-
-def _raise_priority(ticket: Ticket) -> None:
-    ticket_services.ticket_change_priority(
-        ticket_id=ticket.pk, priority=one_step_up(ticket.priority), reason="Raised by the SLA ladder.", acting_user=None
-    )
-
-
-def _escalate(ticket: Ticket, *, reasons: list[str]) -> bool:
-    """Escalate along the category's path with trigger time_exceeded, carrying whatever handoff exists."""
-    ticket.refresh_from_db(fields=["status", "tier"])
-    if ticket.tier != Tier.ONE or ticket.status not in (TicketStatus.NEW, TicketStatus.OPEN):
-        return False
-    try:
-        with transaction.atomic():  # a refusal must not undo the breach we just recorded
-            escalation_services.ticket_escalate(
-                ticket_id=ticket.pk,
-                trigger="time_exceeded",
-                handoff=escalation_services.handoff_from_ticket(ticket=ticket),
-                acting_user=None,
-                automatic=True,
-            )
-    except DomainError as error:
-        detail = getattr(error, "errors", None) or error.message
-        logger.warning("Automatic escalation of %s refused: %s", ticket.reference, detail)
-        return False
-    return True
