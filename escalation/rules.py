@@ -53,9 +53,13 @@ def evaluate_trigger_rules(*, ticket_id: int, moment: Moment, ticket: Ticket | N
     rules = configcache.cached("trigger_rules", _active_rules)
     if not rules:
         return False
-    if ticket is not None and not (ticket.is_open and any(matches(rule, ticket, now=timezone.now()) for rule in rules)):
-        # The caller's fresh, locked ticket: nothing can fire, so no lock and no reads
-        # (beyond planning the time rules' next check, when there are any).
+    if ticket is not None and not (
+        ticket.is_open
+        and any(matches(rule, ticket, now=timezone.now()) and _applicable_actions(rule, ticket) for rule in rules)
+    ):
+        # The caller's fresh, locked ticket: nothing can fire (no rule matches with anything
+        # left to do: a P1/organization rule on a ticket already escalated), so no lock and
+        # no reads (beyond planning the time rules' next check, when there are any).
         plan_time_rules(ticket=ticket, rules=rules, now=timezone.now())
         return False
     fired_any = False
