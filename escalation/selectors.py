@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
 from tickets import roles
 from tickets.models import Queue, Ticket, TicketStatus, Tier, User
@@ -43,6 +43,9 @@ class Tier2Queue:
     queues: list[Queue]
     is_own_queues: bool  # False: the user leads or joins no Tier 2 team (a manager) and sees them all
     tickets: QuerySet[Ticket]  # awaiting acceptance, then accepted open work; most urgent first
+    # The queues whose work the user may accept, return and rate (may_act_for_team, without a
+    # query per queue: the user's own queues are those they lead or belong to).
+    act_queue_ids: frozenset[int] = frozenset()
 
     @property
     def awaiting(self) -> QuerySet[Ticket]:
@@ -64,20 +67,37 @@ def tier2_queue_for(user: User) -> Tier2Queue:
         return Tier2Queue(queues=[], is_own_queues=False, tickets=Ticket.objects.none())
     own = list(tier2_queues_for(user).order_by("name"))
     queues = own or list(Queue.objects.filter(tier=Tier.TWO).order_by("name"))
+    # may_act_for_team: a manager (or admin) on any team; anyone else on the teams they lead or join.
+    acts = user.is_superuser or roles.can_view_dashboard(user) or bool(own)
     tickets = with_handoffs(
         by_sla_urgency(ticket_list_with_related(user).select_related("queue__lead")).filter(
             queue__in=queues, tier=Tier.TWO, status__in=[TicketStatus.ESCALATED, *ACCEPTED_STATUSES]
         )
     )
-    return Tier2Queue(queues=queues, is_own_queues=bool(own), tickets=tickets)
+    return Tier2Queue(
+        queues=queues,
+        is_own_queues=bool(own),
+        tickets=tickets,
+        act_queue_ids=frozenset(q.pk for q in queues) if acts else frozenset(),
+    )
+
+
+def _handoffs_prefetch() -> Prefetch:
+    latest_first = Escalation.objects.select_related(
+        "escalated_by", "returned_by", "rated_by", "rerouted_to", "to_queue"
+    ).order_by("-escalated_at", "-id")
+    return Prefetch("escalations", queryset=latest_first, to_attr="handoffs")
 
 
 def with_handoffs(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     """Each row's handoffs, newest first, in one extra query (`ticket.handoffs[0]` is the latest)."""
-    latest_first = Escalation.objects.select_related(
-        "escalated_by", "returned_by", "rated_by", "rerouted_to", "to_queue"
-    ).order_by("-escalated_at", "-id")
-    return tickets.prefetch_related(Prefetch("escalations", queryset=latest_first, to_attr="handoffs"))
+    return tickets.prefetch_related(_handoffs_prefetch())
+
+
+def attach_handoffs(tickets: list[Ticket]) -> list[Ticket]:
+    """with_handoffs for rows already read (several lists of one page: one query for all of them)."""
+    prefetch_related_objects(tickets, _handoffs_prefetch())
+    return tickets
 
 
 def escalations_for_ticket(user: User, ticket: Ticket) -> QuerySet[Escalation]:

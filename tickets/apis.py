@@ -13,6 +13,7 @@ from escalation import automation
 from . import actions, roles, search, selectors, services
 from .filters import TicketFilter
 from .models import Category, Channel, Queue, Ticket
+from .pagination import TicketPagination
 from .receipts import security_receipt
 from .serializers import (
     AssignSerializer,
@@ -66,6 +67,7 @@ def require_agent(user):
 
 class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = TicketSerializer
+    pagination_class = TicketPagination  # page numbers, or ?cursor= for keyset pages
     filterset_class = TicketFilter
     ordering_fields = ["created_at", "updated_at", "priority", "resolution_due_at", "first_response_due_at", "id"]
     ordering = ["-created_at"]

@@ -103,9 +103,7 @@ def save_tickets(tickets: list[Ticket], fields: list[str]) -> None:
     rows = [(t.pk, *(getattr(t, Ticket._meta.get_field(name).attname) for name in fields), now) for t in tickets]
     typed = [(column, _TICKET_COLUMN_TYPES[column]) for column in columns] + [("updated_at", "timestamptz")]
     table = Ticket._meta.db_table
-    returned = update_from_values(
-        table, "id", typed, rows, also="version = version + 1", returning=f"{table}.id, {table}.version"
-    )
+    returned = update_from_values(table, "id", typed, rows, also="version = version + 1", returning="id, version")
     versions = dict(returned)
     for ticket in tickets:
         ticket.version = versions[ticket.pk]

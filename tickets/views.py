@@ -580,13 +580,18 @@ def tier2_queue(request):
     """Only escalations: awaiting acceptance, then accepted work, in my Tier 2 queues; most urgent first."""
     user = request.user
     queue = escalation_selectors.tier2_queue_for(user)
+    # Both lists' handoffs in one query (prefetch_related(None): not one query per list).
+    awaiting = list(_filtered(request, queue.awaiting.prefetch_related(None))[:50])
+    page = _page(request, _filtered(request, queue.accepted.prefetch_related(None)))
+    page.object_list = list(page.object_list)
+    escalation_selectors.attach_handoffs([*awaiting, *page.object_list])
     context = {
-        "awaiting": list(_filtered(request, queue.awaiting)[:50]),
-        "page": _page(request, _filtered(request, queue.accepted)),
+        "awaiting": awaiting,
+        "page": page,
         "queues": queue.queues,
         "is_own_queues": queue.is_own_queues,
         # Accept and return only where the user may act; other rows say which team can.
-        "act_queue_ids": {q.pk for q in queue.queues if escalation_selectors.may_act_for_team(user, q)},
+        "act_queue_ids": queue.act_queue_ids,
         "filters": request.GET,
         "list_url": request.get_full_path(),
         "poll_seconds": poll_seconds(),
