@@ -340,13 +340,10 @@ def _sweeps(*, tickets: int, open_tickets: int) -> list[dict]:
 
 
 def _what_if(*, tickets: int) -> list[dict]:
-    """The SLA what-if over 90 days (issue 15's scenario, bench/whatif.py), timed once in process."""
+    """The SLA what-if over 90 days (issue 15's scenarios, bench/whatif.py), each timed once in process."""
     from bench import whatif
 
-    started = time.perf_counter()
-    whatif.what_if_90_days()
-    seconds = time.perf_counter() - started
-    return [_scenario("what-if 90 days, P3 resolution halved", tickets, seconds, "s", whatif.BUDGET_SECONDS)]
+    return [_scenario(name, tickets, value, unit, budget) for name, value, unit, budget in whatif.scenarios()]
 
 
 # ---------------------------------------------------------------- results
