@@ -38,7 +38,8 @@ from django.utils import timezone
 
 from tickets import configcache, events
 from tickets.errors import DomainError
-from tickets.models import Priority, Ticket, TicketEvent, TicketStatus, Tier, User
+from tickets.models import EventKind, Priority, Ticket, TicketEvent, TicketStatus, Tier, User
+from tickets.notifications.models import Notification, NotificationKind
 from tickets.notifications.oncall import on_call_for
 from tickets.notifications.services import Notice, notify_many
 
@@ -286,7 +287,12 @@ def _process(records: list[SlaRecord], *, now: datetime, cache: RunCache) -> Swe
         outcome.levels = [lv for lv in outcome.levels if (outcome.record.pk, lv.pk) in inserted]
         fired[outcome.record.pk].update(lv.pk for lv in outcome.levels)
     outcomes = [o for o in outcomes if o.levels or o.became_breached]
-    notices = [notice for outcome in outcomes for notice in _announce(outcome, now=now, cache=cache)]
+    told = _told_of_breach([o for o in outcomes if not o.became_breached and o.record.breached_at is not None])
+    notices = [
+        notice
+        for outcome in outcomes
+        for notice in _announce(outcome, now=now, cache=cache, told=told.get(outcome.record.pk, set()))
+    ]
     TicketEvent.objects.bulk_create([o.event for o in outcomes])
     for record in records:
         plan(record, schedule=cache.schedules.for_record(record), levels=cache.levels(record), fired=fired[record.pk])
@@ -333,8 +339,34 @@ def _process(records: list[SlaRecord], *, now: datetime, cache: RunCache) -> Swe
     return report
 
 
-def _announce(outcome: _Outcome, *, now: datetime, cache: RunCache) -> list[Notice]:
-    """Build the outcome's one timeline event (unsaved) and its notices."""
+def _told_of_breach(outcomes: list[_Outcome]) -> dict[int, set[int | None]]:
+    """Record id → who was already told of its breach (user ids; None: the team's webhooks), for
+    records breached in an earlier sweep whose later ladder levels fire now. One query."""
+    if not outcomes:
+        return {}
+    told: dict[int, set[int | None]] = defaultdict(set)
+    for record_id, user_id, webhook_id in (
+        Notification.objects.filter(
+            ticket_id__in={o.record.ticket_id for o in outcomes},
+            kind=NotificationKind.SLA_BREACHED,
+            event__kind=EventKind.SLA_BREACHED,
+            event__data__record_id__in=[o.record.pk for o in outcomes],
+        )
+        .filter(Q(recipient__isnull=False) | Q(webhook__isnull=False))
+        .order_by()
+        .values_list("event__data__record_id", "recipient_id", "webhook_id")
+    ):
+        told[record_id].add(user_id if webhook_id is None else None)
+    return told
+
+
+def _announce(outcome: _Outcome, *, now: datetime, cache: RunCache, told: set[int | None]) -> list[Notice]:
+    """Build the outcome's one timeline event (unsaved) and its notices.
+
+    A breach is announced once per person (and once to the team's webhooks): a ladder level
+    after the breach tells only those not yet told of it (the manager at +1 h, say), so the
+    assignee and the lead do not get "breached its SLA" a second time. `told`: from _told_of_breach.
+    """
     record, levels, ticket = outcome.record, outcome.levels, outcome.record.ticket
     breach = outcome.became_breached or any(lv.is_at_or_after_due(record.target_seconds) for lv in levels)
     # Respect the calendar's hours: people are told during business time, unless
@@ -352,7 +384,10 @@ def _announce(outcome: _Outcome, *, now: datetime, cache: RunCache) -> list[Noti
             on_call = on_call or cache.on_call(ticket)
     if outcome.became_breached and not levels:
         recipients.append(ticket.assignee or ticket.queue.lead)  # a breach is never silent
-    recipients = [user for user in recipients if user is not None]
+    recipients = [user for user in recipients if user is not None and user.pk not in told]
+    if on_call is not None and on_call.pk in told:
+        on_call = None
+    team_webhooks = None not in told
     data = {
         "record_id": record.pk,
         "level_ids": [level.pk for level in levels],  # a replay marks exactly these as fired
@@ -372,9 +407,11 @@ def _announce(outcome: _Outcome, *, now: datetime, cache: RunCache) -> list[Noti
     kind = "sla_breached" if breach else "sla_warning"
     notices = []
     if in_hours and recipients:
-        notices.append(Notice(event=outcome.event, kind=kind, recipients=recipients))
+        notices.append(Notice(event=outcome.event, kind=kind, recipients=recipients, team_webhooks=team_webhooks))
     if on_call is not None:
-        notices.append(Notice(event=outcome.event, kind=kind, recipients=[on_call], team_webhooks=not notices))
+        notices.append(
+            Notice(event=outcome.event, kind=kind, recipients=[on_call], team_webhooks=team_webhooks and not notices)
+        )
     urls = [level.webhook_url for level in levels if level.webhook_url]
     if urls:
         notices.append(Notice(event=outcome.event, kind=kind, webhook_urls=urls, team_webhooks=False))

@@ -98,6 +98,17 @@ def log_in(page, live_server, username):
     page.wait_for_load_state("networkidle")
 
 
+def sign_in(page, live_server, user):
+    """A signed-in session without the login page (log_in tests that page; this saves seconds a test)."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}])
+
+
 def log_out(page):
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url(re.compile(r"/login/"))

@@ -4,8 +4,6 @@
 Screenshots of each page at both widths go to the screenshots folder (see conftest.shoot).
 """
 
-import re
-
 import pytest
 
 from escalation import services as escalation_services
@@ -179,18 +177,3 @@ def test_requester_lookup_picks_with_arrow_down_and_enter_without_submitting(pag
     assert page.locator("#id_requester").input_value() == "requester1"
     assert "Chris Taylor" in page.locator("#requester-chosen").inner_text()
     assert page.evaluate("document.activeElement.id") == "id_category"
-
-
-def test_portal_suggests_articles_while_the_requester_types(page, live_server, desk, requester):
-    log_in(page, live_server, "requester1")
-    page.goto(f"{live_server.url}/portal/new/")
-
-    page.locator("#id_title").type("I am locked out")
-
-    link = page.locator("#portal-suggestions a", has_text="Locked out of your account")
-    link.wait_for()
-    link.click()
-    page.wait_for_url(re.compile(r"/kb/articles/\d+/\?shown=\d+$"))
-    from knowledgebase import selectors as kb_selectors
-
-    assert kb_selectors.deflection_stats().left_with_article == 1

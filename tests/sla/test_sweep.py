@@ -311,3 +311,50 @@ def test_a_ladder_webhook_level_queues_one_signed_webhook_row(requester, categor
         "event": row.event_id,
     }
     assert row.event.kind == EventKind.SLA_WARNING
+
+
+@pytest.mark.django_db
+def test_a_breach_is_announced_once_per_person_and_channel(
+    requester, agent, manager, category, p3_policy, service_desk
+):
+    """Issue 16, "breach notifications arrive twice": the 100 % level announced the breach to the
+    assignee and the lead, then the +1 h level (still "breached") told them again. Now a later
+    level tells only who has not heard of this breach (the manager it adds), and the team's
+    webhook hears it once."""
+    from escalation.sla.models import LadderLevel
+    from tests.factories import UserFactory
+    from tickets import roles
+    from tickets.notifications.models import WebhookEndpoint
+
+    lead = UserFactory(username="lead1", role=roles.TIER1_AGENT)
+    service_desk.lead = lead
+    service_desk.save()
+    LadderLevel.objects.get(policy=p3_policy, target=Target.RESOLUTION, offset_kind="minutes").notify_managers.add(
+        manager
+    )
+    WebhookEndpoint.objects.create(name="Desk chat", url="https://chat.example/desk", secret="s")
+    ticket = p3_ticket(requester, category, london(2026, 1, 19, 10, 0))
+    with time_machine.travel(london(2026, 1, 19, 10, 5), tick=False):
+        services.ticket_assign(ticket_id=ticket.pk, assignee=agent, acting_user=lead)
+        services.ticket_comment_add(ticket_id=ticket.pk, body="On it.", public=True, acting_user=agent)
+
+    for minute in range(10 * 60 + 30, 17 * 60, 15):  # every quarter of an hour through the working day
+        with time_machine.travel(london(2026, 1, 19, minute // 60, minute % 60), tick=False):
+            sla_sweep()
+
+    # Two breach events (100 % at 14:00 and +1 h at 15:00); each person heard of the breach once.
+    assert ticket.events.filter(kind=EventKind.SLA_BREACHED).count() == 2
+    breach_rows = Notification.objects.filter(ticket=ticket, kind="sla_breached")
+    per_person = sorted(breach_rows.filter(recipient__isnull=False).values_list("recipient__username", "channel"))
+    assert per_person == [
+        ("agent1", "email"),
+        ("agent1", "in_app"),
+        ("lead1", "email"),
+        ("lead1", "in_app"),
+        ("manager1", "email"),
+        ("manager1", "in_app"),
+    ]
+    assert breach_rows.filter(webhook__isnull=False).count() == 1
+    # The manager's one came with the +1 h level, the others with the breach itself.
+    assert breach_rows.get(recipient=manager, channel="in_app").created_at == london(2026, 1, 19, 15, 0)
+    assert {r.created_at for r in breach_rows.exclude(recipient=manager)} == {london(2026, 1, 19, 14, 0)}

@@ -141,6 +141,7 @@ def notify_many(notices: list[Notice]) -> list[Notification]:
                     body=json.dumps({"url": url, "ticket": ticket.reference, "event": event.pk}),
                 )
             )
+    rows = _one_per_delivery(rows)
     if not rows:
         return []
     # ignore_conflicts: the unique constraints make a repeated notify() for the same
@@ -150,6 +151,21 @@ def notify_many(notices: list[Notice]) -> list[Notification]:
     if event_ids:
         transaction.on_commit(lambda: enqueue_events_deliveries(event_ids=event_ids))
     return rows
+
+
+def _one_per_delivery(rows: list[Notification]) -> list[Notification]:
+    """One row per event, recipient and channel (per event and endpoint for webhooks): a person
+    named by two notices of one event (a watcher who is also in the team, an assignee who leads
+    it, the lead who is on call) is told once, by the first notice, as the outbox's unique
+    constraints keep it; the rows a call returns are the deliveries it asked for."""
+    kept, seen = [], set()
+    for row in rows:
+        bare_url = row.body if row.recipient_id is None and row.webhook_id is None else ""  # a ladder level's
+        key = (row.event_id, row.channel, row.recipient_id, row.webhook_id, bare_url)
+        if key not in seen:
+            seen.add(key)
+            kept.append(row)
+    return kept
 
 
 def _cleared(users_of: list[list[User]], notices: list[Notice]) -> list[list[User]]:
