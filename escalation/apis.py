@@ -3,16 +3,18 @@
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, viewsets
+from rest_framework import generics, mixins, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tickets import roles
 from tickets.errors import InvalidTransition
+from tickets.filters import TicketFilter
 from tickets.models import Ticket
 from tickets.receipts import security_receipt
 from tickets.selectors import ticket_list_for, ticket_list_with_related
+from tickets.serializers import TicketSerializer
 
 from . import selectors, services
 from .models import TRIGGER_DESCRIPTIONS, ChecklistItem, Trigger
@@ -149,6 +151,22 @@ class TicketEscalationsView(TicketActionView):
     def get(self, request, pk):
         ticket = self.ticket(pk)
         return Response(EscalationSerializer(selectors.escalations_for_ticket(request.user, ticket), many=True).data)
+
+
+class Tier2QueueView(generics.ListAPIView):
+    """The Tier 2 queue, the same rows as the /tier2/ page (escalation.selectors.tier2_queue_for):
+    escalated work in my Tier 2 teams (every team for someone in none), most urgent first;
+    `status` escalated = awaiting acceptance. Filters as for GET /api/v1/tickets/."""
+
+    serializer_class = TicketSerializer
+    filterset_class = TicketFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Ticket.objects.none()
+        if not roles.is_tier2(self.request.user):
+            raise PermissionDenied("Only Tier 2 engineers have a Tier 2 queue.")
+        return selectors.tier2_queue_for(self.request.user).tickets.select_related("routing_rule")
 
 
 class EscalationPathViewSet(viewsets.ReadOnlyModelViewSet):

@@ -5,11 +5,11 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from tickets import demo
 from tickets.models import Impact, Priority, Ticket, TicketStatus, Tier, Urgency
 
 from . import services
 from .models import ChecklistItem, EscalationPath, ReturnReason, Trigger, TriggerRule
+from .sla import demo as sla_demo
 
 # category → the Tier 2 team that owns its escalations
 CATEGORY_TEAMS = {
@@ -233,7 +233,7 @@ def seed_activity(org) -> None:
             checklist=checklist,
         )
         actor = ticket.assignee or rng.choice(agents)
-        with demo.at(escalated_at, ticket) as escalated:  # Tier 1's budget may have run out first
+        with sla_demo.at(escalated_at, ticket) as escalated:  # Tier 1's budget may have run out first
             if escalated:
                 escalation = ticket.escalations.order_by("-escalated_at", "-pk").first()
                 escalated_at = escalation.escalated_at
@@ -251,7 +251,7 @@ def seed_activity(org) -> None:
             reason = ReturnReason.HANDOFF_INCOMPLETE if returns % 2 == 0 else ReturnReason.WITHIN_TIER1_SCOPE
             note, missing = RETURN_NOTES[reason]
             returns += 1
-            with demo.at(decided_at, ticket):
+            with sla_demo.at(decided_at, ticket):
                 services.escalation_return(
                     ticket_id=ticket.pk,
                     reason=reason,
@@ -263,13 +263,13 @@ def seed_activity(org) -> None:
                     acting_user=engineer,
                 )
         elif roll < 0.85:
-            with demo.at(decided_at, ticket):
+            with sla_demo.at(decided_at, ticket):
                 services.escalation_accept(ticket_id=ticket.pk, acting_user=engineer)
         else:
             continue  # still awaiting Tier 2
         escalation.refresh_from_db(fields=["outcome"])
         if rng.random() < 0.6 and decided_at + timedelta(minutes=5) < now:
-            with demo.at(decided_at + timedelta(minutes=5), ticket):
+            with sla_demo.at(decided_at + timedelta(minutes=5), ticket):
                 services.escalation_rate(
                     escalation_id=escalation.pk,
                     rating=rng.choice([3, 4, 4, 5, 5]) if escalation.outcome != "returned" else rng.choice([1, 2, 3]),

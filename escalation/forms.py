@@ -61,10 +61,6 @@ class HandoffForm(forms.Form):
     def checklist_fields(self):
         return [self[CHECKLIST_PREFIX + item.key] for item in self.checklist_items]
 
-    @property
-    def handoff_fields(self):
-        return [self[name] for name in ("problem_summary", "steps_tried", "error_evidence")]
-
     def handoff(self) -> Handoff:
         data = self.cleaned_data
         return Handoff(
@@ -77,12 +73,9 @@ class HandoffForm(forms.Form):
             checklist={item.key: data.get(CHECKLIST_PREFIX + item.key) or "" for item in self.checklist_items},
         )
 
-    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
-        """Put the service's field-by-field messages on the matching form fields."""
-        for key, messages in errors.items():
-            name = CHECKLIST_PREFIX + key.removeprefix("checklist.") if key.startswith("checklist.") else key
-            for message in messages:
-                self.add_error(name if name in self.fields else None, message)
+    def field_for_error(self, key: str) -> str:
+        """The service names checklist answers "checklist.<key>"; here they are fields (for add_domain_error)."""
+        return CHECKLIST_PREFIX + key.removeprefix("checklist.") if key.startswith("checklist.") else key
 
 
 class CompleteHandoffForm(HandoffForm):
@@ -125,11 +118,6 @@ class ReturnForm(forms.Form):
     def __init__(self, *args, ticket: Ticket, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = Queue.objects.filter(tier=Tier.TWO).exclude(pk=ticket.queue_id).order_by("name")
-
-    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
-        for key, messages in errors.items():
-            for message in messages:
-                self.add_error(key if key in self.fields else None, message)
 
 
 class RateForm(forms.Form):

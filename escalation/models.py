@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from tickets.models import Category, Impact, Priority, Queue, Ticket, Tier, Urgency, split_keywords
+from tickets.conditions import Conditions, KeywordRule
+from tickets.models import Category, Impact, Priority, Queue, Ticket, Tier, Urgency
 
 
 class Trigger(models.TextChoices):
@@ -140,7 +141,7 @@ class ChecklistItem(models.Model):
         return f"{self.category}: {self.question}"
 
 
-class TriggerRule(models.Model):
+class TriggerRule(KeywordRule, models.Model):
     """An automatic trigger: when every set condition holds, do every set action.
 
     Evaluated at intake, on update and by the SLA sweep (escalation.rules). It
@@ -181,21 +182,21 @@ class TriggerRule(models.Model):
         return self.name
 
     @property
-    def keyword_list(self) -> list[str]:
-        return split_keywords(self.keywords)
+    def conditions(self) -> Conditions:
+        return Conditions(
+            category_id=self.category_id,
+            category=self.category,
+            tier=self.tier,
+            min_priority=self.min_priority,
+            impact=self.impact,
+            keywords=tuple(self.keyword_list),
+            requester_is_vip=self.requester_is_vip,
+            min_reopen_count=self.min_reopen_count,
+            min_minutes_in_tier=self.min_minutes_in_tier,
+        )
 
     def clean(self):
-        has_condition = (
-            self.category_id
-            or self.tier
-            or self.min_priority
-            or self.impact
-            or self.keyword_list
-            or self.requester_is_vip is not None
-            or self.min_reopen_count is not None
-            or self.min_minutes_in_tier is not None
-        )
-        if not has_condition:
+        if self.conditions.is_empty():
             raise ValidationError("A trigger rule needs at least one condition.")
         if not (self.escalate_with_trigger or self.raise_priority_to or self.notify_team_lead):
             raise ValidationError("A trigger rule must escalate, raise the priority or notify (or several).")

@@ -20,13 +20,18 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from tickets import configcache, events
+from tickets import conditions, configcache, events, priorities
+from tickets import services as ticket_services
+from tickets.conditions import Facts
 from tickets.errors import DomainError
 from tickets.locks import lock_ticket
-from tickets.models import Ticket, TicketStatus, Tier, keyword_in
+from tickets.models import Ticket, TicketStatus, Tier
+from tickets.notifications.models import NotificationKind
 from tickets.notifications.services import notify
 
+from . import services
 from .models import Escalation, RuleCheck, TriggerRule, TriggerRuleFiring
+from .paths import is_security_trigger, resolve_path, security_queue
 
 logger = logging.getLogger(__name__)
 
@@ -131,25 +136,10 @@ def _active_rules() -> list[TriggerRule]:
 
 
 def matches(rule: TriggerRule, ticket: Ticket, *, now: datetime) -> bool:
-    if rule.category_id and rule.category_id != ticket.category_id:
-        return False
-    if rule.tier and rule.tier != ticket.tier:
-        return False
-    # Lexical order is severity order: P1 < P2 < P3 < P4.
-    if rule.min_priority and ticket.priority > rule.min_priority:
-        return False
-    if rule.impact and rule.impact != ticket.impact:
-        return False
-    if rule.keyword_list and keyword_in(rule.keyword_list, title=ticket.title, description=ticket.description) is None:
-        return False
-    if rule.requester_is_vip is not None and ticket.requester_is_vip != rule.requester_is_vip:
-        return False
-    if rule.min_reopen_count is not None and ticket.reopen_count < rule.min_reopen_count:
-        return False
-    return not (
-        rule.min_minutes_in_tier is not None
-        and (now - entered_tier_at(ticket)).total_seconds() < rule.min_minutes_in_tier * 60
-    )
+    def minutes_in_tier() -> float:
+        return (now - entered_tier_at(ticket)).total_seconds() / 60
+
+    return conditions.matches(rule.conditions, Facts.of_ticket(ticket, minutes_in_tier=minutes_in_tier))
 
 
 def entered_tier_at(ticket: Ticket) -> datetime:
@@ -165,7 +155,7 @@ def entered_tier_at(ticket: Ticket) -> datetime:
 
 def _applicable_actions(rule: TriggerRule, ticket: Ticket) -> list[str]:
     actions = []
-    if rule.raise_priority_to and ticket.priority > rule.raise_priority_to:
+    if rule.raise_priority_to and priorities.is_more_severe(rule.raise_priority_to, ticket.priority):
         actions.append(f"priority→{rule.raise_priority_to}")
     if (
         rule.escalate_with_trigger
@@ -180,19 +170,12 @@ def _applicable_actions(rule: TriggerRule, ticket: Ticket) -> list[str]:
 
 
 def _has_route(ticket: Ticket, trigger: str) -> bool:
-    from .paths import is_security_trigger, resolve_path, security_queue
-
     if resolve_path(ticket=ticket, trigger=trigger):
         return True
     return is_security_trigger(trigger) and security_queue() is not None
 
 
 def _fire(rule: TriggerRule, ticket: Ticket, *, moment: Moment, actions: list[str], now: datetime) -> None:
-    # tickets.services imports this module lazily; import it lazily too so the layers stay one-way.
-    from tickets import services as ticket_services
-
-    from . import services
-
     firing = TriggerRuleFiring.objects.create(
         rule=rule, ticket=ticket, reopen_count=ticket.reopen_count, moment=str(moment), fired_at=now, actions=actions
     )
@@ -225,4 +208,9 @@ def _fire(rule: TriggerRule, ticket: Ticket, *, moment: Moment, actions: list[st
             )
             events.rule_escalation_refused(ticket=ticket, rule_name=rule.name, rule_id=rule.pk, reason=reason)
     if "notify_team_lead" in actions:
-        notify(event=event, kind="rule_fired", recipients=[ticket.queue.lead], body=f"Trigger rule “{rule.name}”.")
+        notify(
+            event=event,
+            kind=NotificationKind.RULE_FIRED,
+            recipients=[ticket.queue.lead],
+            body=f"Trigger rule “{rule.name}”.",
+        )

@@ -1,10 +1,12 @@
 """Escalation reads. Every one starts from tickets.selectors.ticket_list_for(user)."""
 
-from django.db.models import F, Q, QuerySet
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, Q, QuerySet
 
 from tickets import roles
 from tickets.models import Queue, Ticket, TicketStatus, Tier, User
-from tickets.selectors import ticket_list_for
+from tickets.selectors import by_sla_urgency, ticket_list_with_related
 
 from .models import Escalation, EscalationPath, Outcome
 
@@ -31,33 +33,51 @@ def tier2_queues_for(user: User) -> QuerySet[Queue]:
     return Queue.objects.filter(tier=Tier.TWO).filter(Q(members=user) | Q(lead=user)).distinct()
 
 
-def tier2_queue_for(user: User) -> QuerySet[Escalation]:
-    """Escalations awaiting acceptance in the user's Tier 2 queues, most urgent SLA first.
+ACCEPTED_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING)
 
-    Rows carry the ticket, its category and requester, both queues and the
-    escalator (no N+1); `completeness` and `trigger` come from the row itself.
+
+@dataclass(frozen=True)
+class Tier2Queue:
+    """What the Tier 2 queue page and GET /api/v1/tier2-queue/ both show."""
+
+    queues: list[Queue]
+    is_own_queues: bool  # False: the user leads or joins no Tier 2 team (a manager) and sees them all
+    tickets: QuerySet[Ticket]  # awaiting acceptance, then accepted open work; most urgent first
+
+    @property
+    def awaiting(self) -> QuerySet[Ticket]:
+        return self.tickets.filter(status=TicketStatus.ESCALATED)
+
+    @property
+    def accepted(self) -> QuerySet[Ticket]:
+        return self.tickets.filter(status__in=ACCEPTED_STATUSES)
+
+
+def tier2_queue_for(user: User) -> Tier2Queue:
+    """The Tier 2 queue: only escalated work (Tier 2 tickets awaiting acceptance or accepted and
+    open) in the teams the user leads or belongs to, or every Tier 2 team for someone in none.
+
+    Through ticket_list_for, so restricted tickets stay with those cleared to see them; rows
+    carry their queue, category, people and handoffs, newest first (`ticket.handoffs`).
     """
     if not roles.is_tier2(user):
-        return Escalation.objects.none()
-    queue_ids = list(tier2_queues_for(user).values_list("pk", flat=True))
-    return (
-        Escalation.objects.filter(
-            outcome=Outcome.AWAITING,
-            to_queue_id__in=queue_ids,
-            ticket__in=ticket_list_for(user).filter(status=TicketStatus.ESCALATED),
+        return Tier2Queue(queues=[], is_own_queues=False, tickets=Ticket.objects.none())
+    own = list(tier2_queues_for(user).order_by("name"))
+    queues = own or list(Queue.objects.filter(tier=Tier.TWO).order_by("name"))
+    tickets = with_handoffs(
+        by_sla_urgency(ticket_list_with_related(user).select_related("queue__lead")).filter(
+            queue__in=queues, tier=Tier.TWO, status__in=[TicketStatus.ESCALATED, *ACCEPTED_STATUSES]
         )
-        .select_related(
-            "ticket",
-            "ticket__category",
-            "ticket__requester",
-            "ticket__site",
-            "from_queue",
-            "to_queue",
-            "escalated_by",
-            "path",
-        )
-        .order_by(F("ticket__resolution_due_at").asc(nulls_last=True), "escalated_at", "id")
     )
+    return Tier2Queue(queues=queues, is_own_queues=bool(own), tickets=tickets)
+
+
+def with_handoffs(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """Each row's handoffs, newest first, in one extra query (`ticket.handoffs[0]` is the latest)."""
+    latest_first = Escalation.objects.select_related(
+        "escalated_by", "returned_by", "rated_by", "rerouted_to", "to_queue"
+    ).order_by("-escalated_at", "-id")
+    return tickets.prefetch_related(Prefetch("escalations", queryset=latest_first, to_attr="handoffs"))
 
 
 def escalations_for_ticket(user: User, ticket: Ticket) -> QuerySet[Escalation]:

@@ -9,19 +9,19 @@ outbox, and tells the SLA engine.
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from escalation.sla import calendars
 from escalation.sla import engine as sla
-from tickets import events, roles
+from tickets import events, priorities, roles
+from tickets.access import may_see
 from tickets.errors import InvalidInput, InvalidTransition, NotAllowed
-from tickets.locks import lock_ticket
+from tickets.locks import lock_ticket, save_ticket
 from tickets.models import Queue, Ticket, TicketStatus, Tier, User
 from tickets.notifications import oncall
+from tickets.notifications.models import NotificationKind
 from tickets.notifications.services import notify
 from tickets.routing import SECURITY_MIN_PRIORITY
-from tickets.selectors import may_see
 from tickets.transitions import check_transition
 
 from .handoff import Handoff, checklist_items_for, handoff_problems, problem_fields, validate_handoff
@@ -36,16 +36,8 @@ __all__ = [
     "escalation_return",
     "handoff_from_ticket",
     "ticket_escalate",
-    "ticket_reassign",
     "ticket_security_fast_track",
 ]
-
-
-def _save(ticket: Ticket, fields: list[str]) -> None:
-    """Save the named fields and bump the version (optimistic-locking readers see the change)."""
-    ticket.version = F("version") + 1
-    ticket.save(update_fields=[*fields, "version", "updated_at"])
-    ticket.refresh_from_db(fields=["version"])
 
 
 @transaction.atomic
@@ -115,7 +107,7 @@ def ticket_escalate(
     ticket.tier1_queue = from_queue  # a return goes back to the Tier 1 queue it came from
     ticket.queue = target
     ticket.assignee = None
-    _save(ticket, fields)
+    save_ticket(ticket, fields)
 
     escalation = Escalation.objects.create(
         ticket=ticket,
@@ -153,7 +145,11 @@ def ticket_escalate(
         rule=rule.name if rule else None,
         reason=reason,
     )
-    recipients = [*_members(target), target.lead, path.owner if path else None, on_call]
+    if on_call is not None:
+        # Paged first: a page goes by the on-call channels whatever the person's preferences,
+        # and the team notice below then adds nothing for them (one row per event and channel).
+        notify(event=event, kind=NotificationKind.ON_CALL_PAGE, recipients=[on_call])
+    recipients = [*_members(target), target.lead, path.owner if path else None]
     if team != target:
         recipients.append(team.lead)
     owner = None
@@ -162,13 +158,13 @@ def ticket_escalate(
         owner = handoff_owner(escalation=escalation, ticket=ticket)
         notify(
             event=event,
-            kind="handoff_incomplete",
+            kind=NotificationKind.HANDOFF_INCOMPLETE,
             recipients=[owner],
             body="Missing: " + ", ".join(field_labels(missing_fields, ticket=ticket)),
         )
     notify(
         event=event,
-        kind="escalated_to_team",
+        kind=NotificationKind.ESCALATED_TO_TEAM,
         recipients=[user for user in recipients if user != acting_user and user != owner],
         body="Handoff missing: " + ", ".join(field_labels(missing_fields, ticket=ticket)) if missing_fields else "",
     )
@@ -181,8 +177,8 @@ def apply_security_floor(ticket: Ticket, *, actor: User | None, reason: str) -> 
     the SLA engine (the security policy applies from the ticket's start). Returns the fields changed,
     set in memory; the caller saves them with its own, under the same lock."""
     fields = []
-    if ticket.priority > SECURITY_MIN_PRIORITY:
-        # Lexical order is severity order (P1 < P2 …): anything below P2 is raised to P2.
+    if not priorities.at_least(ticket.priority, SECURITY_MIN_PRIORITY):
+        # anything less severe than P2 is raised to P2
         old_priority = ticket.priority
         ticket.priority = SECURITY_MIN_PRIORITY
         ticket.priority_override_reason = f"{reason} At least {SECURITY_MIN_PRIORITY}."
@@ -236,7 +232,7 @@ def ticket_security_fast_track(*, ticket_id: int, reason: str, acting_user: User
         fields += ["queue", "assignee"]
     if not fields:
         return ticket
-    _save(ticket, fields)
+    save_ticket(ticket, fields)
     if moved_from is not None:
         if ticket.status == TicketStatus.ESCALATED:
             Escalation.objects.filter(ticket=ticket, outcome=Outcome.AWAITING).update(to_queue=team)
@@ -245,7 +241,7 @@ def ticket_security_fast_track(*, ticket_id: int, reason: str, acting_user: User
         )
         notify(
             event=event,
-            kind="escalated_to_team",
+            kind=NotificationKind.ESCALATED_TO_TEAM,
             recipients=[u for u in [*_members(team), team.lead] if u != acting_user],
         )
         sla.apply(ticket=ticket, event=event)
@@ -401,7 +397,7 @@ def escalation_complete_handoff(*, ticket_id: int, handoff: Handoff, acting_user
         recipients = [*_members(escalation.to_queue), escalation.to_queue.lead]
     notify(
         event=event,
-        kind="handoff_completed",
+        kind=NotificationKind.HANDOFF_COMPLETED,
         recipients=[user for user in recipients if user != acting_user],
         body=event.message,
     )
@@ -444,6 +440,10 @@ def _check_tier2(ticket: Ticket, user: User, verb: str) -> None:
         raise NotAllowed(f"{ticket.reference} belongs to {ticket.queue}; only its members can {verb} it.")
 
 
+def _on_team(queue: Queue, user: User) -> bool:
+    return queue.lead_id == user.pk or queue.members.filter(pk=user.pk).exists()
+
+
 @transaction.atomic
 def escalation_accept(*, ticket_id: int, acting_user: User) -> Escalation:
     """Tier 2 takes ownership: the ticket opens, assigned to the engineer who accepted."""
@@ -453,7 +453,7 @@ def escalation_accept(*, ticket_id: int, acting_user: User) -> Escalation:
     escalation = _awaiting(ticket)
     now = timezone.now()
     ticket.assignee = acting_user
-    _save(ticket, ["status", "assignee"])
+    save_ticket(ticket, ["status", "assignee"])
     escalation.outcome = Outcome.ACCEPTED
     escalation.accepted_by = acting_user
     escalation.accepted_at = now
@@ -534,7 +534,7 @@ def escalation_return(
     ticket.queue = back_to
     ticket.tier = Tier.ONE
     ticket.assignee = back_to_person
-    _save(ticket, ["status", "tier", "queue", "assignee"])
+    save_ticket(ticket, ["status", "tier", "queue", "assignee"])
     escalation.outcome = Outcome.RETURNED
     escalation.returned_by = acting_user
     escalation.returned_at = now
@@ -566,7 +566,7 @@ def escalation_return(
     )
     notify(
         event=event,
-        kind="returned",
+        kind=NotificationKind.RETURNED,
         recipients=[back_to_person or back_to.lead],
         body=f"{ReturnReason(reason).label}: {escalation.return_note}",
     )
@@ -586,7 +586,7 @@ def _reroute(*, ticket: Ticket, team: Queue, note: str, acting_user: User) -> Es
     if team.is_security and not ticket.is_restricted:
         ticket.is_restricted = True
         fields.append("is_restricted")
-    _save(ticket, fields)
+    save_ticket(ticket, fields)
     escalation.outcome = Outcome.RETURNED
     escalation.returned_by = acting_user
     escalation.returned_at = now
@@ -630,7 +630,7 @@ def _reroute(*, ticket: Ticket, team: Queue, note: str, acting_user: User) -> Es
     )
     notify(
         event=event,
-        kind="escalated_to_team",
+        kind=NotificationKind.ESCALATED_TO_TEAM,
         recipients=[u for u in [*_members(team), team.lead] if u != acting_user],
         body=f"Re-routed by {acting_user} from {from_queue} (wrong team): {escalation.return_note}",
     )
@@ -649,7 +649,10 @@ def escalation_rate(*, escalation_id: int, rating: int, acting_user: User, comme
     if ticket_id is None:
         raise InvalidInput({"escalation": ["No such escalation."]})
     ticket = lock_ticket(ticket_id)
-    escalation = Escalation.objects.select_for_update(of=("self",)).get(pk=escalation_id)
+    escalation = Escalation.objects.select_for_update(of=("self",)).select_related("to_queue").get(pk=escalation_id)
+    if not _on_team(escalation.to_queue, acting_user):
+        # The team that received the handoff judges it; nobody else's rating counts.
+        raise NotAllowed(f"Only {escalation.to_queue} rates handoffs it received.")
     if escalation.outcome == Outcome.AWAITING:
         raise InvalidTransition("Accept or return the escalation before rating its handoff.")
     old = escalation.rating
@@ -667,44 +670,3 @@ def escalation_rate(*, escalation_id: int, rating: int, acting_user: User, comme
         comment=escalation.rating_comment,
     )
     return escalation
-
-
-@transaction.atomic
-def ticket_reassign(*, ticket_id: int, to_queue: Queue, reason: str, acting_user: User) -> Ticket:
-    """Move a ticket to another queue of the same tier (audited, with a reason). Tiers change only by escalation."""
-    if not (reason or "").strip():
-        raise InvalidInput({"reason": ["Say why the ticket moves to another team; it is audited."]})
-    if not roles.is_agent(acting_user):
-        raise NotAllowed("Only support agents can reassign tickets.")
-    ticket = lock_ticket(ticket_id)
-    check_transition(ticket, "reassign")
-    if to_queue.tier != ticket.tier:
-        raise InvalidInput(
-            {"queue": [f"{to_queue} is a Tier {to_queue.tier} queue; reassign within Tier {ticket.tier} only."]}
-        )
-    if to_queue.pk == ticket.queue_id:
-        raise InvalidInput({"queue": [f"{ticket.reference} is already in {to_queue}."]})
-    old_queue = ticket.queue
-    ticket.queue = to_queue
-    ticket.assignee = None
-    fields = ["queue", "assignee"]
-    if ticket.tier == Tier.ONE:
-        ticket.tier1_queue = to_queue
-        fields.append("tier1_queue")
-    if to_queue.is_security:
-        fields += apply_security_floor(ticket, actor=acting_user, reason=f"Moved to {to_queue}.")
-    _save(ticket, fields)
-    if ticket.status == TicketStatus.ESCALATED:
-        # the awaiting escalation follows the ticket, so the new team sees it in its Tier 2 queue
-        Escalation.objects.filter(ticket=ticket, outcome=Outcome.AWAITING).update(to_queue=to_queue)
-    event = events.reassigned(
-        ticket=ticket, actor=acting_user, old_queue=old_queue.slug, new_queue=to_queue.slug, reason=reason.strip()
-    )
-    sla.apply(ticket=ticket, event=event)  # every transfer re-applies the policy, as a replay does
-    kind = "escalated_to_team" if ticket.status == TicketStatus.ESCALATED else "reassigned"
-    notify(
-        event=event,
-        kind=kind,
-        recipients=[u for u in [*_members(to_queue), to_queue.lead] if u != acting_user],
-    )
-    return ticket

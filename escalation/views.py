@@ -8,29 +8,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from knowledgebase import selectors as kb_selectors
 from tickets import roles
 from tickets.errors import ConcurrentUpdate, InvalidInput, InvalidTransition, NotAllowed
-from tickets.selectors import ticket_get_for
+from tickets.forms import add_domain_error
+from tickets.selectors import ticket_get_for, ticket_list_for
 
 from . import paths, selectors, services, substance
 from .forms import CompleteHandoffForm, HandoffForm, RateForm, ReturnForm
 from .handoff import checklist_items_for, handoff_quality, urgency_note
-
-
-def ticket_url(ticket_id: int) -> str:
-    # The ticket page belongs to the workspace work; until it exists, go home. The API
-    # router also names a route "ticket-detail": never send a browser to the JSON.
-    try:
-        url = reverse("ticket-detail", args=[ticket_id])
-    except NoReverseMatch:
-        return reverse("home")
-    return reverse("home") if url.startswith("/api/") else url
 
 
 def _agent_ticket(request, ticket_id: int):
@@ -41,9 +32,9 @@ def _agent_ticket(request, ticket_id: int):
 
 def _after(request, ticket_id: int) -> HttpResponseRedirect:
     """Where to go after an action: the ticket, or its receipt if the actor can no longer see it."""
-    if selectors.ticket_list_for(request.user).filter(pk=ticket_id).exists():
-        return HttpResponseRedirect(ticket_url(ticket_id))
-    return HttpResponseRedirect(reverse("ticket-receipt", args=[ticket_id]))
+    if ticket_list_for(request.user).filter(pk=ticket_id).exists():
+        return redirect("ticket-detail", pk=ticket_id)
+    return redirect("ticket-receipt", pk=ticket_id)
 
 
 def _current_escalation(ticket):
@@ -87,7 +78,7 @@ def escalate(request, ticket_id: int):
                         acting_user=request.user,
                     )
             except InvalidInput as exc:
-                form.add_service_errors(exc.errors)
+                add_domain_error(form, exc)
             except (InvalidTransition, ConcurrentUpdate, NotAllowed) as exc:
                 # Keep what was typed: say why on the form rather than dropping the input on a redirect.
                 form.add_error(None, exc.message)
@@ -117,7 +108,7 @@ def complete_handoff(request, ticket_id: int):
     escalation = _current_escalation(ticket)
     if escalation is None:
         messages.info(request, f"{ticket.reference} has no escalation with Tier 2 to complete.")
-        return HttpResponseRedirect(ticket_url(ticket.pk))
+        return redirect("ticket-detail", pk=ticket.pk)
     if not services.may_complete_handoff(request.user, escalation):
         raise PermissionDenied("Only the Tier 1 owner or whoever escalated it can complete this handoff.")
     form = CompleteHandoffForm(request.POST if request.method == "POST" else None, ticket=ticket, escalation=escalation)
@@ -130,7 +121,7 @@ def complete_handoff(request, ticket_id: int):
                     ticket_id=ticket.pk, handoff=form.handoff(), acting_user=request.user
                 )
             except InvalidInput as exc:
-                form.add_service_errors(exc.errors)
+                add_domain_error(form, exc)
             except (InvalidTransition, ConcurrentUpdate, NotAllowed) as exc:
                 form.add_error(None, exc.message)
                 status = 409
@@ -144,7 +135,7 @@ def complete_handoff(request, ticket_id: int):
                     )
                     return HttpResponseRedirect(reverse("ticket-handoff", args=[ticket.pk]))
                 messages.success(request, f"Handoff complete; {escalation.to_queue} has been told.")
-                return HttpResponseRedirect(ticket_url(ticket.pk))
+                return redirect("ticket-detail", pk=ticket.pk)
     context = {
         **_escalate_context(request, ticket, form),
         "escalation": escalation,
@@ -164,7 +155,7 @@ def accept(request, ticket_id: int):
         messages.error(request, exc.message)
     else:
         messages.success(request, f"You own {ticket.reference} now.")
-    return HttpResponseRedirect(ticket_url(ticket.pk))
+    return redirect("ticket-detail", pk=ticket.pk)
 
 
 @login_required
@@ -187,10 +178,10 @@ def return_(request, ticket_id: int):
                     acting_user=request.user,
                 )
             except InvalidInput as exc:
-                form.add_service_errors(exc.errors)
+                add_domain_error(form, exc)
             except (InvalidTransition, ConcurrentUpdate, NotAllowed) as exc:
                 messages.error(request, exc.message)
-                return HttpResponseRedirect(ticket_url(ticket.pk))
+                return redirect("ticket-detail", pk=ticket.pk)
             else:
                 if data["reason"] == "wrong_team":
                     messages.success(request, f"{ticket.reference} re-routed to {data['team']}.")
@@ -236,15 +227,13 @@ def rate(request, ticket_id: int):
                     acting_user=request.user,
                 )
             except InvalidInput as exc:
-                for key, errs in exc.errors.items():
-                    for message in errs:
-                        form.add_error(key if key in form.fields else None, message)
+                add_domain_error(form, exc)
             except (InvalidTransition, NotAllowed) as exc:
                 messages.error(request, exc.message)
-                return HttpResponseRedirect(ticket_url(ticket.pk))
+                return redirect("ticket-detail", pk=ticket.pk)
             else:
                 messages.success(request, "Thanks: the rating goes to Tier 1's handoff quality figures.")
-                return HttpResponseRedirect(ticket_url(ticket.pk))
+                return redirect("ticket-detail", pk=ticket.pk)
     context = {
         "ticket": ticket,
         "escalation": escalation,

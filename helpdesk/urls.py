@@ -5,9 +5,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from . import api, auth
 
+# The API's names live in the "api" namespace (reverse("api:ticket-detail")); the pages'
+# names are bare ("ticket-detail") or their app's ("kb:article"). No name means both.
 api_v1 = [
-    path("auth/token/", auth.ObtainTokenView.as_view(), name="api-token"),
-    path("auth/logout/", auth.RevokeTokenView.as_view(), name="api-token-revoke"),
+    path("auth/token/", auth.ObtainTokenView.as_view(), name="token"),
+    path("auth/logout/", auth.RevokeTokenView.as_view(), name="token-revoke"),
     path("", include("tickets.api_urls")),
     path("", include("escalation.api_urls")),
     path("", include("escalation.sla.api_urls")),
@@ -19,7 +21,7 @@ api_v1 = [
 urlpatterns = [
     path("healthz", api.healthz, name="healthz"),
     path("readyz", api.readyz, name="readyz"),
-    path("api/v1/", include(api_v1)),
+    path("api/v1/", include((api_v1, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's init script as a file, so the page needs no inline script (CSP).
     path(

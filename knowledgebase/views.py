@@ -9,7 +9,8 @@ from django.views.decorators.http import require_GET, require_POST
 from tickets import roles
 from tickets import selectors as ticket_selectors
 from tickets.decorators import agent_required
-from tickets.errors import DomainError, InvalidInput
+from tickets.errors import DomainError
+from tickets.forms import add_domain_error
 from tickets.models import Category
 from tickets.redirects import safe_next
 
@@ -19,12 +20,6 @@ from .models import ArticleStatus, ArticleVote, Playbook, StepOutcome, Suggestio
 from .rendering import render_markdown
 
 SEARCH_PAGE_LIMIT = 20
-
-
-def _form_errors(form, error: InvalidInput) -> None:
-    for name, problems in error.errors.items():
-        for problem in problems:
-            form.add_error(name if name in form.fields else None, problem)
 
 
 def _article_for(user, pk):
@@ -157,10 +152,8 @@ def _editor(request, *, article=None, initial=None, ticket=None, template="knowl
                         services.article_publish(
                             article_id=article.pk, publish=intent == "publish", acting_user=request.user
                         )
-            except InvalidInput as error:
-                _form_errors(form, error)
             except DomainError as error:
-                form.add_error(None, error.message)
+                add_domain_error(form, error)
             else:
                 messages.success(request, "Published." if intent == "publish" else "Saved.")
                 return redirect("kb:article", pk=article.pk)
@@ -253,7 +246,6 @@ def ticket_playbook(request, ticket_id):
 def ticket_step_tick(request, ticket_id, step_id):
     ticket = ticket_selectors.ticket_get_for(request.user, ticket_id)
     form = StepTickForm(request.POST)
-    errors: list[str] = []
     if form.is_valid():
         try:
             services.playbook_step_record(
@@ -263,12 +255,9 @@ def ticket_step_tick(request, ticket_id, step_id):
                 result=form.cleaned_data["result"],
                 acting_user=request.user,
             )
-        except InvalidInput as error:
-            errors = [message for problems in error.errors.values() for message in problems]
         except DomainError as error:
-            errors = [error.message]
-    else:
-        errors = [message for problems in form.errors.values() for message in problems]
+            add_domain_error(form, error)
+    errors = [message for problems in form.errors.values() for message in problems]
     if request.htmx:
         context = _playbook_context(request, ticket, step_errors={step_id: errors} if errors else None)
         return render(request, "knowledgebase/_ticket_playbook.html", context, status=400 if errors else 200)

@@ -68,7 +68,8 @@ def make_ticket(
     urgency=Urgency.SLOWED,
     **extra,
 ) -> Ticket:
-    """Create a ticket through the real intake service (routing, timeline, SLA)."""
+    """Create a ticket as an entry point does: intake (routing, timeline, SLA), then the trigger rules."""
+    from escalation import automation
     from tickets import services
 
     intake = services.TicketIntake(
@@ -80,7 +81,7 @@ def make_ticket(
         requester=requester,
         **extra,
     )
-    return services.ticket_create(intake=intake, acting_user=acting_user or requester)
+    return automation.ticket_create(intake=intake, acting_user=acting_user or requester)
 
 
 def make_article(

@@ -9,14 +9,17 @@ all in one transaction. Kept apart only so services.py stays readable.
 from django.db import transaction
 from django.utils import timezone
 
+from escalation.models import Escalation, Outcome
+from escalation.services import apply_security_floor
 from escalation.sla import engine as sla
 from tickets.notifications import services as notifications
+from tickets.notifications.models import NotificationKind
 
 from . import events, roles, selectors
 from .errors import InvalidInput, NotAllowed
-from .locks import lock_ticket, tickets_for_update
+from .locks import lock_ticket, save_ticket, tickets_for_update
 from .models import Comment, EventKind, Queue, Ticket, TicketLink, TicketStatus, Tier, User
-from .services import _save, ticket_comment_add, ticket_set_pending
+from .services import ticket_comment_add, ticket_set_pending
 from .transitions import check_transition
 
 
@@ -66,19 +69,23 @@ def ticket_transfer(*, ticket_id: int, queue: Queue, reason: str, acting_user: U
         ticket.tier1_queue = queue
         fields.append("tier1_queue")
     if queue.is_security:
-        from escalation.services import apply_security_floor  # escalation builds on tickets: import late
-
         fields += apply_security_floor(ticket, actor=acting_user, reason=f"Moved to {queue}.")
     if ticket.assignee_id and not queue.members.filter(pk=ticket.assignee_id).exists():
         ticket.assignee = None
         fields.append("assignee")
-    _save(ticket, fields)
+    save_ticket(ticket, fields)
+    escalated = ticket.status == TicketStatus.ESCALATED
+    if escalated:
+        # The awaiting handoff follows the ticket: the new team sees it in its Tier 2 queue,
+        # accepts it, and is the receiving team that rates it.
+        Escalation.objects.filter(ticket=ticket, outcome=Outcome.AWAITING).update(to_queue=queue)
     event = events.reassigned(
         ticket=ticket, actor=acting_user, old_queue=old_queue.name, new_queue=queue.name, reason=reason.strip()
     )
     sla.apply(ticket=ticket, event=event)  # the engine re-applies the policy
-    members = [member for member in queue.members.all() if member != acting_user]
-    notifications.notify(event=event, kind="reassigned", recipients=members)
+    members = [member for member in [*queue.members.filter(is_active=True), queue.lead] if member != acting_user]
+    kind = NotificationKind.ESCALATED_TO_TEAM if escalated else NotificationKind.REASSIGNED
+    notifications.notify(event=event, kind=kind, recipients=members)
     return ticket
 
 
@@ -103,9 +110,9 @@ def ticket_watchers_change(*, ticket_id: int, add: list[User], remove: list[User
         return selectors.watchers_of(ticket)
     ticket.watchers.add(*added)
     ticket.watchers.remove(*removed)
-    _save(ticket, [])
+    save_ticket(ticket, [])
     event = events.watchers_changed(ticket=ticket, actor=acting_user, added=added, removed=removed)
-    notifications.notify(event=event, kind="watching", recipients=[u for u in added if u != acting_user])
+    notifications.notify(event=event, kind=NotificationKind.WATCHING, recipients=[u for u in added if u != acting_user])
     return selectors.watchers_of(ticket)
 
 
@@ -130,7 +137,7 @@ def ticket_link(*, ticket_id: int, other_id: int, acting_user: User, unlink: boo
             raise InvalidInput({"ticket": [f"{first.reference} and {second.reference} are already linked."]})
         link = TicketLink.objects.create(ticket=first, other=second, created_by=acting_user)
     for one, two in ((first, second), (second, first)):
-        _save(one, [])
+        save_ticket(one, [])
         events.linked(ticket=one, actor=acting_user, other=two, unlinked=unlink)
     return link
 
@@ -184,7 +191,7 @@ def ticket_merge(*, duplicate_id: int, primary_id: int, acting_user: User, note:
     already = set(primary.watchers.values_list("pk", flat=True)) | {primary.requester_id}
     new_watchers = [p for p in dict.fromkeys(people) if p.pk not in already and may_follow(p, primary)]
     primary.watchers.add(*new_watchers)
-    _save(primary, [])
+    save_ticket(primary, [])
 
     old_status = duplicate.status
     duplicate.status = check_transition(duplicate, "merge")
@@ -193,7 +200,7 @@ def ticket_merge(*, duplicate_id: int, primary_id: int, acting_user: User, note:
     if duplicate.resolved_at is None:
         duplicate.resolved_at = now
         fields.append("resolved_at")
-    _save(duplicate, fields)
+    save_ticket(duplicate, fields)
     pointer = f"This request is the same as {primary.reference} ({primary.title}); we merged it there."
     pointer += " Replies and updates continue on that ticket." + (f"\n\n{note.strip()}" if note.strip() else "")
     Comment.objects.create(ticket=duplicate, author=acting_user, body=pointer, is_public=True, created_at=now)
@@ -215,7 +222,9 @@ def ticket_merge(*, duplicate_id: int, primary_id: int, acting_user: User, note:
         comments=len(carried),
         people=[str(p) for p in new_watchers],
     )
-    notifications.notify(event=event, kind="merged", recipients=[p for p in new_watchers if p != acting_user])
+    notifications.notify(
+        event=event, kind=NotificationKind.MERGED, recipients=[p for p in new_watchers if p != acting_user]
+    )
     return primary
 
 

@@ -8,4 +8,4 @@ router.register("tickets", apis.TicketViewSet, basename="ticket")
 router.register("categories", apis.CategoryViewSet, basename="category")
 router.register("queues", apis.QueueViewSet, basename="queue")
 
-urlpatterns = [path("search/", apis.SearchView.as_view(), name="api-search"), *router.urls]
+urlpatterns = [path("search/", apis.SearchView.as_view(), name="search"), *router.urls]

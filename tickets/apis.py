@@ -8,6 +8,8 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from escalation import automation
+
 from . import actions, roles, search, selectors, services
 from .filters import TicketFilter
 from .models import Category, Channel, Queue, Ticket
@@ -103,17 +105,8 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         requester = data.get("requester") or request.user
         if requester != request.user:
             require_agent(request.user)  # only agents log tickets on someone's behalf
-        intake = services.TicketIntake(
-            title=data["title"],
-            description=data["description"],
-            category=data["category"],
-            impact=data["impact"],
-            urgency=data["urgency"],
-            requester=requester,
-            site=data.get("site"),
-            channel=Channel.API,
-        )
-        ticket = services.ticket_create(intake=intake, acting_user=request.user)
+        intake = services.TicketIntake.from_data(data, requester=requester, channel=Channel.API)
+        ticket = automation.ticket_create(intake=intake, acting_user=request.user)
         return self.respond(ticket.pk, status=201)
 
     @extend_schema(request=TicketUpdateSerializer, responses=TICKET_OR_RECEIPT)
@@ -124,21 +117,15 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         version = data.pop("version", None)
-        priority = data.pop("priority", None)
         reason = data.pop("priority_reason", "")
-        assignee_given = "assignee" in data
-        assignee = data.pop("assignee", None)
-        if data:
-            services.ticket_update(
-                ticket_id=ticket.pk, changes=data, acting_user=request.user, expected_version=version
-            )
-            version = None  # the first change consumed the check
-        if priority:
-            services.ticket_change_priority(
-                ticket_id=ticket.pk, priority=priority, reason=reason, acting_user=request.user
-            )
-        if assignee_given:
-            services.ticket_assign(ticket_id=ticket.pk, assignee=assignee, acting_user=request.user)
+        # One service call, one transaction: a refused field leaves every field as it was.
+        automation.ticket_update(
+            ticket_id=ticket.pk,
+            changes=data,
+            priority_reason=reason,
+            acting_user=request.user,
+            expected_version=version,
+        )
         return self.respond(ticket.pk)
 
     @extend_schema(request=CommentCreateSerializer, responses={201: CommentSerializer})
@@ -257,7 +244,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         ticket = self.ticket()
         serializer = ReasonSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.ticket_reopen(
+        automation.ticket_reopen(
             ticket_id=ticket.pk, reason=serializer.validated_data["reason"], acting_user=request.user
         )
         return self.respond(ticket.pk)

@@ -6,7 +6,6 @@ demo.seed_activity(org). Apps add their part in their own demo.py.
 """
 
 import random
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -14,6 +13,11 @@ import time_machine
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
+
+from escalation import automation
+from escalation import demo as escalation_demo
+from escalation import services as escalation_services
+from escalation.sla.demo import at, sweep_ticket_until
 
 from . import roles, services
 from .models import (
@@ -301,7 +305,7 @@ def seed_tickets(org: DemoOrg, *, count: int) -> None:
         with time_machine.travel(created_at, tick=False):
             channel = rng.choice([Channel.PHONE, Channel.PORTAL, Channel.EMAIL, Channel.WALK_UP])
             actor = requester if channel == Channel.PORTAL else rng.choice(agents)
-            ticket = services.ticket_create(
+            ticket = automation.ticket_create(
                 intake=services.TicketIntake(
                     title=title,
                     description=description,
@@ -394,15 +398,13 @@ def _advance(org: DemoOrg, ticket: Ticket, *, created_at, now, agents, index: in
     reopen_at = step + timedelta(hours=rng.randint(2, 30))
     if rng.random() < 0.06 and reopen_at < now:
         with at(reopen_at, ticket):
-            services.ticket_reopen(
+            automation.ticket_reopen(
                 ticket_id=ticket.pk, reason="It happened again this morning.", acting_user=ticket.requester
             )
 
 
 def _advance_with_security(org: DemoOrg, ticket: Ticket, *, created_at, now) -> None:
     """A security ticket went to Security at intake: secops accepts it, answers, and closes the old ones."""
-    from escalation import services as escalation_services
-
     rng = org.rng
     secops = org.users["secops1"]
     accepted_at = created_at + timedelta(minutes=rng.randint(4, 40))
@@ -428,13 +430,7 @@ def _advance_with_security(org: DemoOrg, ticket: Ticket, *, created_at, now) -> 
 
 
 def _escalate_in_history(org: DemoOrg, ticket: Ticket, *, at_, agent: User, now):
-    """Escalate with a complete handoff, let Tier 2 accept; return (engineer, when to resolve) or None.
-
-    Escalation builds on tickets, so it is imported here, late: only the demo glues the two.
-    """
-    from escalation import demo as escalation_demo
-    from escalation import services as escalation_services
-
+    """Escalate with a complete handoff, let Tier 2 accept; return (engineer, when to resolve) or None."""
     trigger, summary, steps, evidence, checklist = escalation_demo.HANDOFFS[ticket.category.slug]
     handoff = escalation_services.Handoff(
         problem_summary=summary,
@@ -462,8 +458,6 @@ def _tier2_accepts(org: DemoOrg, ticket: Ticket, escalation, *, now):
 
     Returns (engineer, when they resolve it), or None if it is still with Tier 2 at `now`.
     """
-    from escalation import services as escalation_services
-
     rng = org.rng
     accepted_at = escalation.escalated_at + timedelta(minutes=rng.choice([4, 9, 15, 22, 35, 50, 95]))
     if accepted_at >= now:
@@ -501,42 +495,7 @@ def _tier2_takes_over(org: DemoOrg, ticket: Ticket, *, now) -> None:
         )
 
 
-# ---------------------------------------------------------------- the SLA sweep, played through the history
-
-
-@contextmanager
-def at(moment, ticket: Ticket):
-    """Travel to `moment` to act on `ticket`, the SLA sweep having done for it what beat would have by then.
-
-    Beat sweeps every minute; the demo writes each ticket's life in one go, so the sweep
-    is played for the ticket at each moment before `moment` one of its clocks had
-    something due (sweep_ticket_until). The history is then what production records:
-    breaches at their due time, ladder levels, priority raises, automatic escalations.
-
-    Yields True when the sweep escalated the ticket on the way (Tier 1's budget ran out).
-    The sweep stops there, so whatever Tier 2 does next starts from the escalation,
-    not from `moment`: the caller hands the ticket over (_tier2_takes_over).
-    """
-    escalated = sweep_ticket_until(ticket.pk, moment)
-    with time_machine.travel(moment, tick=False):
-        yield escalated
-
-
-def sweep_ticket_until(ticket_id: int, moment) -> bool:
-    """Run the sweep for one ticket at each moment before `moment` it had something due.
-
-    Stops early, returning True, after a run that escalated the ticket automatically.
-    The sweep plans every record it handles past the moment it ran, so this moves on.
-    """
-    from escalation.sla.models import SlaRecord
-    from escalation.sla.sweep import sla_sweep_ticket
-
-    due = SlaRecord.objects.filter(ticket_id=ticket_id, next_check_at__lt=moment).order_by("next_check_at")
-    while (when := due.values_list("next_check_at", flat=True).first()) is not None:
-        with time_machine.travel(when, tick=False):
-            if sla_sweep_ticket(ticket_id=ticket_id, now=when).escalations:
-                return True
-    return False
+# ---------------------------------------------------------------- the SLA sweep, played to the end
 
 
 def sweep_history(org: DemoOrg) -> int:

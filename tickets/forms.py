@@ -27,12 +27,19 @@ class MultipleFileField(forms.FileField):
 
 
 def add_domain_error(form: forms.Form, error: DomainError) -> None:
-    """Put a refusal from a service onto the form: per field when it names one."""
+    """The one mapper from a service's refusal to form errors (every page uses it).
+
+    InvalidInput goes field by field onto the fields it names; a form whose fields are
+    named differently from the service's keys says how with `field_for_error(key)`.
+    A key with no field, and every other refusal, becomes a form-wide error.
+    """
     if isinstance(error, InvalidInput):
-        for field, messages in error.errors.items():
-            target = field if field in form.fields else None
+        field_for = getattr(form, "field_for_error", None)
+        for key, messages in error.errors.items():
+            name = field_for(key) if field_for else key
+            target = name if name in form.fields else None
             for message in messages:
-                form.add_error(target, message if target else f"{field.replace('_', ' ').capitalize()}: {message}")
+                form.add_error(target, message if target else f"{key.replace('_', ' ').capitalize()}: {message}")
         return
     form.add_error(None, error.message or "That could not be done.")
 

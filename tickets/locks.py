@@ -1,8 +1,9 @@
-"""Row locks, always taken in primary-key order so two actions never deadlock."""
+"""Row locks, always taken in primary-key order so two actions never deadlock; and the
+one way a service saves a locked ticket (bumping its version)."""
 
 from collections.abc import Iterable
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from .models import Ticket
 
@@ -26,3 +27,11 @@ def lock_ticket(ticket_id: int) -> Ticket:
         raise Ticket.DoesNotExist(f"No ticket {ticket_id}.")
     # the lock is held: this read sees the latest committed version
     return Ticket.objects.select_related("queue", "category", "requester", "assignee").get(pk=ticket_id)
+
+
+def save_ticket(ticket: Ticket, fields: Iterable[str]) -> None:
+    """Save the named fields of a ticket the caller holds locked, and bump its version
+    (optimistic-locking readers see the change; updated_at follows)."""
+    ticket.version = F("version") + 1
+    ticket.save(update_fields=[*fields, "version", "updated_at"])
+    ticket.refresh_from_db(fields=["version"])

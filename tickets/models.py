@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from .conditions import Conditions, KeywordRule
+
 TIME_ZONE_CHOICES = sorted((tz, tz) for tz in available_timezones())
 
 
@@ -159,18 +161,7 @@ class PriorityMatrixCell(models.Model):
         return f"{self.get_impact_display()} × {self.get_urgency_display()} → {self.priority}"
 
 
-def split_keywords(keywords: str) -> list[str]:
-    """'Outage, everyone ' → ['outage', 'everyone']: how routing and trigger rules store keywords."""
-    return [word.strip().lower() for word in keywords.split(",") if word.strip()]
-
-
-def keyword_in(keywords: list[str], *, title: str, description: str) -> str | None:
-    """The first keyword found in the ticket's title or description (case-insensitive), else None."""
-    text = f"{title}\n{description}".lower()
-    return next((word for word in keywords if word in text), None)
-
-
-class RoutingRule(models.Model):
+class RoutingRule(KeywordRule, models.Model):
     """Intake routing: the first active rule (by position) whose conditions all hold decides.
 
     Empty conditions match anything; a rule with no condition at all is refused.
@@ -198,18 +189,19 @@ class RoutingRule(models.Model):
         return self.name
 
     @property
-    def keyword_list(self) -> list[str]:
-        return split_keywords(self.keywords)
+    def conditions(self) -> Conditions:
+        return Conditions(
+            category_id=self.category_id,
+            category=self.category,
+            keywords=tuple(self.keyword_list),
+            requester_is_vip=self.requester_is_vip,
+            site_id=self.requester_site_id,
+            site=self.requester_site,
+            department=self.requester_department,
+        )
 
     def clean(self):
-        has_condition = (
-            self.category_id
-            or self.keyword_list
-            or self.requester_is_vip is not None
-            or self.requester_site_id
-            or self.requester_department
-        )
-        if not has_condition:
+        if self.conditions.is_empty():
             raise ValidationError("A routing rule needs at least one condition.")
         if not self.target_queue_id and not self.raise_priority_to:
             raise ValidationError("A routing rule must choose a queue, raise the priority, or both.")

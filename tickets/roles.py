@@ -50,7 +50,10 @@ def is_security_team(user: User) -> bool:
 
 
 def can_override_priority(user: User) -> bool:
-    return user.is_authenticated and user.has_perm("tickets.override_priority")
+    """Managers and admins hold the permission; a team's lead may too (leading a team grants it)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.has_perm("tickets.override_priority") or Queue.objects.filter(lead=user).exists()
 
 
 def can_view_dashboard(user: User) -> bool:

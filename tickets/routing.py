@@ -8,7 +8,9 @@ import copy
 from dataclasses import dataclass
 
 from . import configcache
-from .models import Category, Impact, Priority, PriorityMatrixCell, Queue, RoutingRule, Site, Urgency, User, keyword_in
+from .conditions import Facts, why_matched
+from .models import Category, Impact, Priority, PriorityMatrixCell, Queue, RoutingRule, Site, Urgency, User
+from .priorities import most_severe
 
 # The ITSM convention, used when the admin-editable matrix lacks a cell.
 DEFAULT_MATRIX: dict[tuple[str, str], str] = {
@@ -40,7 +42,7 @@ def priority_for(*, impact: str, urgency: str) -> str:
 
 
 def _active_rules() -> list[RoutingRule]:
-    return list(RoutingRule.objects.filter(is_active=True).select_related("requester_site"))
+    return list(RoutingRule.objects.filter(is_active=True).select_related("requester_site", "category"))
 
 
 def _queues() -> dict[int, Queue]:
@@ -50,11 +52,6 @@ def _queues() -> dict[int, Queue]:
 def _queue(queue_id: int) -> Queue:
     # A copy: the ticket hangs related objects on it, the cached one stays clean.
     return copy.copy(configcache.cached("queues", _queues)[queue_id])
-
-
-def higher_priority(first: str, second: str) -> str:
-    """The more severe of two priorities ('P1' beats 'P2')."""
-    return min(first, second)
 
 
 @dataclass(frozen=True)
@@ -91,7 +88,7 @@ def route(
     )
     if not (category.is_security or decision.queue.is_security):
         return decision
-    raised = higher_priority(decision.priority, SECURITY_MIN_PRIORITY)
+    raised = most_severe(decision.priority, SECURITY_MIN_PRIORITY)
     reason = decision.reason
     if raised != decision.priority:
         reason += f" Security: priority raised {decision.priority} → {raised}."
@@ -109,21 +106,21 @@ def _route(
     priority: str,
     verified: bool,
 ) -> RoutingDecision:
-    requester_site_id = site.pk if site else requester.site_id
+    facts = Facts(
+        category_id=category.pk,
+        title=title,
+        description=description,
+        priority=priority,
+        requester=lambda: requester,
+        requester_verified=verified,
+        site_id=site.pk if site else requester.site_id,
+    )
     for rule in configcache.cached("routing_rules", _active_rules):
-        matched = _match(
-            rule,
-            category=category,
-            title=title,
-            description=description,
-            requester=requester,
-            site_id=requester_site_id,
-            verified=verified,
-        )
+        matched = why_matched(rule.conditions, facts)
         if matched is None:
             continue
         queue = _queue(rule.target_queue_id or category.default_queue_id)
-        new_priority = higher_priority(priority, rule.raise_priority_to) if rule.raise_priority_to else priority
+        new_priority = most_severe(priority, rule.raise_priority_to) if rule.raise_priority_to else priority
         reason = f"Rule “{rule.name}” matched ({matched})"
         if new_priority != priority:
             reason += f"; priority raised {priority} → {new_priority}"
@@ -132,41 +129,3 @@ def _route(
     return RoutingDecision(
         queue=queue, priority=priority, rule=None, reason=f"No rule matched; category {category} → queue {queue}."
     )
-
-
-def _match(
-    rule: RoutingRule,
-    *,
-    category: Category,
-    title: str,
-    description: str,
-    requester: User,
-    site_id: int | None,
-    verified: bool,
-) -> str | None:
-    """Return why the rule matched (all its conditions hold), or None."""
-    why = []
-    if rule.category_id:
-        if rule.category_id != category.pk:
-            return None
-        why.append(f"category {category.slug}")
-    keywords = rule.keyword_list
-    if keywords:
-        hit = keyword_in(keywords, title=title, description=description)
-        if hit is None:
-            return None
-        why.append(f"keyword “{hit}”")
-    if rule.requester_is_vip is not None:
-        is_vip = requester.is_vip and verified
-        if is_vip != rule.requester_is_vip:
-            return None
-        why.append("VIP requester" if is_vip else "non-VIP requester")
-    if rule.requester_site_id:
-        if rule.requester_site_id != site_id:
-            return None
-        why.append(f"site {rule.requester_site}")
-    if rule.requester_department:
-        if not verified or requester.department.lower() != rule.requester_department.lower():
-            return None
-        why.append(f"department {requester.department}")
-    return ", ".join(why) or None

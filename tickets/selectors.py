@@ -1,24 +1,17 @@
-"""Reads. Access lives here: every page and endpoint starts from ticket_list_for(user),
+"""Reads. Every page and endpoint starts from ticket_list_for(user) (defined in tickets.access),
 so a ticket the user may not see is a 404 everywhere."""
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from . import roles
+from .access import ticket_list_for
 from .models import Attachment, Comment, Ticket, TicketEvent, User
 
 
-def ticket_list_for(user: User) -> QuerySet[Ticket]:
-    if not user.is_authenticated or not user.is_active:
-        return Ticket.objects.none()
-    queryset = Ticket.objects.all()
-    if not roles.is_agent(user):
-        # their own requests, and those they are CC'd on (a merged duplicate's requester included)
-        watching = Ticket.watchers.through.objects.filter(ticket_id=OuterRef("pk"), user_id=user.pk)
-        return queryset.filter(Q(requester=user) | Exists(watching))
-    if not roles.can_see_restricted(user):
-        queryset = queryset.filter(is_restricted=False)
-    return queryset
+def by_sla_urgency(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """Most urgent first: resolution due time, tickets without a target last."""
+    return queryset.order_by(F("resolution_due_at").asc(nulls_last=True), "created_at", "pk")
 
 
 def ticket_list_with_related(user: User) -> QuerySet[Ticket]:
@@ -66,11 +59,6 @@ def timeline_for(user: User, ticket: Ticket) -> QuerySet[TicketEvent]:
     if not roles.is_agent(user):
         events = events.filter(is_public=True)
     return events
-
-
-def may_see(user: User, ticket: Ticket) -> bool:
-    """Whether this person may see this ticket (the same rule as ticket_list_for, for one ticket)."""
-    return ticket_list_for(user).filter(pk=ticket.pk).exists()
 
 
 def watchers_of(ticket: Ticket) -> list[User]:

@@ -8,15 +8,15 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from escalation.sla import engine as sla
 from tickets.notifications import services as notifications
+from tickets.notifications.models import NotificationKind
 
 from . import configcache, events, roles, routing, sniffing
 from .errors import ConcurrentUpdate, InvalidInput, NotAllowed
-from .locks import lock_ticket
+from .locks import lock_ticket, save_ticket
 from .models import (
     Attachment,
     Category,
@@ -32,6 +32,7 @@ from .models import (
     Urgency,
     User,
 )
+from .priorities import most_severe
 from .transitions import check_transition
 
 
@@ -46,15 +47,11 @@ class TicketIntake:
     site: Site | None = None
     channel: str = Channel.PORTAL
 
-
-def _bump(ticket: Ticket, fields: list[str]) -> list[str]:
-    ticket.version = F("version") + 1
-    return [*fields, "version", "updated_at"]
-
-
-def _save(ticket: Ticket, fields: list[str]) -> None:
-    ticket.save(update_fields=_bump(ticket, fields))
-    ticket.refresh_from_db(fields=["version"])
+    @classmethod
+    def from_data(cls, data: dict, **given) -> "TicketIntake":
+        """From a validated form or serializer: its intake fields, then what the caller sets (requester, channel…)."""
+        fields = {name: data[name] for name in ("title", "description", "category", "impact", "urgency")}
+        return cls(**{"site": data.get("site"), **fields, **given})
 
 
 def _check_version(ticket: Ticket, expected_version: int | None) -> None:
@@ -109,26 +106,10 @@ def _ticket_create(*, intake: TicketIntake, acting_user: User | None) -> Ticket:
     if _logged_by_agent(intake, acting_user) and (not ticket.is_restricted or roles.can_see_restricted(acting_user)):
         # The agent who took the call owns it until they hand it on.
         ticket.assignee = acting_user
-        _save(ticket, ["assignee"])
+        save_ticket(ticket, ["assignee"])
         events.assigned(ticket=ticket, actor=acting_user, old=None, new=acting_user)
     sla.apply(ticket=ticket, event=created)
-    # escalation builds on tickets; import late to keep layers one-way
-    from escalation import rules
-    from escalation import services as escalation_services
-
-    if decision.security:
-        # Before any other rule: a security ticket goes to Security, not along another path.
-        escalation_services.ticket_security_fast_track(
-            ticket_id=ticket.pk, reason=f"Security: {_security_cause(intake.category, decision.queue)}."
-        )
-        ticket.refresh_from_db()
-    if rules.evaluate_trigger_rules(ticket_id=ticket.pk, moment=rules.Moment.INTAKE, ticket=ticket):
-        ticket.refresh_from_db()  # a rule changed it
     return ticket
-
-
-def _security_cause(category: Category, queue) -> str:
-    return f"category {category}" if category.is_security else f"routed to {queue}"
 
 
 def _logged_by_agent(intake: TicketIntake, acting_user: User | None) -> bool:
@@ -142,21 +123,10 @@ def _logged_by_agent(intake: TicketIntake, acting_user: User | None) -> bool:
 
 
 def _validate_intake(intake: TicketIntake) -> None:
-    errors: dict[str, list[str]] = {}
-    if len(intake.title.strip()) < 5:
-        errors["title"] = ["Give the ticket a title of at least 5 characters."]
-    if len(intake.description.strip()) < 10:
-        errors["description"] = ["Describe the problem in at least 10 characters."]
-    if intake.impact not in Impact.values:
-        errors["impact"] = [f"Choose one of: {', '.join(Impact.values)}."]
-    if intake.urgency not in Urgency.values:
-        errors["urgency"] = [f"Choose one of: {', '.join(Urgency.values)}."]
-    if not intake.category.is_active:
-        errors["category"] = ["This category is no longer in use."]
+    errors = _field_problems({name: getattr(intake, name) for name in INTAKE_FIELDS})
     if not intake.requester.is_active:
         errors["requester"] = ["This requester's account is inactive."]
-    if errors:
-        raise InvalidInput(errors)
+    _raise_if(errors)
 
 
 @transaction.atomic
@@ -193,16 +163,20 @@ def ticket_comment_add(*, ticket_id: int, body: str, public: bool, acting_user: 
         ticket.status = TicketStatus.OPEN
         fields.append("status")
     if fields:
-        _save(ticket, fields)
+        save_ticket(ticket, fields)
     sla.apply(ticket=ticket, event=event)  # first and next response
     if public and is_agent:
         notifications.notify(
-            event=event, kind="public_reply", recipients=_with_watchers(ticket, [ticket.requester], acting_user)
+            event=event,
+            kind=NotificationKind.PUBLIC_REPLY,
+            recipients=_with_watchers(ticket, [ticket.requester], acting_user),
         )
     if not is_agent:
         recipients = [ticket.assignee] if ticket.assignee else list(ticket.queue.members.all())
         notifications.notify(
-            event=event, kind="requester_replied", recipients=_with_watchers(ticket, recipients, acting_user)
+            event=event,
+            kind=NotificationKind.REQUESTER_REPLIED,
+            recipients=_with_watchers(ticket, recipients, acting_user),
         )
         if ticket.status == TicketStatus.PENDING:
             _resume(ticket, acting_user=acting_user, reason="The requester replied.")
@@ -239,7 +213,7 @@ def ticket_set_pending(*, ticket_id: int, reason: str, acting_user: User) -> Tic
     ticket = lock_ticket(ticket_id)
     old = ticket.status
     ticket.status = check_transition(ticket, "pending")
-    _save(ticket, ["status"])
+    save_ticket(ticket, ["status"])
     event = events.status_changed(
         ticket=ticket, kind=EventKind.PENDING, actor=acting_user, old=old, new=ticket.status, reason=reason
     )
@@ -256,7 +230,7 @@ def ticket_resume(*, ticket_id: int, reason: str, acting_user: User) -> Ticket:
 def _resume(ticket: Ticket, *, acting_user: User, reason: str) -> Ticket:
     old = ticket.status
     ticket.status = check_transition(ticket, "resume")
-    _save(ticket, ["status"])
+    save_ticket(ticket, ["status"])
     event = events.status_changed(
         ticket=ticket, kind=EventKind.RESUMED, actor=acting_user, old=old, new=ticket.status, reason=reason
     )
@@ -268,25 +242,41 @@ def _resume(ticket: Ticket, *, acting_user: User, reason: str) -> Ticket:
 def ticket_assign(*, ticket_id: int, assignee: User | None, acting_user: User) -> Ticket:
     ticket = lock_ticket(ticket_id)
     check_transition(ticket, "assign")
-    if assignee is not None and not roles.is_agent(assignee):
-        raise InvalidInput({"assignee": [f"{assignee} is not a support agent."]})
-    if assignee is not None and not assignee.is_active:
-        raise InvalidInput({"assignee": [f"{assignee}'s account is inactive."]})
-    if assignee is not None and ticket.is_restricted and not roles.can_see_restricted(assignee):
-        raise InvalidInput({"assignee": [f"{assignee} is not cleared for security-restricted tickets."]})
+    _raise_if(_assignee_problems(ticket, assignee))
+    _apply_assignee(ticket, assignee, acting_user=acting_user)
+    return ticket
+
+
+def _assignee_problems(ticket: Ticket, assignee: User | None) -> dict[str, list[str]]:
+    if assignee is None:
+        return {}
+    if not roles.is_agent(assignee):
+        return {"assignee": [f"{assignee} is not a support agent."]}
+    if not assignee.is_active:
+        return {"assignee": [f"{assignee}'s account is inactive."]}
+    if ticket.is_restricted and not roles.can_see_restricted(assignee):
+        return {"assignee": [f"{assignee} is not cleared for security-restricted tickets."]}
+    return {}
+
+
+def _apply_assignee(ticket: Ticket, assignee: User | None, *, acting_user: User) -> None:
     old = ticket.assignee
     if old == assignee:
-        return ticket
+        return
     ticket.assignee = assignee
     fields = ["assignee"]
     if ticket.status == TicketStatus.NEW and assignee is not None:
         ticket.status = TicketStatus.OPEN
         fields.append("status")
-    _save(ticket, fields)
+    save_ticket(ticket, fields)
     event = events.assigned(ticket=ticket, actor=acting_user, old=old, new=assignee)
     if assignee is not None and assignee != acting_user:
-        notifications.notify(event=event, kind="assigned", recipients=[assignee])
-    return ticket
+        notifications.notify(event=event, kind=NotificationKind.ASSIGNED, recipients=[assignee])
+
+
+def _raise_if(problems: dict[str, list[str]]) -> None:
+    if problems:
+        raise InvalidInput(problems)
 
 
 @transaction.atomic
@@ -303,14 +293,14 @@ def ticket_resolve(
     ticket.resolved_at = now
     if ticket.assignee_id is None:
         ticket.assignee = acting_user
-    _save(ticket, ["status", "resolved_at", "assignee"])
+    save_ticket(ticket, ["status", "resolved_at", "assignee"])
     Comment.objects.create(ticket=ticket, author=acting_user, body=resolution, is_public=True, created_at=now)
     event = events.status_changed(
         ticket=ticket, kind=EventKind.RESOLVED, actor=acting_user, old=old, new=ticket.status, reason=resolution
     )
     sla.apply(ticket=ticket, event=event)
     notifications.notify(
-        event=event, kind="resolved", recipients=_with_watchers(ticket, [ticket.requester], acting_user)
+        event=event, kind=NotificationKind.RESOLVED, recipients=_with_watchers(ticket, [ticket.requester], acting_user)
     )
     return ticket
 
@@ -327,19 +317,17 @@ def ticket_reopen(*, ticket_id: int, reason: str, acting_user: User) -> Ticket:
     ticket.status = check_transition(ticket, "reopen")
     ticket.resolved_at = None
     ticket.reopen_count += 1
-    _save(ticket, ["status", "resolved_at", "reopen_count"])
+    save_ticket(ticket, ["status", "resolved_at", "reopen_count"])
     event = events.status_changed(
         ticket=ticket, kind=EventKind.REOPENED, actor=acting_user, old=old, new=ticket.status, reason=reason
     )
     sla.apply(ticket=ticket, event=event)
     if ticket.assignee_id:
         notifications.notify(
-            event=event, kind="reopened", recipients=_with_watchers(ticket, [ticket.assignee], acting_user)
+            event=event,
+            kind=NotificationKind.REOPENED,
+            recipients=_with_watchers(ticket, [ticket.assignee], acting_user),
         )
-    from escalation import rules
-
-    rules.evaluate_trigger_rules(ticket_id=ticket.pk, moment=rules.Moment.UPDATE)
-    ticket.refresh_from_db()
     return ticket
 
 
@@ -348,58 +336,104 @@ def ticket_close(*, ticket_id: int, acting_user: User | None) -> Ticket:
     ticket = lock_ticket(ticket_id)
     old = ticket.status
     ticket.status = check_transition(ticket, "close")
-    _save(ticket, ["status"])
+    save_ticket(ticket, ["status"])
     event = events.status_changed(ticket=ticket, kind=EventKind.CLOSED, actor=acting_user, old=old, new=ticket.status)
     sla.apply(ticket=ticket, event=event)  # nothing should still run; if anything does, it stops here
     return ticket
 
 
-UPDATABLE_FIELDS = ("title", "description", "category", "impact", "urgency", "site")
+INTAKE_FIELDS = ("title", "description", "category", "impact", "urgency", "site")
+UPDATABLE_FIELDS = (*INTAKE_FIELDS, "assignee", "priority")
 
 
 @transaction.atomic
-def ticket_update(*, ticket_id: int, changes: dict, acting_user: User, expected_version: int | None = None) -> Ticket:
-    """Edit intake fields. Impact/urgency re-derive the priority; SLA due times follow."""
+def ticket_update(
+    *,
+    ticket_id: int,
+    changes: dict,
+    acting_user: User,
+    priority_reason: str = "",
+    expected_version: int | None = None,
+) -> Ticket:
+    """Edit a ticket in one go: intake fields, the assignee, a priority override (with its reason).
+
+    1. Lock; check the version the caller read and that the ticket may change now.
+    2. Check every field (and the right to override a priority) before touching any:
+       one refusal names every problem and changes nothing.
+    3. Apply: the intake fields (impact/urgency re-derive the priority unless it was
+       overridden, a new category routes again, the SLA follows), then the assignee,
+       then the override, each with its timeline event.
+    """
     unknown = set(changes) - set(UPDATABLE_FIELDS)
     if unknown:
         raise InvalidInput({name: ["This field cannot be changed here."] for name in sorted(unknown)})
     ticket = lock_ticket(ticket_id)
     _check_version(ticket, expected_version)
     check_transition(ticket, "update")
-    old_category = ticket.category
-    diff: dict[str, tuple] = {}
-    for name, value in changes.items():
-        old = getattr(ticket, name)
-        if old != value:
-            diff[name] = (_plain(old), _plain(value))
-            setattr(ticket, name, value)
-    if not diff:
-        return ticket
-    errors = {}
-    if "title" in diff and len(ticket.title.strip()) < 5:
-        errors["title"] = ["Give the ticket a title of at least 5 characters."]
-    if "description" in diff and len(ticket.description.strip()) < 10:
-        errors["description"] = ["Describe the problem in at least 10 characters."]
-    leaving = old_category.is_security and not ticket.category.is_security
+    if "assignee" in changes:
+        check_transition(ticket, "assign")
+    if "priority" in changes:
+        _check_may_override(acting_user)
+    diff = {
+        name: (getattr(ticket, name), value)
+        for name, value in changes.items()
+        if name in INTAKE_FIELDS and getattr(ticket, name) != value
+    }
+    problems = _field_problems({name: new for name, (_, new) in diff.items()})
+    leaving = "category" in diff and ticket.category.is_security and not changes["category"].is_security
     if leaving and not roles.is_security_team(acting_user):
-        errors["category"] = [
+        problems.setdefault("category", []).append(
             "Only the Security team can take a ticket out of a security category: it lifts the restriction."
-        ]
-    if errors:
-        raise InvalidInput(errors)
+        )
+    if "assignee" in changes:
+        problems |= _assignee_problems(ticket, changes["assignee"])
+    if "priority" in changes:
+        problems |= _priority_problems(changes["priority"], priority_reason, reason_field="priority_reason")
+    _raise_if(problems)
+
+    if diff:
+        _apply_intake_fields(ticket, diff, acting_user=acting_user)
+        if leaving:
+            _leave_security(ticket, acting_user=acting_user)
+    if "assignee" in changes:
+        _apply_assignee(ticket, changes["assignee"], acting_user=acting_user)
+    if "priority" in changes:
+        _apply_priority(ticket, changes["priority"], reason=priority_reason, acting_user=acting_user)
+    return ticket
+
+
+def _field_problems(new: dict) -> dict[str, list[str]]:
+    problems: dict[str, list[str]] = {}
+    if "title" in new and len((new["title"] or "").strip()) < 5:
+        problems["title"] = ["Give the ticket a title of at least 5 characters."]
+    if "description" in new and len((new["description"] or "").strip()) < 10:
+        problems["description"] = ["Describe the problem in at least 10 characters."]
+    if "impact" in new and new["impact"] not in Impact.values:
+        problems["impact"] = [f"Choose one of: {', '.join(Impact.values)}."]
+    if "urgency" in new and new["urgency"] not in Urgency.values:
+        problems["urgency"] = [f"Choose one of: {', '.join(Urgency.values)}."]
+    if "category" in new and not new["category"].is_active:
+        problems["category"] = ["This category is no longer in use."]
+    return problems
+
+
+def _apply_intake_fields(ticket: Ticket, diff: dict[str, tuple], *, acting_user: User) -> None:
+    for name, (_, new) in diff.items():
+        setattr(ticket, name, new)
+    changed = {name: (_plain(old), _plain(new)) for name, (old, new) in diff.items()}
     fields = list(diff)
     old_priority = ticket.priority
     if {"impact", "urgency"} & set(diff) and not ticket.priority_override_reason:
         ticket.priority = routing.priority_for(impact=ticket.impact, urgency=ticket.urgency)
         if ticket.is_restricted:  # a security ticket never drops below the security floor
-            ticket.priority = routing.higher_priority(ticket.priority, routing.SECURITY_MIN_PRIORITY)
+            ticket.priority = most_severe(ticket.priority, routing.SECURITY_MIN_PRIORITY)
         if ticket.priority != old_priority:
-            diff["priority"] = (old_priority, ticket.priority)
+            changed["priority"] = (old_priority, ticket.priority)
             fields.append("priority")
     if "category" in diff:
         fields += _reroute_for_category(ticket)
-    _save(ticket, fields)
-    event = events.fields_changed(ticket=ticket, actor=acting_user, changes=diff)
+    save_ticket(ticket, fields)
+    event = events.fields_changed(ticket=ticket, actor=acting_user, changes=changed)
     if "category" in diff and ticket.tier == Tier.ONE:
         events.ticket_routed(
             ticket=ticket,
@@ -407,18 +441,6 @@ def ticket_update(*, ticket_id: int, changes: dict, acting_user: User, expected_
             reason=ticket.routing_reason,
         )
     sla.apply(ticket=ticket, event=event)  # priority, category or site: the policy may change
-    if leaving:
-        _leave_security(ticket, acting_user=acting_user)
-    from escalation import rules
-    from escalation import services as escalation_services
-
-    if "category" in diff and (ticket.category.is_security or ticket.queue.is_security):
-        escalation_services.ticket_security_fast_track(
-            ticket_id=ticket.pk, reason=f"Security: category changed to {ticket.category}.", acting_user=acting_user
-        )
-    rules.evaluate_trigger_rules(ticket_id=ticket.pk, moment=rules.Moment.UPDATE)
-    ticket.refresh_from_db()
-    return ticket
 
 
 def _reroute_for_category(ticket: Ticket) -> list[str]:
@@ -459,7 +481,7 @@ def _leave_security(ticket: Ticket, *, acting_user: User) -> None:
     if ticket.queue.is_security or not ticket.is_restricted:
         return
     ticket.is_restricted = False
-    _save(ticket, ["is_restricted"])
+    save_ticket(ticket, ["is_restricted"])
     reason = f"Recategorised to {ticket.category}: not a security matter."
     event = events.restriction_changed(ticket=ticket, actor=acting_user, restricted=False, reason=reason)
     sla.apply(ticket=ticket, event=event)
@@ -486,7 +508,7 @@ def ticket_lift_restriction(*, ticket_id: int, reason: str, acting_user: User) -
     if ticket.queue.is_security:
         raise InvalidInput({"reason": [f"{ticket.reference} is in the {ticket.queue} queue; move it to a team first."]})
     ticket.is_restricted = False
-    _save(ticket, ["is_restricted"])
+    save_ticket(ticket, ["is_restricted"])
     event = events.restriction_changed(ticket=ticket, actor=acting_user, restricted=False, reason=reason.strip())
     sla.apply(ticket=ticket, event=event)  # the security SLA policy may no longer apply
     return ticket
@@ -503,26 +525,38 @@ def _plain(value):
 @transaction.atomic
 def ticket_change_priority(*, ticket_id: int, priority: str, reason: str, acting_user: User | None) -> Ticket:
     """Override the derived priority, with a reason (audited). Also used by rules and the SLA ladder."""
-    errors = {}
-    if priority not in Priority.values:
-        errors["priority"] = [f"Choose one of: {', '.join(Priority.values)}."]
-    if not reason.strip():
-        errors["reason"] = ["An override needs a reason; it is audited."]
-    if errors:
-        raise InvalidInput(errors)
-    if acting_user is not None and not roles.can_override_priority(acting_user) and not roles.is_agent(acting_user):
-        raise NotAllowed("You may not change priorities.")
+    _raise_if(_priority_problems(priority, reason))
+    _check_may_override(acting_user)
     ticket = lock_ticket(ticket_id)
     check_transition(ticket, "update")
+    _apply_priority(ticket, priority, reason=reason, acting_user=acting_user)
+    return ticket
+
+
+def _check_may_override(acting_user: User | None) -> None:
+    # acting_user None: a trigger rule or the SLA ladder, which admins configured.
+    if acting_user is not None and not roles.can_override_priority(acting_user):
+        raise NotAllowed("Only team leads and managers may override a priority.")
+
+
+def _priority_problems(priority: str, reason: str, *, reason_field: str = "reason") -> dict[str, list[str]]:
+    problems = {}
+    if priority not in Priority.values:
+        problems["priority"] = [f"Choose one of: {', '.join(Priority.values)}."]
+    if not (reason or "").strip():
+        problems[reason_field] = ["An override needs a reason; it is audited."]
+    return problems
+
+
+def _apply_priority(ticket: Ticket, priority: str, *, reason: str, acting_user: User | None) -> None:
     old = ticket.priority
     if old == priority:
-        return ticket
+        return
     ticket.priority = priority
     ticket.priority_override_reason = reason[:300]
-    _save(ticket, ["priority", "priority_override_reason"])
+    save_ticket(ticket, ["priority", "priority_override_reason"])
     event = events.priority_changed(ticket=ticket, actor=acting_user, old=old, new=priority, reason=reason)
     sla.apply(ticket=ticket, event=event)
-    return ticket
 
 
 @transaction.atomic

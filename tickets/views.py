@@ -11,18 +11,23 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import F, Prefetch, Q
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from escalation import automation
+from escalation import selectors as escalation_selectors
+from escalation import services as escalation_services
+from escalation.handoff import handoff_quality
+from escalation.sla.display import clocks_for_page
+from escalation.sla.selectors import sla_records_for_ticket
 from knowledgebase import selectors as kb_selectors
-from knowledgebase import services as kb_services
 from tickets.notifications import services as notification_services
 
-from . import actions, configcache, roles, routing, search, selectors, services, wording
+from . import access, actions, configcache, roles, routing, search, selectors, services, wording
 from .decorators import agent_required, tier2_required
 from .errors import DomainError
 from .filters import TicketFilter
@@ -64,11 +69,6 @@ PAGE_SIZE = 25
 def poll_seconds() -> int:
     """How often the queues refresh themselves (browser tests shorten it)."""
     return getattr(settings, "WORKSPACE_POLL_SECONDS", 30)
-
-
-def by_sla_urgency(queryset):
-    """Most urgent first: resolution due time, tickets without a target last."""
-    return queryset.order_by(F("resolution_due_at").asc(nulls_last=True), "created_at", "pk")
 
 
 # ---------------------------------------------------------------- home
@@ -143,12 +143,14 @@ def desk(request):
     """Tier 1 desk: my open tickets and the Tier 1 queue, most urgent first; polls itself."""
     visible = selectors.ticket_list_with_related(request.user)
     queue_qs = visible.filter(tier=Tier.ONE, status__in=[TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING])
-    page = _page(request, by_sla_urgency(_filtered(request, queue_qs)))
+    page = _page(request, selectors.by_sla_urgency(_filtered(request, queue_qs)))
     context = {"page": page, "list_url": request.get_full_path(), "poll_seconds": poll_seconds()}
     if request.htmx and request.htmx.target == "queue-list":
         return render(request, "tickets/_ticket_list.html", context)
     # A returned handoff's reason shows on the row: Tier 1 sees why it came back without opening it.
-    mine = _with_escalation(by_sla_urgency(visible.filter(assignee=request.user, status__in=OPEN_STATUSES)))[:8]
+    mine = escalation_selectors.with_handoffs(
+        selectors.by_sla_urgency(visible.filter(assignee=request.user, status__in=OPEN_STATUSES))
+    )[:8]
     agents = User.objects.filter(
         Q(groups__permissions__codename="work_tickets") | Q(user_permissions__codename="work_tickets"),
         is_active=True,
@@ -163,23 +165,12 @@ def ticket_create(request):
     form = LogCallForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        intake = services.TicketIntake(
-            title=data["title"],
-            description=data["description"],
-            category=data["category"],
-            impact=data["impact"],
-            urgency=data["urgency"],
-            requester=data["requester"],
-            site=data["site"],
-            channel=data["channel"],
-        )
+        intake = services.TicketIntake.from_data(data, requester=data["requester"], channel=data["channel"])
         try:
-            ticket = services.ticket_create(intake=intake, acting_user=request.user)
+            ticket = automation.ticket_intake(intake=intake, acting_user=request.user)
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            # The suggestions shown while typing belong to this ticket now: deflection is measured per ticket.
-            kb_services.suggestions_attach_to_ticket(ticket=ticket, shown_to=request.user)
             if ticket.is_restricted:
                 return redirect("ticket-receipt", pk=ticket.pk)  # the agent may not be cleared to open it
             messages.success(request, f"{ticket.reference} logged for {ticket.requester}, routed to {ticket.queue}.")
@@ -252,10 +243,6 @@ def _timeline(request, ticket):
 
 def _escalation_context(request, ticket) -> dict:
     """The escalation app's actions and the latest handoff (Tier 2 reads it first)."""
-    from escalation import selectors as escalation_selectors
-    from escalation import services as escalation_services
-    from escalation.handoff import handoff_quality
-
     handoff = escalation_selectors.escalations_for_ticket(request.user, ticket).first()
     context = {
         "escalate_url": reverse("ticket-escalate", args=[ticket.pk]),
@@ -304,7 +291,7 @@ def _detail_context(request, ticket, **forms) -> dict:
         # Tier 1 works the category's playbook here; its ticked steps become "what was tried" on escalation.
         "has_playbook": is_agent and ticket.tier == Tier.ONE,
         "can_make_article": is_agent and ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED),
-        "can_change_priority": is_agent,
+        "can_change_priority": is_agent and roles.can_override_priority(user),
         "can_lift_restriction": ticket.is_restricted and roles.is_security_team(user),
         "unrestrict_form": forms.get("unrestrict_form") or ReasonForm(prefix="unrestrict"),
         "is_tier2": roles.is_tier2(user),
@@ -326,9 +313,6 @@ def _detail_context(request, ticket, **forms) -> dict:
 
 def _sla_clocks(ticket) -> list:
     """The current cycle's SLA clocks (one query; the ticket was already fetched through the scoped selector)."""
-    from escalation.sla.display import clocks_for_page
-    from escalation.sla.selectors import sla_records_for_ticket
-
     return clocks_for_page(sla_records_for_ticket(ticket=ticket), now=timezone.now())
 
 
@@ -428,7 +412,7 @@ def _action_table():
         ),
         "reopen": (
             lambda data: ReasonForm(data, prefix="reopen"),
-            lambda t, u, d: services.ticket_reopen(ticket_id=t.pk, reason=d["reason"], acting_user=u),
+            lambda t, u, d: automation.ticket_reopen(ticket_id=t.pk, reason=d["reason"], acting_user=u),
             "Reopened.",
             "reopen_form",
         ),
@@ -463,6 +447,8 @@ def ticket_action(request, pk, action):
     ticket = selectors.ticket_get_for(request.user, pk)
     if action not in REQUESTER_ACTIONS and not roles.is_agent(request.user):
         raise PermissionDenied("Only support agents can do that.")
+    if action == "priority" and not roles.can_override_priority(request.user):
+        raise PermissionDenied("Only team leads and managers may override a priority.")
     make_form, call, success, form_key = table[action]
     form = make_form(request.POST) if make_form else None
     if form is not None and not form.is_valid():
@@ -524,7 +510,9 @@ def _workspace_call(action, ticket, user, data):
         actions.ticket_transfer(ticket_id=ticket.pk, queue=data["queue"], reason=data["reason"], acting_user=user)
         return ticket, f"Transferred to {data['queue']}."
     if action == "category":
-        changed = services.ticket_update(ticket_id=ticket.pk, changes={"category": data["category"]}, acting_user=user)
+        changed = automation.ticket_update(
+            ticket_id=ticket.pk, changes={"category": data["category"]}, acting_user=user
+        )
         return ticket, f"Category is now {data['category']}; routed to {changed.queue}."
     if action == "watchers":
         add, remove = [data["add"]] if data["add"] else [], [data["remove"]] if data["remove"] else []
@@ -555,7 +543,7 @@ def ticket_workspace_action(request, pk, action):
             add_domain_error(form, error)
         else:
             messages.success(request, success)
-            if not selectors.may_see(request.user, target):
+            if not access.may_see(request.user, target):
                 return redirect("desk")  # moved to a restricted team this agent may not see
             return redirect("ticket-detail", pk=target.pk)
     return _render_detail(request, ticket, workspace_forms={action: form}, open_panel=action)
@@ -590,24 +578,15 @@ def attachment_download(request, pk):
 @tier2_required
 def tier2_queue(request):
     """Only escalations: awaiting acceptance, then accepted work, in my Tier 2 queues; most urgent first."""
-    from escalation import selectors as escalation_selectors
-
     user = request.user
-    my_queues = list(escalation_selectors.tier2_queues_for(user).order_by("name"))
-    queues = my_queues or list(Queue.objects.filter(tier=Tier.TWO).order_by("name"))
-    visible = (
-        selectors.ticket_list_with_related(user).select_related("queue__lead").filter(queue__in=queues, tier=Tier.TWO)
-    )
-    awaiting = visible.filter(status=TicketStatus.ESCALATED)
-    accepted = visible.filter(status__in=[TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING])
-    page = _page(request, _with_escalation(by_sla_urgency(_filtered(request, accepted))))
+    queue = escalation_selectors.tier2_queue_for(user)
     context = {
-        "awaiting": list(_with_escalation(by_sla_urgency(_filtered(request, awaiting)))[:50]),
-        "page": page,
-        "queues": queues,
-        "is_own_queues": bool(my_queues),
+        "awaiting": list(_filtered(request, queue.awaiting)[:50]),
+        "page": _page(request, _filtered(request, queue.accepted)),
+        "queues": queue.queues,
+        "is_own_queues": queue.is_own_queues,
         # Accept and return only where the user may act; other rows say which team can.
-        "act_queue_ids": {q.pk for q in queues if escalation_selectors.may_act_for_team(user, q)},
+        "act_queue_ids": {q.pk for q in queue.queues if escalation_selectors.may_act_for_team(user, q)},
         "filters": request.GET,
         "list_url": request.get_full_path(),
         "poll_seconds": poll_seconds(),
@@ -615,16 +594,6 @@ def tier2_queue(request):
     if request.htmx and request.htmx.target == "tier2-list":
         return render(request, "tickets/_tier2_list.html", context)
     return render(request, "tickets/tier2_queue.html", context)
-
-
-def _with_escalation(queryset):
-    """Each row's handoffs, newest first, in one extra query (t.handoffs.0 is the latest)."""
-    from escalation.models import Escalation
-
-    latest_first = Escalation.objects.select_related(
-        "escalated_by", "returned_by", "rated_by", "rerouted_to", "to_queue"
-    ).order_by("-escalated_at", "-id")
-    return queryset.prefetch_related(Prefetch("escalations", queryset=latest_first, to_attr="handoffs"))
 
 
 # ---------------------------------------------------------------- requester portal
@@ -650,22 +619,10 @@ def portal_create(request):
     form = PortalTicketForm(request.POST if posted else None, request.FILES if posted else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        intake = services.TicketIntake(
-            title=data["title"],
-            description=data["description"],
-            category=data["category"],
-            impact=data["impact"],
-            urgency=data["urgency"],
-            requester=request.user,
-            channel=Channel.PORTAL,
-        )
+        intake = services.TicketIntake.from_data(data, requester=request.user, channel=Channel.PORTAL)
         try:
-            with transaction.atomic():  # a refused file refuses the request: nothing half-filed
-                ticket = services.ticket_create(intake=intake, acting_user=request.user)
-                for upload in data["attachments"]:
-                    services.attachment_add(ticket_id=ticket.pk, upload=upload, acting_user=request.user, public=True)
-                # they filed after all: the suggestions shown while typing did not deflect this one
-                kb_services.suggestions_attach_to_ticket(ticket=ticket, shown_to=request.user)
+            # One transaction: a refused file refuses the request, nothing half-filed.
+            ticket = automation.ticket_intake(intake=intake, acting_user=request.user, uploads=data["attachments"])
         except DomainError as error:
             add_domain_error(form, error)
         else:

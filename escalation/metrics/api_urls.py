@@ -3,5 +3,5 @@ from django.urls import path
 from . import apis
 
 urlpatterns = [
-    path("metrics/sla/", apis.metrics_sla, name="api-metrics-sla"),
+    path("metrics/sla/", apis.metrics_sla, name="metrics-sla"),
 ]

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from tickets.conditions import Conditions
 from tickets.models import TIME_ZONE_CHOICES, Category, Priority, Queue, Site
 from tickets.notifications.targets import validate_webhook_url
 
@@ -141,6 +142,17 @@ class SlaPolicy(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def conditions(self) -> Conditions:
+        """Empty for the default policy; a non-default one without conditions matches nothing."""
+        return Conditions(
+            priority=self.priority,
+            category_id=self.category_id,
+            requester_is_vip=self.requester_is_vip,
+            site_id=self.site_id,
+            restricted=self.security,
+        )
 
     def target_minutes(self, target: str) -> int | None:
         return getattr(self, f"{target}_minutes")

@@ -20,7 +20,8 @@ from datetime import datetime
 from django.db.models import Max
 
 from tickets import configcache
-from tickets.models import Priority, Ticket, TicketStatus, Tier
+from tickets.conditions import Facts, matches
+from tickets.models import Ticket, TicketStatus, Tier
 
 from . import businesstime as bt
 from .models import (
@@ -111,18 +112,7 @@ def active_policies() -> list[SlaPolicy]:
 
 
 def _matches(policy: SlaPolicy, ticket: Ticket) -> bool:
-    conditions = (policy.priority, policy.category_id, policy.requester_is_vip is not None, policy.site_id)
-    if not any(conditions) and policy.security is None:
-        return False  # a non-default policy without conditions would swallow everything
-    if policy.security is not None and policy.security != ticket.is_restricted:
-        return False
-    if policy.priority and policy.priority != ticket.priority:
-        return False
-    if policy.category_id and policy.category_id != ticket.category_id:
-        return False
-    if policy.requester_is_vip is not None and policy.requester_is_vip != ticket.requester_is_vip:
-        return False
-    return not (policy.site_id and policy.site_id != ticket.site_id)
+    return matches(policy.conditions, Facts.of_ticket(ticket))
 
 
 def _time_zone_for(policy: SlaPolicy, ticket: Ticket) -> str:
@@ -629,9 +619,3 @@ def recompute_targets(clock: Clock, *, at: datetime) -> dict[str, tuple]:
         if old_due != record.due_at:
             changes[record.target] = (old_due.isoformat(), record.due_at.isoformat())
     return changes
-
-
-def raised(priority: str) -> str:
-    """One step more severe (P1 stays P1)."""
-    order = list(Priority.values)
-    return order[max(0, order.index(priority) - 1)]

@@ -36,16 +36,20 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from escalation import rules
+from escalation import services as escalation_services
 from tickets import configcache, events
+from tickets import services as ticket_services
 from tickets.errors import DomainError
 from tickets.models import EventKind, Priority, Ticket, TicketEvent, TicketStatus, Tier, User
 from tickets.notifications.models import Notification, NotificationKind
 from tickets.notifications.oncall import on_call_for
 from tickets.notifications.services import Notice, notify_many
+from tickets.priorities import one_step_up
 
 from . import businesstime as bt
 from .models import LadderFiring, LadderLevel, SlaRecord, Stage, SweepState, Target
-from .services import ScheduleCache, level_moment, mark_breached, plan, raised
+from .services import ScheduleCache, level_moment, mark_breached, plan
 
 logger = logging.getLogger(__name__)
 
@@ -146,8 +150,6 @@ def sla_sweep(
             break
     else:
         report.more_due = SlaRecord.objects.filter(next_check_at__lte=now).exists()
-    from escalation import rules
-
     # Time-based trigger rules have their own next check: evaluated on time, SLA clock due or not.
     rules.run_due_time_rules(now=now)
     if not report.more_due:
@@ -326,8 +328,6 @@ def _process(records: list[SlaRecord], *, now: datetime, cache: RunCache) -> Swe
         if reasons and _escalate(tickets[ticket_id], reasons=reasons):
             report.escalations += 1
             report.escalated_ticket_ids.append(ticket_id)
-    from escalation import rules
-
     # The rules see each ticket as it is now: the rows in hand, re-read in one query where a
     # side action changed them (the locks are still ours).
     touched = set(raise_ids) | set(escalate)
@@ -348,7 +348,8 @@ def _told_of_breach(outcomes: list[_Outcome]) -> dict[int, set[int | None]]:
     for record_id, user_id, webhook_id in (
         Notification.objects.filter(
             ticket_id__in={o.record.ticket_id for o in outcomes},
-            kind=NotificationKind.SLA_BREACHED,
+            # paged about it counts as told (a page is its own kind)
+            kind__in=[NotificationKind.SLA_BREACHED, NotificationKind.ON_CALL_PAGE],
             event__kind=EventKind.SLA_BREACHED,
             event__data__record_id__in=[o.record.pk for o in outcomes],
         )
@@ -404,13 +405,21 @@ def _announce(outcome: _Outcome, *, now: datetime, cache: RunCache, told: set[in
         data=data,
         save=False,
     )
-    kind = "sla_breached" if breach else "sla_warning"
+    kind = NotificationKind.SLA_BREACHED if breach else NotificationKind.SLA_WARNING
     notices = []
-    if in_hours and recipients:
-        notices.append(Notice(event=outcome.event, kind=kind, recipients=recipients, team_webhooks=team_webhooks))
     if on_call is not None:
+        # A page whatever the level (a warning too): the on-call channels, never in-app only.
+        # First, so that if they are also told below, their page is the row that counts.
+        page = Notice(
+            event=outcome.event, kind=NotificationKind.ON_CALL_PAGE, recipients=[on_call], team_webhooks=False
+        )
+        notices.append(page)
+    if (in_hours and recipients) or (on_call is not None and team_webhooks):
+        # The team's webhooks hear the SLA kind once per breach, with whoever is told in hours.
         notices.append(
-            Notice(event=outcome.event, kind=kind, recipients=[on_call], team_webhooks=team_webhooks and not notices)
+            Notice(
+                event=outcome.event, kind=kind, recipients=recipients if in_hours else [], team_webhooks=team_webhooks
+            )
         )
     urls = [level.webhook_url for level in levels if level.webhook_url]
     if urls:
@@ -501,10 +510,8 @@ def _link_firings(triples: list[tuple[int, int, int]]) -> None:
 
 
 def _raise_priority(ticket: Ticket) -> None:
-    from tickets.services import ticket_change_priority
-
-    ticket_change_priority(
-        ticket_id=ticket.pk, priority=raised(ticket.priority), reason="Raised by the SLA ladder.", acting_user=None
+    ticket_services.ticket_change_priority(
+        ticket_id=ticket.pk, priority=one_step_up(ticket.priority), reason="Raised by the SLA ladder.", acting_user=None
     )
 
 
@@ -513,8 +520,6 @@ def _escalate(ticket: Ticket, *, reasons: list[str]) -> bool:
     ticket.refresh_from_db(fields=["status", "tier"])
     if ticket.tier != Tier.ONE or ticket.status not in (TicketStatus.NEW, TicketStatus.OPEN):
         return False
-    from escalation import services as escalation_services
-
     try:
         with transaction.atomic():  # a refusal must not undo the breach we just recorded
             escalation_services.ticket_escalate(

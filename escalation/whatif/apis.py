@@ -33,7 +33,7 @@ def run_payload(run: WhatIfRun) -> dict:
         "done": run.done,
         "total": run.total,
         "percent": run.percent,
-        "url": reverse("api-metrics-sla-what-if-run", args=[run.pk]),
+        "url": reverse("api:metrics-sla-what-if-run", args=[run.pk]),
         "page": reverse("dashboard-what-if") + f"?run={run.pk}",
     }
     if run.status == RunStatus.DONE:

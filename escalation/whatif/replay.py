@@ -94,22 +94,11 @@ class TicketRow:
 
     The engine replays a copy (engine.initial_state) and sets status, tier, priority,
     restriction, category and site on it; category and site are kept as ids and read
-    from the replay's shared lookups.
+    from the replay's shared lookups. Policies are matched on it as on a ticket
+    (tickets.conditions.Facts.of_ticket): the requester is just what a policy asks of
+    them (VIP or not), and the description is not read (no policy matches on keywords).
     """
 
-    __slots__ = (
-        "pk",
-        "title",
-        "priority",
-        "status",
-        "tier",
-        "category_id",
-        "site_id",
-        "is_restricted",
-        "requester_id",
-        "requester_is_vip",
-        "lookups",
-    )
     COLUMNS = (
         "pk",
         "title",
@@ -120,23 +109,24 @@ class TicketRow:
         "site_id",
         "is_restricted",
         "requester_id",
-        "requester__is_vip",
         "channel",
         "created_by_id",
+        "impact",
+        "reopen_count",
     )
+    __slots__ = (*COLUMNS, "requester", "description", "lookups")
 
     @classmethod
     def load(cls, ticket_ids: list[int], lookups: engine.Lookups) -> list[TicketRow]:
         rows = []
-        for values in Ticket.objects.filter(pk__in=ticket_ids).order_by("pk").values_list(*cls.COLUMNS):
+        for *values, vip in (
+            Ticket.objects.filter(pk__in=ticket_ids).order_by("pk").values_list(*cls.COLUMNS, "requester__is_vip")
+        ):
             row = cls.__new__(cls)
-            *own, vip, channel, created_by_id = values
-            for name, value in zip(cls.COLUMNS[:-3], own, strict=True):
+            for name, value in zip(cls.COLUMNS, values, strict=True):
                 setattr(row, name, value)
-            # The model's own rule (a mailed-in ticket nobody logged proves only a From header).
-            row.requester_is_vip = Ticket.requester_is_vip.fget(
-                SimpleNamespace(requester=SimpleNamespace(is_vip=vip), channel=channel, created_by_id=created_by_id)
-            )
+            row.requester = SimpleNamespace(pk=row.requester_id, is_vip=vip)
+            row.description = ""
             row.lookups = lookups
             rows.append(row)
         return rows
@@ -150,6 +140,9 @@ class TicketRow:
     @property
     def reference(self) -> str:
         return format_reference(self.pk)
+
+    # The model's own rule (Ticket.requester_is_vip): mail that nobody logged proves only a From header.
+    requester_is_vip = Ticket.requester_is_vip
 
     @property
     def category(self) -> Category | None:

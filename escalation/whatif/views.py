@@ -309,7 +309,7 @@ def what_if_page(request):
         "chart": chart_data(result) if result else None,
         "flips_shown": result["tickets"][:200] if result else [],
         "csv_qs": urlencode({**({"run": str(run.pk)} if run else {k: v for k, v in query.items() if k != "format"})}),
-        "poll_url": reverse("api-metrics-sla-what-if-run", args=[run.pk]) if run and not result else "",
+        "poll_url": reverse("api:metrics-sla-what-if-run", args=[run.pk]) if run and not result else "",
         **_choices(),
     }
     return render(request, "whatif/what_if.html", context, status=400 if errors else 200)

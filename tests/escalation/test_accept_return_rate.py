@@ -12,10 +12,10 @@ from escalation.services import (
     escalation_rate,
     escalation_return,
     ticket_escalate,
-    ticket_reassign,
 )
 from tests.factories import QueueFactory, UserFactory
 from tickets import roles
+from tickets.actions import ticket_transfer
 from tickets.errors import InvalidInput, InvalidTransition, NotAllowed
 from tickets.models import EventKind, TicketStatus, Tier
 from tickets.notifications.models import Notification
@@ -103,11 +103,11 @@ def test_return_within_tier1_scope_names_the_article(escalated, ticket, engineer
     assert event.data["kb_reference"] == "KB-42 Unlock an account after smart lockout"
 
 
-def test_a_ticket_reassigned_in_tier1_returns_to_where_it_was_escalated_from(
+def test_a_ticket_transferred_in_tier1_returns_to_where_it_was_escalated_from(
     ticket, agent, engineer, handoff, service_desk
 ):
     vip_desk = QueueFactory(name="VIP Desk", slug="vip-desk", tier=Tier.ONE)
-    ticket_reassign(ticket_id=ticket.pk, to_queue=vip_desk, reason="Executive assistant", acting_user=agent)
+    ticket_transfer(ticket_id=ticket.pk, queue=vip_desk, reason="Executive assistant", acting_user=agent)
     ticket_escalate(ticket_id=ticket.pk, trigger=Trigger.ACCESS_RESTRICTION, handoff=handoff, acting_user=agent)
     escalation_return(
         ticket_id=ticket.pk,
@@ -189,28 +189,47 @@ def test_escalating_twice_is_a_conflict(escalated, ticket, agent):
         )
 
 
-def test_reassign_within_tier2_moves_the_awaiting_escalation(escalated, ticket, engineer, network_team):
+def test_a_transfer_within_tier2_moves_the_awaiting_escalation(escalated, ticket, engineer, network_team):
     net_engineer = UserFactory(username="neteng", role=roles.TIER2_ENGINEER)
     network_team.members.add(net_engineer)
-    ticket_reassign(
-        ticket_id=ticket.pk, to_queue=network_team, reason="It's the Wi-Fi controller", acting_user=engineer
-    )
+    ticket_transfer(ticket_id=ticket.pk, queue=network_team, reason="It's the Wi-Fi controller", acting_user=engineer)
     ticket.refresh_from_db()
     escalated.refresh_from_db()
     assert ticket.queue == network_team
     assert escalated.to_queue == network_team
     [event] = ticket.events.filter(kind=EventKind.REASSIGNED)
-    assert (event.data["old"], event.data["new"]) == ("identity-access", "network")
+    assert (event.data["old"], event.data["new"]) == ("Identity & Access", "Network")
     escalation_accept(ticket_id=ticket.pk, acting_user=net_engineer)
 
 
-def test_reassign_never_crosses_tiers_and_needs_a_reason(ticket, agent, identity_team, service_desk):
+def test_a_transfer_never_crosses_tiers_and_needs_a_reason(ticket, agent, identity_team, service_desk):
     with pytest.raises(InvalidInput) as refused:
-        ticket_reassign(ticket_id=ticket.pk, to_queue=identity_team, reason="Harder", acting_user=agent)
+        ticket_transfer(ticket_id=ticket.pk, queue=identity_team, reason="Harder", acting_user=agent)
     assert "queue" in refused.value.errors
     other = QueueFactory(name="Other desk", slug="other-desk", tier=Tier.ONE)
     with pytest.raises(InvalidInput) as refused:
-        ticket_reassign(ticket_id=ticket.pk, to_queue=other, reason=" ", acting_user=agent)
+        ticket_transfer(ticket_id=ticket.pk, queue=other, reason=" ", acting_user=agent)
     assert "reason" in refused.value.errors
     ticket.refresh_from_db()
     assert ticket.queue == service_desk
+
+
+def test_only_the_receiving_team_rates_the_handoff(escalated, ticket, engineer, network_team, manager):
+    # given an escalation Identity & Access accepted
+    escalation_accept(ticket_id=ticket.pk, acting_user=engineer)
+    other_team_engineer = UserFactory(username="neteng", role=roles.TIER2_ENGINEER)
+    network_team.members.add(other_team_engineer)
+    # when Tier 2 engineers of another team, or a manager, try to rate it: refused, nothing recorded
+    for outsider in (other_team_engineer, manager):
+        with pytest.raises(NotAllowed):
+            escalation_rate(escalation_id=escalated.pk, rating=1, acting_user=outsider)
+    escalated.refresh_from_db()
+    assert escalated.rating is None
+    assert not ticket.events.filter(kind=EventKind.RATED).exists()
+    # the team's lead, not a member, may rate it
+    lead = UserFactory(username="idlead", role=roles.TIER2_ENGINEER)
+    escalated.to_queue.lead = lead
+    escalated.to_queue.save(update_fields=["lead"])
+    escalation_rate(escalation_id=escalated.pk, rating=5, acting_user=lead)
+    escalated.refresh_from_db()
+    assert (escalated.rating, escalated.rated_by) == (5, lead)

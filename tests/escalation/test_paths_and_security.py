@@ -7,7 +7,7 @@ from escalation.services import ticket_escalate
 from tests.factories import CategoryFactory, QueueFactory, UserFactory, make_ticket
 from tickets import roles
 from tickets.models import EventKind, Priority, Tier
-from tickets.notifications.models import Notification
+from tickets.notifications.models import Notification, NotificationPreference
 
 from .conftest import good_handoff
 
@@ -73,7 +73,20 @@ def test_outside_business_hours_the_after_hours_target_and_on_call_are_used(tick
     ticket.refresh_from_db()
     assert ticket.queue == partner
     assert escalation.after_hours is True
-    assert Notification.objects.filter(ticket=ticket, kind="escalated_to_team", recipient=on_call).exists()
+    # the person on call is paged by the on-call channels (in-app and email), not sent a team notice
+    pages = Notification.objects.filter(ticket=ticket, kind="on_call_page", recipient=on_call)
+    assert set(pages.values_list("channel", flat=True)) == {"in_app", "email"}
+    assert not Notification.objects.filter(ticket=ticket, kind="escalated_to_team", recipient=on_call).exists()
+
+
+def test_an_on_call_page_ignores_the_persons_preferences(ticket, agent, paths, monkeypatch):
+    on_call = UserFactory(username="oncall1", role=roles.TIER2_ENGINEER)
+    # a preference row from before pages were fixed (the page no longer offers it)
+    NotificationPreference.objects.create(user=on_call, kind="on_call_page", channel="email", enabled=False)
+    monkeypatch.setattr("escalation.sla.calendars.queue_in_business_hours", lambda *, queue, at: False)
+    monkeypatch.setattr("tickets.notifications.oncall.on_call_for", lambda *, queue, at: on_call)
+    ticket_escalate(ticket_id=ticket.pk, trigger=Trigger.ACCESS_RESTRICTION, handoff=good_handoff(), acting_user=agent)
+    assert Notification.objects.filter(ticket=ticket, kind="on_call_page", recipient=on_call, channel="email").exists()
 
 
 def test_no_path_for_a_trigger_is_a_clear_refusal(ticket, agent):

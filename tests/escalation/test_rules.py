@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from escalation import rules
+from escalation import automation, rules
 from escalation.models import Escalation, Trigger, TriggerRule, TriggerRuleFiring
 from tests.factories import make_ticket
 from tickets import services as ticket_services
@@ -79,20 +79,18 @@ def test_an_automatic_escalation_tells_the_tier1_owner_to_complete_it(paths, req
     assert "Evidence, verbatim" in task.body
 
 
-def test_a_rule_fires_once_per_ticket_per_cycle(paths, requester, category, agent, engineer):
+def test_a_rule_fires_once_per_ticket_per_cycle(paths, requester, category, agent, manager):
     TriggerRule.objects.create(name="P2 on reopen", min_reopen_count=1, raise_priority_to=Priority.P2)
     ticket = make_ticket(requester=requester, category=category, acting_user=agent)
     assert ticket.priority == Priority.P4
     ticket_services.ticket_resolve(ticket_id=ticket.pk, resolution="Fixed.", acting_user=agent)
-    ticket_services.ticket_reopen(ticket_id=ticket.pk, reason="Again.", acting_user=requester)
+    automation.ticket_reopen(ticket_id=ticket.pk, reason="Again.", acting_user=requester)
     ticket.refresh_from_db()
     assert ticket.priority == Priority.P2
     assert TriggerRuleFiring.objects.filter(ticket=ticket).count() == 1
     # a later update in the same cycle does not fire again, even if the priority was lowered
-    ticket_services.ticket_change_priority(ticket_id=ticket.pk, priority="P3", reason="Calmer", acting_user=agent)
-    ticket_services.ticket_update(
-        ticket_id=ticket.pk, changes={"title": "Laptop will still not start"}, acting_user=agent
-    )
+    ticket_services.ticket_change_priority(ticket_id=ticket.pk, priority="P3", reason="Calmer", acting_user=manager)
+    automation.ticket_update(ticket_id=ticket.pk, changes={"title": "Laptop will still not start"}, acting_user=agent)
     ticket.refresh_from_db()
     assert ticket.priority == Priority.P3
     assert ticket.events.filter(kind=EventKind.RULE_FIRED).count() == 1
@@ -144,6 +142,26 @@ def test_an_org_wide_p1_and_the_lead_is_notified(paths, requester, category, age
     assert Notification.objects.filter(ticket=ticket, kind="rule_fired", recipient=agent).exists()
 
 
+def test_actions_alone_never_run_the_rules(ransomware_rule, requester, category):
+    # given a rule that would escalate this ticket at intake
+    intake = ticket_services.TicketIntake(
+        title="Strange note on screen",
+        description="A note says ransomware encrypted my files and asks for bitcoin.",
+        category=category,
+        impact="individual",
+        urgency="slowed",
+        requester=requester,
+    )
+    # when the bare action runs (no automation around it)
+    ticket = ticket_services.ticket_create(intake=intake, acting_user=requester)
+    # then the ticket is logged and nothing fired: only escalation.automation composes rules with actions
+    assert ticket.status == TicketStatus.NEW
+    assert not TriggerRuleFiring.objects.exists()
+    # and the automation entry point does fire it
+    ticket = automation.ticket_create(intake=intake, acting_user=requester)
+    assert ticket.status == TicketStatus.ESCALATED
+
+
 def test_a_time_rule_runs_on_time_through_its_own_next_check_with_no_sla_clock_due(
     paths, requester, category, agent, identity_team
 ):
@@ -193,9 +211,9 @@ def test_a_refused_automatic_escalation_does_not_use_up_the_rule(paths, requeste
     refused = ticket.events.filter(kind=EventKind.RULE_FIRED, data__refused__isnull=False).get()
     assert "Someone else is changing this ticket" in refused.message
 
-    # the next evaluation (here an edit) fires it again, and this time it goes through
+    # the next evaluation (here an edit, through the automation entry points use) fires it again, and goes through
     monkeypatch.setattr(escalation_services, "ticket_escalate", real_escalate)
-    ticket_services.ticket_update(ticket_id=ticket.pk, changes={"urgency": "stopped"}, acting_user=agent)
+    automation.ticket_update(ticket_id=ticket.pk, changes={"urgency": "stopped"}, acting_user=agent)
     ticket.refresh_from_db()
     assert ticket.tier == Tier.TWO
     assert Escalation.objects.get(ticket=ticket).rule.name == "VPN keyword"

@@ -215,9 +215,9 @@ def test_only_the_security_team_takes_a_ticket_out_of_security_and_lifts_the_res
     in_queue = api.post(f"/api/v1/tickets/{ticket.pk}/lift-restriction/", {"reason": "Not phishing"}, format="json")
     assert in_queue.status_code == 400
     # moved to another team, Security lifts it, with a reason on the timeline
-    from escalation.services import ticket_reassign
+    from tickets.actions import ticket_transfer
 
-    ticket_reassign(ticket_id=ticket.pk, to_queue=identity_team, reason="Plain MFA fatigue", acting_user=secops)
+    ticket_transfer(ticket_id=ticket.pk, queue=identity_team, reason="Plain MFA fatigue", acting_user=secops)
     blank = api.post(f"/api/v1/tickets/{ticket.pk}/lift-restriction/", {"reason": " "}, format="json")
     lifted = api.post(
         f"/api/v1/tickets/{ticket.pk}/lift-restriction/",

@@ -9,7 +9,6 @@ from tickets import roles
 from tickets.models import Tier
 from tickets.notifications.models import OnCallMember, OnCallOverride, OnCallRotation
 from tickets.notifications.oncall import on_call_for
-from tickets.notifications.services import team_recipients
 
 
 def utc(*args):
@@ -103,17 +102,6 @@ def test_an_override_wins_for_its_window_only(new_york_rotation, identity_team, 
 
 def test_a_team_without_rotation_has_nobody_on_call(service_desk):
     assert on_call_for(queue=service_desk, at=utc(2026, 3, 9, 12, 0)) is None
-
-
-def test_after_hours_work_pages_the_on_call_engineer(
-    new_york_rotation, identity_team, engineer, other_engineer, monkeypatch
-):
-    from escalation.sla import calendars
-
-    monkeypatch.setattr(calendars, "queue_in_business_hours", lambda *, queue, at: False)
-    assert team_recipients(queue=identity_team, at=utc(2026, 3, 9, 13, 0)) == [other_engineer]
-    monkeypatch.setattr(calendars, "queue_in_business_hours", lambda *, queue, at: True)
-    assert set(team_recipients(queue=identity_team, at=utc(2026, 3, 9, 13, 0))) == {engineer, other_engineer}
 
 
 def test_team_page_lists_members_lead_and_who_is_on_call(

@@ -67,6 +67,7 @@ ROUTES = {
     "api/v1/tickets/<int:pk>/handoff/": TICKET,
     "api/v1/^tickets/(?P<pk>[0-9]+)/lift-restriction/$": TICKET,
     "api/v1/triggers/": NONE,
+    "api/v1/tier2-queue/": NONE,
     "api/v1/^escalation-paths/$": NONE,
     "api/v1/^escalation-paths/(?P<pk>[^/.]+)/$": FIXED,
     "api/v1/^checklist-items/$": NONE,

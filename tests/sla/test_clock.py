@@ -159,7 +159,7 @@ def test_resolve_stops_the_clocks_and_reopen_starts_a_new_cycle(requester, agent
 
 
 def test_priority_change_recomputes_from_the_original_start_carrying_paused_time(
-    requester, agent, category, p3_policy, p4_policy
+    requester, agent, manager, category, p3_policy, p4_policy
 ):
     # P4 (resolve in 40 business hours) logged Monday 10:00, paused Monday 11:00–Tuesday 10:00 (7 h)
     with time_machine.travel(london(2026, 1, 19, 10, 0), tick=False):
@@ -173,7 +173,7 @@ def test_priority_change_recomputes_from_the_original_start_carrying_paused_time
     # when: raised to P3 (4 business hours) on Tuesday 10:30
     with time_machine.travel(london(2026, 1, 20, 10, 30), tick=False):
         services.ticket_change_priority(
-            ticket_id=ticket.pk, priority="P3", reason="Now blocks month-end.", acting_user=agent
+            ticket_id=ticket.pk, priority="P3", reason="Now blocks month-end.", acting_user=manager
         )
 
     # then: Monday 10:00 + 4 h + 7 h paused = Tuesday 13:00 (not 14:00 on Monday)
@@ -186,14 +186,14 @@ def test_priority_change_recomputes_from_the_original_start_carrying_paused_time
 
 
 def test_priority_change_past_several_levels_announces_once_not_a_flood(
-    requester, agent, category, p3_policy, p4_policy
+    requester, manager, category, p3_policy, p4_policy
 ):
     with time_machine.travel(london(2026, 1, 19, 9, 0), tick=False):
         ticket = make_ticket(requester=requester, category=category, impact=Impact.INDIVIDUAL, urgency=Urgency.MINOR)
     # 12:30: under P3 (4 h from 09:00) the 50 % (11:00) and 75 % (12:00) levels have passed, 100 % (13:00) not yet
     with time_machine.travel(london(2026, 1, 19, 12, 30), tick=False):
         services.ticket_change_priority(
-            ticket_id=ticket.pk, priority="P3", reason="Escalated by VP.", acting_user=agent
+            ticket_id=ticket.pk, priority="P3", reason="Escalated by VP.", acting_user=manager
         )
     report = sla_sweep(now=london(2026, 1, 19, 12, 31))
 
@@ -206,7 +206,7 @@ def test_priority_change_past_several_levels_announces_once_not_a_flood(
 
 
 def test_already_breached_target_does_not_alert_again_after_a_priority_change(
-    requester, agent, category, p3_policy, p4_policy, always
+    requester, manager, category, p3_policy, p4_policy, always
 ):
     from tests.sla.conftest import STANDARD_LADDER, make_policy
 
@@ -217,7 +217,7 @@ def test_already_breached_target_does_not_alert_again_after_a_priority_change(
     before = ticket.events.filter(kind__in=[EventKind.SLA_WARNING, EventKind.SLA_BREACHED]).count()
 
     with time_machine.travel(london(2026, 1, 19, 13, 40), tick=False):
-        services.ticket_change_priority(ticket_id=ticket.pk, priority="P2", reason="Wider impact.", acting_user=agent)
+        services.ticket_change_priority(ticket_id=ticket.pk, priority="P2", reason="Wider impact.", acting_user=manager)
     sla_sweep(now=london(2026, 1, 19, 13, 41))
 
     after = ticket.events.filter(kind__in=[EventKind.SLA_WARNING, EventKind.SLA_BREACHED]).count()

@@ -195,11 +195,11 @@ def test_patch_impact_rederives_priority_and_records_old_and_new(api_for, agent,
     assert change.data == {"impact": {"old": "individual", "new": "site"}, "priority": {"old": "P4", "new": "P2"}}
 
 
-def test_priority_override_needs_a_reason(api_for, agent, requester, category):
+def test_priority_override_needs_a_reason(api_for, manager, requester, category):
     ticket = make_ticket(requester=requester, category=category)
 
-    refused = api_for(agent).patch(f"/api/v1/tickets/{ticket.pk}/", {"priority": "P1"}, format="json")
-    accepted = api_for(agent).patch(
+    refused = api_for(manager).patch(f"/api/v1/tickets/{ticket.pk}/", {"priority": "P1"}, format="json")
+    accepted = api_for(manager).patch(
         f"/api/v1/tickets/{ticket.pk}/", {"priority": "P1", "priority_reason": "CFO's demo in 1 h"}, format="json"
     )
 
@@ -287,3 +287,66 @@ def test_reference_data(api_for, agent, category):
 
     assert [c["slug"] for c in client.get("/api/v1/categories/").json()] == ["account-access"]
     assert "service-desk" in [q["slug"] for q in client.get("/api/v1/queues/").json()]
+
+
+def test_a_refused_field_leaves_every_field_unchanged(api_for, agent, requester, category):
+    # given a ticket, and a PATCH with a good new title but an assignee who is not an agent
+    ticket = make_ticket(requester=requester, category=category, title="Laptop will not start")
+    version = Ticket.objects.get(pk=ticket.pk).version
+
+    response = api_for(agent).patch(
+        f"/api/v1/tickets/{ticket.pk}/",
+        {"title": "Laptop dead after update", "assignee": requester.username},
+        format="json",
+    )
+
+    # then 400 naming the assignee, and nothing changed: not the title, not the version, no event
+    assert response.status_code == 400
+    assert "assignee" in response.json()
+    ticket.refresh_from_db()
+    assert ticket.title == "Laptop will not start"
+    assert ticket.version == version
+    assert not ticket.events.filter(kind=EventKind.FIELD_CHANGED).exists()
+
+
+def test_title_assignee_and_priority_change_together(api_for, manager, agent, requester, category):
+    ticket = make_ticket(requester=requester, category=category)
+
+    response = api_for(manager).patch(
+        f"/api/v1/tickets/{ticket.pk}/",
+        {"title": "Laptop dead after update", "assignee": agent.username, "priority": "P2", "priority_reason": "VP"},
+        format="json",
+    )
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["title"], body["priority"]) == ("Laptop dead after update", "P2")
+    ticket.refresh_from_db()
+    assert ticket.assignee == agent
+    kinds = list(ticket.events.values_list("kind", flat=True))
+    assert kinds.count(EventKind.FIELD_CHANGED) == 1
+    assert kinds.count(EventKind.PRIORITY_CHANGED) == 1
+
+
+def test_override_priority_is_for_team_leads_and_managers(api_for, agent, manager, requester, category, service_desk):
+    ticket = make_ticket(requester=requester, category=category)
+    body = {"priority": "P1", "priority_reason": "CFO's demo in 1 h", "title": "CFO laptop will not start"}
+
+    # a Tier 1 agent may edit the ticket but not override its priority: 403, and the title stays too
+    refused = api_for(agent).patch(f"/api/v1/tickets/{ticket.pk}/", body, format="json")
+    assert refused.status_code == 403
+    ticket.refresh_from_db()
+    assert (ticket.priority, ticket.title) == ("P4", "Laptop will not start")
+
+    # the team's lead may
+    service_desk.lead = agent
+    service_desk.save(update_fields=["lead"])
+    assert api_for(agent).patch(f"/api/v1/tickets/{ticket.pk}/", body, format="json").status_code == 200
+    ticket.refresh_from_db()
+    assert ticket.priority == "P1"
+
+    # and a manager (the permission, granted to the Manager role) may
+    body["priority"] = "P2"
+    assert api_for(manager).patch(f"/api/v1/tickets/{ticket.pk}/", body, format="json").status_code == 200
+    ticket.refresh_from_db()
+    assert ticket.priority == "P2"

@@ -313,8 +313,9 @@ def test_ticket_page_query_budget_does_not_grow_with_comments(
     login(client, agent)
     client.get(reverse("ticket-detail", args=[ticket.pk]))  # a warm process: configuration already cached
     # 16, plus watchers, related tickets, the action panels' colleague and team choices, people notified per
-    # event and marking the ticket's notifications read: fixed, not per row
-    with django_assert_max_num_queries(21):
+    # event, marking the ticket's notifications read, and whether the agent leads a team (may override the
+    # priority): fixed, not per row
+    with django_assert_max_num_queries(22):
         response = client.get(reverse("ticket-detail", args=[ticket.pk]))
     assert response.status_code == 200
 
@@ -374,3 +375,27 @@ def test_files_on_an_internal_note_stay_internal(client, agent, requester, ticke
     client.force_login(requester)
     assert client.get(reverse("attachment-download", args=[attachment.pk])).status_code == 404
     assert "error.png" not in client.get(reverse("ticket-detail", args=[ticket.pk])).content.decode()
+
+
+def test_priority_override_on_the_page_is_for_leads_and_managers(client, agent, manager, ticket, service_desk):
+    url = reverse("ticket-priority", args=[ticket.pk])
+    body = {"priority": "P1", "reason": "The CFO cannot work."}
+
+    # a Tier 1 agent sees no override control and may not post one
+    page = login(client, agent).get(reverse("ticket-detail", args=[ticket.pk])).content.decode()
+    assert url not in page
+    assert client.post(url, body).status_code == 403
+    ticket.refresh_from_db()
+    assert ticket.priority != "P1"
+
+    # the desk's lead may
+    service_desk.lead = agent
+    service_desk.save(update_fields=["lead"])
+    assert client.post(url, body).status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.priority == "P1"
+
+    # so may a manager
+    assert login(client, manager).post(url, {"priority": "P2", "reason": "Calmer."}).status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.priority == "P2"

@@ -25,13 +25,13 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from tickets import durations, events
 
 from . import replyaddress, targets
-from .models import DeliveryStatus, Notification, NotificationChannel
+from .models import DeliveryStatus, Notification, NotificationChannel, NotificationKind
 
 logger = logging.getLogger(__name__)
 
@@ -164,13 +164,8 @@ def send(notification: Notification) -> None:
 
 
 def ticket_path(ticket_id: int) -> str:
-    """The ticket page (its URL name belongs to the workspace pages)."""
-    for name in ("ticket-detail", "tickets:detail", "ticket_detail"):
-        try:
-            return reverse(name, args=[ticket_id])
-        except NoReverseMatch:
-            continue
-    return f"/tickets/{ticket_id}/"
+    """The ticket page (the API's is "api:ticket-detail")."""
+    return reverse("ticket-detail", args=[ticket_id])
 
 
 def ticket_url(ticket) -> str:
@@ -178,16 +173,13 @@ def ticket_url(ticket) -> str:
 
 
 # Kinds whose link goes straight to the page where the recipient acts, not the ticket page.
-ACTION_PAGES = {"handoff_incomplete": "ticket-handoff"}
+ACTION_PAGES = {NotificationKind.HANDOFF_INCOMPLETE: "ticket-handoff"}
 
 
 def notification_path(notification: Notification) -> str:
     name = ACTION_PAGES.get(notification.kind)
     if name and notification.ticket_id:
-        try:
-            return reverse(name, args=[notification.ticket_id])
-        except NoReverseMatch:
-            pass
+        return reverse(name, args=[notification.ticket_id])  # a page name (the API's are "api:…")
     return ticket_path(notification.ticket_id) if notification.ticket_id else ""
 
 

@@ -14,8 +14,8 @@ process_message, step by step:
 4. Find the sender's account (or create a requester, per INBOUND_UNKNOWN_SENDERS).
 5. A match → reply_standing decides: a public comment as the sender (resumes a pending
    ticket), an internal flagged "unverified sender" note, or a refusal. No match →
-   tickets.services.ticket_create (channel email), the sender's own request with no
-   authority from their roles. Attachments follow (internal on an unverified note).
+   escalation.automation.ticket_create (channel email; trigger rules apply), the sender's
+   own request with no authority from their roles. Attachments follow (internal on an unverified note).
 """
 
 import hashlib
@@ -36,11 +36,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.utils.html import strip_tags
 
+from escalation import automation
 from tickets import roles
 from tickets import services as ticket_services
+from tickets.access import may_see
 from tickets.errors import DomainError
 from tickets.models import Category, Channel, Ticket, User
-from tickets.selectors import may_see
 
 from . import replyaddress
 from .delivery import LOOP_HEADER
@@ -139,7 +140,7 @@ def _handle(record: InboundMessage, message: EmailMessage, *, from_name: str, fr
             title = _title(subject)
             # A From header proves nothing: the ticket is the sender's own request, logged by nobody
             # (no agent authority) and routed without their VIP status or department.
-            created = ticket_services.ticket_create(
+            created = automation.ticket_create(
                 intake=ticket_services.TicketIntake(
                     title=title,
                     description=text if len(text.strip()) >= 10 else f"{title}\n\n(sent by email without a body)",

@@ -34,6 +34,8 @@ class NotificationKind(models.TextChoices):
     HANDOFF_INCOMPLETE = "handoff_incomplete", "Automatic escalation needs its handoff completed"
     HANDOFF_COMPLETED = "handoff_completed", "Handoff completed for your team"
     ON_CALL_PAGE = "on_call_page", "Paged while on call"
+    RULE_FIRED = "rule_fired", "A trigger rule fired on your team's ticket"
+    REASSIGNED = "reassigned", "Reassigned to your team"
     WATCHING = "watching", "Copied in on a ticket"
     MERGED = "merged", "Your request merged into another"
 
@@ -96,7 +98,7 @@ class Notification(models.Model):
     webhook = models.ForeignKey(
         WebhookEndpoint, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
     )
-    kind = models.CharField(max_length=32)
+    kind = models.CharField(max_length=32, choices=NotificationKind.choices)
     channel = models.CharField(max_length=16, choices=NotificationChannel.choices)
     ticket = models.ForeignKey("tickets.Ticket", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     event = models.ForeignKey(
@@ -151,7 +153,18 @@ EMAIL_ON_BY_DEFAULT = frozenset(
 )
 
 
+# The on-call channel: a page reaches the person on call in-app and by email, whatever
+# their preferences (a muted page is a missed incident). notify() ignores preferences for it.
+ON_CALL_CHANNELS = frozenset({NotificationChannel.IN_APP, NotificationChannel.EMAIL})
+
+
+def is_on_call_page(kind: str) -> bool:
+    return kind == NotificationKind.ON_CALL_PAGE
+
+
 def channel_default(*, channel: str, kind: str) -> bool:
+    if is_on_call_page(kind):
+        return channel in ON_CALL_CHANNELS
     if channel == NotificationChannel.IN_APP:
         return True
     if channel == NotificationChannel.EMAIL:

@@ -2,8 +2,8 @@
 
 from django.db.models import QuerySet
 
+from tickets.access import ticket_list_for
 from tickets.models import Queue, User
-from tickets.selectors import ticket_list_for
 
 from .models import Notification, NotificationChannel, NotificationPreference, OnCallRotation
 

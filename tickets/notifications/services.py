@@ -11,16 +11,16 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from email.utils import parseaddr
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from tickets.models import Queue, TicketEvent, User
-from tickets.selectors import ticket_list_for
+from tickets.access import ticket_list_for
+from tickets.models import TicketEvent, User
 
 from .models import (
     DeliveryStatus,
@@ -30,26 +30,28 @@ from .models import (
     NotificationPreference,
     WebhookEndpoint,
     channel_default,
+    is_on_call_page,
 )
 
 logger = logging.getLogger(__name__)
 
 SUBJECTS = {
-    "assigned": "{ref} was assigned to you",
-    "escalated_to_team": "{ref} escalated to your team: {title}",
-    "sla_warning": "{ref} is close to its SLA deadline",
-    "sla_breached": "{ref} breached its SLA",
-    "returned": "{ref} was returned to Tier 1",
-    "requester_replied": "The requester replied on {ref}",
-    "public_reply": "[{ref}] New reply: {title}",
-    "resolved": "[{ref}] Resolved: {title}",
-    "reopened": "{ref} was reopened",
-    "handoff_incomplete": "{ref} was escalated automatically: complete the handoff",
-    "handoff_completed": "{ref}: Tier 1 added to the handoff",
-    "on_call_page": "On call: {ref} needs you now: {title}",
-    "reassigned": "{ref} transferred to your team: {title}",
-    "watching": "You are copied in on {ref}: {title}",
-    "merged": "Your request now continues on {ref}: {title}",
+    NotificationKind.ASSIGNED: "{ref} was assigned to you",
+    NotificationKind.ESCALATED_TO_TEAM: "{ref} escalated to your team: {title}",
+    NotificationKind.SLA_WARNING: "{ref} is close to its SLA deadline",
+    NotificationKind.SLA_BREACHED: "{ref} breached its SLA",
+    NotificationKind.RETURNED: "{ref} was returned to Tier 1",
+    NotificationKind.REQUESTER_REPLIED: "The requester replied on {ref}",
+    NotificationKind.PUBLIC_REPLY: "[{ref}] New reply: {title}",
+    NotificationKind.RESOLVED: "[{ref}] Resolved: {title}",
+    NotificationKind.REOPENED: "{ref} was reopened",
+    NotificationKind.HANDOFF_INCOMPLETE: "{ref} was escalated automatically: complete the handoff",
+    NotificationKind.HANDOFF_COMPLETED: "{ref}: Tier 1 added to the handoff",
+    NotificationKind.ON_CALL_PAGE: "On call: {ref} needs you now: {title}",
+    NotificationKind.RULE_FIRED: "A trigger rule fired on {ref}: {title}",
+    NotificationKind.REASSIGNED: "{ref} transferred to your team: {title}",
+    NotificationKind.WATCHING: "You are copied in on {ref}: {title}",
+    NotificationKind.MERGED: "Your request now continues on {ref}: {title}",
 }
 
 
@@ -58,27 +60,29 @@ class Notice:
     """One event to announce: its kind, to whom, and the bare webhook URLs it also goes to."""
 
     event: TicketEvent
-    kind: str
+    kind: NotificationKind
     recipients: Iterable[User | None] = ()
     body: str = ""
     webhook_urls: Iterable[str] = ()
     team_webhooks: bool = True  # the admin-configured endpoints that want this kind
 
+    def __post_init__(self):
+        # An unknown kind is a programming error: fail loudly, never send a kind nobody can filter.
+        object.__setattr__(self, "kind", NotificationKind(self.kind))
 
-def notify(*, event: TicketEvent, kind: str, recipients: Iterable[User | None], body: str = "") -> list[Notification]:
+
+def notify(
+    *, event: TicketEvent, kind: NotificationKind, recipients: Iterable[User | None], body: str = ""
+) -> list[Notification]:
     """Write the outbox rows for one event: in-app and email per recipient (per their
-    preferences), plus one row per matching team webhook. Delivery is enqueued on commit.
+    preferences; an on-call page always goes by the on-call channels), plus one row per
+    matching team webhook. Delivery is enqueued on commit.
 
     In-app rows are delivered by being written (status sent); email and webhook rows
-    wait for a worker. Calling twice for the same event adds nothing (unique rows).
+    wait for a worker. Calling twice for the same event adds nothing (unique rows), so
+    page the person on call before telling the team: their page is the row that counts.
     """
     return notify_many([Notice(event=event, kind=kind, recipients=list(recipients), body=body)])
-
-
-def notify_webhook_url(*, event: TicketEvent, kind: str, url: str) -> Notification:
-    """One outbox row for a bare webhook URL (an SLA ladder level's), delivered like any other
-    webhook row: signed with NOTIFICATIONS_WEBHOOK_SECRET, enqueued on commit."""
-    return notify_many([Notice(event=event, kind=kind, webhook_urls=[url], team_webhooks=False)])[0]
 
 
 def notify_many(notices: list[Notice]) -> list[Notification]:
@@ -98,7 +102,7 @@ def notify_many(notices: list[Notice]) -> list[Notification]:
     for notice, users in zip(notices, users_of, strict=True):
         event, kind = notice.event, notice.kind
         ticket = event.ticket
-        subject = SUBJECTS.get(kind, "{ref}: {title}").format(ref=ticket.reference, title=ticket.title)[:300]
+        subject = SUBJECTS[kind].format(ref=ticket.reference, title=ticket.title)[:300]
         common = {"kind": kind, "ticket": ticket, "event": event, "subject": subject, "created_at": now}
         for user in users:
             if wanted[(user.pk, kind, NotificationChannel.IN_APP)]:
@@ -211,16 +215,18 @@ def _distinct_active(recipients: Iterable[User | None]) -> list[User]:
 
 
 def _preferences(*, users: list[User], kinds: set[str]) -> dict[tuple[int, str, str], bool]:
-    """(user id, kind, channel) → send? One query for all recipients and kinds."""
+    """(user id, kind, channel) → send? One query for all recipients and kinds; an on-call
+    page ignores preferences (the on-call channels, always)."""
     wanted = {
         (user.pk, kind, channel): channel_default(channel=channel, kind=kind)
         for user in users
         for kind in kinds
         for channel in (NotificationChannel.IN_APP, NotificationChannel.EMAIL)
     }
-    if users:
+    chosen = {kind for kind in kinds if not is_on_call_page(kind)}
+    if users and chosen:
         for user_id, kind, channel, enabled in NotificationPreference.objects.filter(
-            user__in=[u.pk for u in users], kind__in=kinds
+            user__in=[u.pk for u in users], kind__in=chosen
         ).values_list("user_id", "kind", "channel", "enabled"):
             wanted[(user_id, kind, channel)] = enabled
     return wanted
@@ -232,28 +238,10 @@ def new_message_id() -> str:
     return f"<notification.{uuid.uuid4().hex}@{domain}>"
 
 
-def team_recipients(*, queue: Queue, at: datetime | None = None) -> list[User]:
-    """Who hears about work arriving in a team: its members in business hours; outside
-    them the on-call engineer (falling back to the members when nobody is on call)."""
-    from escalation.sla.calendars import queue_in_business_hours
-
-    from .oncall import on_call_for
-
-    at = at or timezone.now()
-    if not queue_in_business_hours(queue=queue, at=at):
-        person = on_call_for(queue=queue, at=at)
-        if person is not None:
-            return [person]
-    return list(queue.members.filter(is_active=True))
-
-
 # --- enqueue on commit, never hanging the request -----------------------------------
 
 _broker_down_until = 0.0
-
-
-def enqueue_event_deliveries(*, event_id: int) -> None:
-    enqueue_events_deliveries(event_ids=[event_id])
+DELIVER_TASK = "tickets.notifications.tasks.notifications_deliver_task"
 
 
 def enqueue_events_deliveries(*, event_ids: list[int]) -> None:
@@ -275,10 +263,10 @@ def enqueue_deliveries(notification_ids: list[int]) -> int:
     global _broker_down_until
     if not notification_ids or time.monotonic() < _broker_down_until:
         return 0
-    from helpdesk.celery import app
-
-    from .tasks import notifications_deliver_task
-
+    # By name: the outbox sits below the task modules (entry points), which the app's
+    # ready() registers in every process; eager mode (tests) still applies.
+    app = current_app
+    notifications_deliver_task = app.tasks[DELIVER_TASK]
     published = 0
     queue = getattr(settings, "NOTIFICATIONS_TASK_QUEUE", None)
     options = {"queue": queue} if queue else {}
@@ -300,16 +288,6 @@ def enqueue_deliveries(notification_ids: list[int]) -> int:
             len(notification_ids) - published,
         )
     return published
-
-
-def enqueue_redelivery() -> None:
-    """Ask for another sweep batch now (best effort: beat runs one every minute anyway)."""
-    from .tasks import notifications_redeliver_task
-
-    try:
-        notifications_redeliver_task.apply_async(retry=False)
-    except Exception as exc:
-        logger.warning("Broker unavailable (%s); the next scheduled sweep continues", exc)
 
 
 def reset_broker_backoff() -> None:
@@ -344,9 +322,14 @@ def notification_mark_all_read(*, acting_user: User) -> int:
 def preferences_set(*, acting_user: User, choices: dict[tuple[str, str], bool]) -> None:
     """Store (kind, channel) → on/off; a choice equal to the default removes the row."""
     for (kind, channel), enabled in choices.items():
-        if kind not in NotificationKind.values or channel not in (
-            NotificationChannel.IN_APP,
-            NotificationChannel.EMAIL,
+        if (
+            kind not in NotificationKind.values
+            or is_on_call_page(kind)
+            or channel
+            not in (
+                NotificationChannel.IN_APP,
+                NotificationChannel.EMAIL,
+            )
         ):
             continue
         if enabled == channel_default(channel=channel, kind=kind):

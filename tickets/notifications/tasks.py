@@ -4,17 +4,9 @@ import logging
 
 from celery import shared_task
 
-from . import delivery, services
+from . import delivery, inbound
 
 logger = logging.getLogger(__name__)
-
-
-def enqueue_pending_deliveries() -> None:
-    """Kept for callers of the first outbox version: ask a worker to run the sweep now."""
-    try:
-        notifications_redeliver_task.apply_async(retry=False)
-    except Exception as exc:  # broker unreachable: the rows are safe in the database
-        logger.warning("Broker unavailable (%s); the periodic redelivery sweep will deliver", exc)
 
 
 @shared_task
@@ -28,12 +20,14 @@ def notifications_redeliver_task() -> dict:
     """The periodic sweep: one bounded batch; a full batch re-enqueues the next one."""
     counts = delivery.deliver_due(batch_size=delivery.BATCH_SIZE)
     if counts["claimed"] == delivery.BATCH_SIZE:
-        services.enqueue_redelivery()
+        # Another batch now (best effort: beat runs one every minute anyway).
+        try:
+            notifications_redeliver_task.apply_async(retry=False)
+        except Exception as exc:  # broker unreachable: the rows are safe in the database
+            logger.warning("Broker unavailable (%s); the next scheduled sweep continues", exc)
     return counts
 
 
 @shared_task
 def inbound_fetch_mail_task() -> dict:
-    from . import inbound
-
     return inbound.fetch_mail(inbound.source_from_settings())

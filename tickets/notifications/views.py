@@ -15,7 +15,7 @@ from tickets.models import Queue
 from tickets.redirects import safe_next
 
 from . import delivery, oncall, selectors, services
-from .models import NotificationChannel, NotificationKind, OnCallOverride, channel_default
+from .models import NotificationChannel, NotificationKind, OnCallOverride, channel_default, is_on_call_page
 
 
 @login_required
@@ -70,8 +70,11 @@ def notification_preferences(request):
         {
             "kind": kind,
             "label": label,
+            "fixed": is_on_call_page(kind),
             **{
-                channel: stored.get((kind, channel), channel_default(channel=channel, kind=kind))
+                channel: channel_default(channel=channel, kind=kind)
+                if is_on_call_page(kind)
+                else stored.get((kind, channel), channel_default(channel=channel, kind=kind))
                 for channel in (NotificationChannel.IN_APP, NotificationChannel.EMAIL)
             },
         }
