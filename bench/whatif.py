@@ -48,8 +48,12 @@ def _timed(draft, **options) -> tuple[float, float, dict]:
 def scenarios() -> list[tuple[str, float, str, float]]:
     """(name, value, unit, budget) rows; bench/run.py records them."""
     from escalation.sla.models import Calendar, SlaPolicy
+    from escalation.sla.sweep import sla_sweep
     from escalation.whatif.replay import Draft
 
+    # Beat catches up first: clocks of a kept database have fallen due since it was seeded, and
+    # live figures count a breach once the sweep has marked it (the replay plays the sweep to now).
+    sla_sweep()
     rows = []
     p3 = SlaPolicy.objects.filter(priority="P3", is_active=True).first() or SlaPolicy.objects.get(is_default=True)
     halved = Draft(changes={("P3", "resolution"): max(1, (p3.resolution_minutes or 480) // 2)})
