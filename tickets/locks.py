@@ -45,6 +45,19 @@ def save_ticket(ticket: Ticket, fields: Iterable[str]) -> None:
     ticket.refresh_from_db(fields=["version"])
 
 
+def db_value(value):
+    """A parameter for raw SQL as the ORM would write it. On SQLite a datetime is stored as text, and
+    the driver's own adapter would add "+00:00", which no ORM comparison (`next_check_at <= now`)
+    would ever match again: the record would never come due."""
+    from datetime import datetime
+
+    from django.db import connection
+
+    if isinstance(value, datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    return value
+
+
 def update_from_values(
     table: str, key: str, columns: list[tuple[str, str]], rows: list[tuple], *, also: str = "", returning: str = ""
 ) -> list[tuple]:
@@ -74,7 +87,7 @@ def update_from_values(
     if returning:
         sql += f" RETURNING {returning}"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [item for row in rows for item in row])
+        cursor.execute(sql, [db_value(item) for row in rows for item in row])
         return cursor.fetchall() if returning else []
 
 

@@ -42,7 +42,7 @@ from escalation import rules
 from escalation import services as escalation_services
 from tickets import configcache, events
 from tickets import services as ticket_services
-from tickets.locks import update_from_values
+from tickets.locks import db_value, update_from_values
 from tickets.models import EventKind, Priority, Ticket, TicketEvent, TicketStatus, Tier, User
 from tickets.notifications.models import Notification, NotificationKind
 from tickets.notifications.oncall import on_call_for
@@ -470,7 +470,7 @@ def _insert_firings(pairs: list[tuple[int, int]], *, now: datetime) -> set[tuple
         return set()
     table = LadderFiring._meta.db_table
     rows = ", ".join(["(%s, %s, %s, %s)"] * len(pairs))
-    params = [value for record_id, level_id in pairs for value in (record_id, level_id, now, False)]
+    params = [db_value(value) for record_id, level_id in pairs for value in (record_id, level_id, now, False)]
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (record_id, level_id, fired_at, suppressed) VALUES {rows} "
