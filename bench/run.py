@@ -47,12 +47,24 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="Reuse the bench database if it is already seeded.")
     parser.add_argument("--intake", type=int, default=600, help="Tickets POSTed in the intake scenario.")
     parser.add_argument("--samples", type=int, default=40, help="Requests per latency scenario.")
+    parser.add_argument(
+        "--database",
+        default=os.environ.get("BENCH_DATABASE") or "handoff_bench",
+        help="The database the bench drops, creates and seeds (next to DATABASE_URL's).",
+    )
+    parser.add_argument(
+        "--only",
+        choices=["served", "sweep", "whatif"],
+        action="append",
+        help="Run only these scenario groups (repeatable); the others keep their last figures in latest.json.",
+    )
     args = parser.parse_args()
+    groups = set(args.only or ["served", "sweep", "whatif"])
 
     base = os.environ.get("DATABASE_URL", "")
     if not base.startswith("postgres"):
         sys.exit("make bench needs PostgreSQL: set DATABASE_URL=postgres://… (the bench uses its own database)")
-    database_url = base.rsplit("/", 1)[0] + "/handoff_bench"
+    database_url = base.rsplit("/", 1)[0] + "/" + args.database
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
@@ -66,7 +78,7 @@ def main() -> None:
     os.environ["SECRET_KEY"] = os.environ.get("BENCH_SECRET_KEY") or os.urandom(48).hex()
     logging.getLogger("httpx").setLevel(logging.WARNING)
     started = time.perf_counter()
-    fresh = _ensure_database(database_url, keep=args.keep)
+    fresh = _ensure_database(database_url, name=args.database, keep=args.keep)
 
     import django
 
@@ -85,12 +97,15 @@ def main() -> None:
     tickets = Ticket.objects.count()
     open_tickets = Ticket.objects.filter(resolved_at__isnull=True).count()
 
-    results += _served(database_url, tickets=tickets, samples=args.samples, intake_count=args.intake)
-    results += _sweeps(tickets=tickets, open_tickets=open_tickets)
-    results += _what_if(tickets=tickets)
+    if "served" in groups:
+        results += _served(database_url, tickets=tickets, samples=args.samples, intake_count=args.intake)
+    if "sweep" in groups:
+        results += _sweeps(tickets=tickets, open_tickets=open_tickets)
+    if "whatif" in groups:
+        results += _what_if(tickets=tickets)
     total = time.perf_counter() - started
     print(f"bench finished in {total / 60:.1f} min")
-    _write(results, tickets=tickets, minutes=total / 60)
+    _write(results, tickets=tickets, minutes=total / 60, partial=args.only is not None)
     _purge_bench_tasks()
 
 
@@ -109,20 +124,23 @@ def _purge_bench_tasks() -> None:
 # ---------------------------------------------------------------- setup
 
 
-def _ensure_database(url: str, *, keep: bool) -> bool:
-    """Create handoff_bench (dropping an old one unless --keep); True when it is new."""
+def _ensure_database(url: str, *, name: str, keep: bool) -> bool:
+    """Create the bench database (dropping an old one unless --keep); True when it is new."""
     import psycopg2
+    from psycopg2 import sql
 
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        sys.exit(f"--database: {name!r} is not a plain database name")
     admin = psycopg2.connect(url.rsplit("/", 1)[0] + "/postgres")
     admin.autocommit = True
     with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = 'handoff_bench'")
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
         exists = cursor.fetchone() is not None
         if exists and not keep:
-            cursor.execute("DROP DATABASE handoff_bench WITH (FORCE)")
+            cursor.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
             exists = False
         if not exists:
-            cursor.execute("CREATE DATABASE handoff_bench")
+            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     admin.close()
     return not exists
 
@@ -322,20 +340,25 @@ def _sweeps(*, tickets: int, open_tickets: int) -> list[dict]:
 
 
 def _what_if(*, tickets: int) -> list[dict]:
-    """The SLA what-if over 90 days (issue 15's scenario, bench/whatif.py), timed once in process."""
+    """The SLA what-if over 90 days (issue 15's scenarios, bench/whatif.py), each timed once in process."""
     from bench import whatif
 
-    started = time.perf_counter()
-    whatif.what_if_90_days()
-    seconds = time.perf_counter() - started
-    return [_scenario("what-if 90 days, P3 resolution halved", tickets, seconds, "s", whatif.BUDGET_SECONDS)]
+    return [_scenario(name, tickets, value, unit, budget) for name, value, unit, budget in whatif.scenarios()]
 
 
 # ---------------------------------------------------------------- results
 
 
-def _write(results: list[dict], *, tickets: int, minutes: float) -> None:
+def _write(results: list[dict], *, tickets: int, minutes: float, partial: bool = False) -> None:
+    """latest.json and <tickets>.json; the README's table after a complete run only.
+
+    A partial run (--only) replaces its own scenarios in latest.json by name and keeps the others.
+    """
     RESULTS.mkdir(parents=True, exist_ok=True)
+    if partial:
+        previous = json.loads((RESULTS / "latest.json").read_text()) if (RESULTS / "latest.json").exists() else {}
+        names = {row["name"] for row in results}
+        results = [row for row in previous.get("scenarios", []) if row["name"] not in names] + results
     document = {"scenarios": results}
     (RESULTS / "latest.json").write_text(json.dumps(document, indent=2) + "\n")
     (RESULTS / f"{tickets}.json").write_text(json.dumps(document, indent=2) + "\n")
@@ -353,6 +376,9 @@ def _write(results: list[dict], *, tickets: int, minutes: float) -> None:
         lines.append(f"| {row['name']} | {row['tickets']} | {row['value']} | {row['unit']} | {budget} | {verdict} |")
     lines.append("<!-- /bench:latest -->")
     table = "\n".join(lines)
+    if partial:
+        print(table)
+        return
     text = README.read_text() if README.exists() else "# Benchmarks\n"
     pattern = re.compile(r"<!-- bench:latest -->.*?<!-- /bench:latest -->", re.S)
     text = pattern.sub(lambda _m: table, text) if pattern.search(text) else text.rstrip() + "\n\n" + table + "\n"

@@ -177,11 +177,11 @@ def seed(*, count: int, now: datetime, days: int = 730, open_share: float = 0.08
     """Add `count` tickets created over the last `days` days (a share still open)."""
     from escalation.models import Escalation
     from escalation.sla.models import SlaRecord
-    from tickets.models import Ticket, TicketEvent
+    from tickets.models import Comment, Ticket, TicketEvent
 
     org = Org()
     rng = random.Random(seed)
-    models = [Ticket, TicketEvent, SlaRecord, Escalation]
+    models = [Ticket, TicketEvent, Comment, SlaRecord, Escalation]
     with connection.cursor() as cursor:
         ids = {model: next_id(cursor, model) for model in models}
     started = time.perf_counter()
@@ -222,7 +222,7 @@ def _ticket(org: Org, rng: random.Random, copiers, ids, *, now: datetime, age: t
     from escalation.models import Escalation
     from escalation.sla import businesstime as bt
     from escalation.sla.models import SlaRecord
-    from tickets.models import Ticket, TicketEvent
+    from tickets.models import Comment, Ticket, TicketEvent
 
     ticket_id = ids[Ticket]
     ids[Ticket] += 1
@@ -296,6 +296,14 @@ def _ticket(org: Org, rng: random.Random, copiers, ids, *, now: datetime, age: t
 
     event("created", created, agent, "Logged for a requester", {"priority": priority}, public=True)
     event("routed", created, None, "No rule matched.", {"queue": org.intake.slug})
+    if responded:  # the first public reply: what stops the first-response clock (the SLA engine's rule)
+        comment_id = ids[Comment]
+        ids[Comment] += 1
+        copiers[Comment].add(
+            id=comment_id, ticket_id=ticket_id, author_id=agent, is_public=True, created_at=responded,
+            body="Thanks for reporting this; I'm looking into it now.",
+        )  # fmt: skip
+        event("commented", responded, agent, "", {"comment_id": comment_id, "by": "agent"}, public=True)
     if escalated_at:
         escalation_id = ids[Escalation]
         ids[Escalation] += 1
@@ -331,6 +339,9 @@ def _ticket(org: Org, rng: random.Random, copiers, ids, *, now: datetime, age: t
             seconds[f"{tier_name}_seconds"] += bt.business_seconds_between(schedule, at, until) if until > at else 0
         return seconds
 
+    # Where an open clock's time goes now (services.segment_for).
+    segment = "tier2" if accepted_at else "awaiting_tier2" if escalated_at else "tier1"
+
     def record(target: str, minutes: int | None, start: datetime, due_at: datetime | None, stopped: datetime | None):
         if not minutes:
             return
@@ -349,20 +360,22 @@ def _ticket(org: Org, rng: random.Random, copiers, ids, *, now: datetime, age: t
         elif due_at <= now:  # breached long ago: announced then, nothing more planned
             copiers[SlaRecord].add(
                 **common, stage="breached", breached_at=due_at, ever_breached=True, **split(start, due_at),
-                segment_started_at=due_at, segment_tier="tier2" if accepted_at else "tier1",
+                segment_started_at=due_at, segment_tier=segment,
             )  # fmt: skip
         else:
             copiers[SlaRecord].add(
                 **common, stage="running", next_check_at=due_at, **split(start, now),
-                segment_started_at=now, segment_tier="tier2" if accepted_at else "tier1",
+                segment_started_at=now, segment_tier=segment,
             )  # fmt: skip
 
     record("first_response", policy.first_response_minutes, created, first_due, responded)
     record("resolution", policy.resolution_minutes, created, resolution_due, resolved_at)
-    if tier == 1 and not resolved_at:
-        budget = policy.tier1_budget_minutes
-        record("tier1_budget", budget, created, due(budget, created), None)
-    elif escalated_at:
+    # As the engine keeps them: Tier 1's budget runs from intake until the escalation (or the
+    # resolution), Tier 2's accept clock from the escalation until accepted. A replay of the
+    # timeline gives these records back exactly (bench/whatif.py checks it).
+    budget = policy.tier1_budget_minutes
+    record("tier1_budget", budget, created, due(budget, created), escalated_at or resolved_at)
+    if escalated_at:
         accept = policy.tier2_accept_minutes
         record("tier2_accept", accept, escalated_at, due(accept, escalated_at), accepted_at)
 

@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-import time_machine
 from django.db import transaction
 from django.utils import timezone
 
@@ -10,6 +9,7 @@ from tickets.models import Impact, Priority, Ticket, TicketStatus, Tier, Urgency
 
 from . import services
 from .models import ChecklistItem, EscalationPath, ReturnReason, Trigger, TriggerRule
+from .sla import demo as sla_demo
 
 # category → the Tier 2 team that owns its escalations
 CATEGORY_TEAMS = {
@@ -233,10 +233,14 @@ def seed_activity(org) -> None:
             checklist=checklist,
         )
         actor = ticket.assignee or rng.choice(agents)
-        with time_machine.travel(escalated_at, tick=False):
-            escalation = services.ticket_escalate(
-                ticket_id=ticket.pk, trigger=trigger, handoff=handoff, acting_user=actor
-            )
+        with sla_demo.at(escalated_at, ticket) as escalated:  # Tier 1's budget may have run out first
+            if escalated:
+                escalation = ticket.escalations.order_by("-escalated_at", "-pk").first()
+                escalated_at = escalation.escalated_at
+            else:
+                escalation = services.ticket_escalate(
+                    ticket_id=ticket.pk, trigger=trigger, handoff=handoff, acting_user=actor
+                )
         decided_at = escalated_at + timedelta(minutes=rng.randint(5, 150))
         if decided_at >= now:
             continue  # still awaiting Tier 2
@@ -247,7 +251,7 @@ def seed_activity(org) -> None:
             reason = ReturnReason.HANDOFF_INCOMPLETE if returns % 2 == 0 else ReturnReason.WITHIN_TIER1_SCOPE
             note, missing = RETURN_NOTES[reason]
             returns += 1
-            with time_machine.travel(decided_at, tick=False):
+            with sla_demo.at(decided_at, ticket):
                 services.escalation_return(
                     ticket_id=ticket.pk,
                     reason=reason,
@@ -259,13 +263,13 @@ def seed_activity(org) -> None:
                     acting_user=engineer,
                 )
         elif roll < 0.85:
-            with time_machine.travel(decided_at, tick=False):
+            with sla_demo.at(decided_at, ticket):
                 services.escalation_accept(ticket_id=ticket.pk, acting_user=engineer)
         else:
             continue  # still awaiting Tier 2
         escalation.refresh_from_db(fields=["outcome"])
         if rng.random() < 0.6 and decided_at + timedelta(minutes=5) < now:
-            with time_machine.travel(decided_at + timedelta(minutes=5), tick=False):
+            with sla_demo.at(decided_at + timedelta(minutes=5), ticket):
                 services.escalation_rate(
                     escalation_id=escalation.pk,
                     rating=rng.choice([3, 4, 4, 5, 5]) if escalation.outcome != "returned" else rng.choice([1, 2, 3]),

@@ -17,9 +17,22 @@ from django.utils import timezone
 from escalation import automation
 from escalation import demo as escalation_demo
 from escalation import services as escalation_services
+from escalation.sla.demo import at, sweep_ticket_until
 
 from . import roles, services
-from .models import Category, Channel, Impact, Queue, RoutingRule, Site, Ticket, TicketEvent, Tier, Urgency, User
+from .models import (
+    Category,
+    Channel,
+    Impact,
+    Queue,
+    RoutingRule,
+    Site,
+    Ticket,
+    TicketEvent,
+    Tier,
+    Urgency,
+    User,
+)
 
 DEMO_PASSWORD = "demo"
 
@@ -309,7 +322,11 @@ def seed_tickets(org: DemoOrg, *, count: int) -> None:
 
 
 def _advance(org: DemoOrg, ticket: Ticket, *, created_at, now, agents, index: int) -> None:
-    """Move tickets along as a real desk would: old ones are mostly resolved, recent ones in flight."""
+    """Move tickets along as a real desk would: old ones are mostly resolved, recent ones in flight.
+
+    Each step happens at(): the SLA sweep has run for the ticket up to then, so a Tier 1
+    budget that ran out has escalated it automatically; Tier 2 then takes it from there.
+    """
     rng = org.rng
     age = now - created_at
     if ticket.tier == Tier.TWO:
@@ -320,7 +337,9 @@ def _advance(org: DemoOrg, ticket: Ticket, *, created_at, now, agents, index: in
     step = created_at + timedelta(minutes=rng.randint(3, 45))
     if step >= now or age < timedelta(hours=3) or (age < timedelta(hours=24) and rng.random() < 0.35):
         return  # still new
-    with time_machine.travel(step, tick=False):
+    with at(step, ticket) as escalated:
+        if escalated:
+            return _tier2_takes_over(org, ticket, now=now)
         services.ticket_assign(ticket_id=ticket.pk, assignee=agent, acting_user=agent)
         services.ticket_comment_add(
             ticket_id=ticket.pk,
@@ -340,31 +359,37 @@ def _advance(org: DemoOrg, ticket: Ticket, *, created_at, now, agents, index: in
     roll = rng.random()
     if roll >= resolve_chance:
         if roll < resolve_chance + 0.25:
-            with time_machine.travel(step, tick=False):
+            with at(step, ticket) as escalated:
+                if escalated:
+                    return _tier2_takes_over(org, ticket, now=now)
                 services.ticket_set_pending(
                     ticket_id=ticket.pk, reason="Asked the requester for a screenshot of the error.", acting_user=agent
                 )
         return
     if rng.random() < 0.2:
-        with time_machine.travel(step, tick=False):
+        with at(step, ticket) as escalated:
+            if escalated:
+                return _tier2_takes_over(org, ticket, now=now)
             services.ticket_set_pending(
                 ticket_id=ticket.pk, reason="Waiting for the requester to try the fix.", acting_user=agent
             )
         step += timedelta(minutes=rng.randint(20, 600))
         if step >= now:
             return
-        with time_machine.travel(step, tick=False):
+        with at(step, ticket):
             services.ticket_comment_add(
                 ticket_id=ticket.pk, body="Tried it, looks better now.", public=True, acting_user=ticket.requester
             )
         step += timedelta(minutes=rng.randint(5, 60))
     resolver = agent
     if rng.random() < 0.22:
-        escalated = _escalate_in_history(org, ticket, at=step, agent=agent, now=now)
+        escalated = _escalate_in_history(org, ticket, at_=step, agent=agent, now=now)
         if escalated is None:
             return  # still with Tier 2
         resolver, step = escalated
-    with time_machine.travel(step, tick=False):
+    with at(step, ticket) as escalated:
+        if escalated:
+            return _tier2_takes_over(org, ticket, now=now)
         services.ticket_resolve(
             ticket_id=ticket.pk,
             resolution=rng.choice(RESOLUTIONS.get(ticket.category.slug, RESOLUTIONS["default"])),
@@ -372,7 +397,7 @@ def _advance(org: DemoOrg, ticket: Ticket, *, created_at, now, agents, index: in
         )
     reopen_at = step + timedelta(hours=rng.randint(2, 30))
     if rng.random() < 0.06 and reopen_at < now:
-        with time_machine.travel(reopen_at, tick=False):
+        with at(reopen_at, ticket):
             automation.ticket_reopen(
                 ticket_id=ticket.pk, reason="It happened again this morning.", acting_user=ticket.requester
             )
@@ -385,7 +410,7 @@ def _advance_with_security(org: DemoOrg, ticket: Ticket, *, created_at, now) -> 
     accepted_at = created_at + timedelta(minutes=rng.randint(4, 40))
     if accepted_at >= now:
         return
-    with time_machine.travel(accepted_at, tick=False):
+    with at(accepted_at, ticket):
         escalation_services.escalation_accept(ticket_id=ticket.pk, acting_user=secops)
         services.ticket_comment_add(
             ticket_id=ticket.pk,
@@ -396,7 +421,7 @@ def _advance_with_security(org: DemoOrg, ticket: Ticket, *, created_at, now) -> 
     resolve_at = accepted_at + timedelta(hours=rng.randint(2, 20))
     if resolve_at >= now or rng.random() < 0.2:
         return
-    with time_machine.travel(resolve_at, tick=False):
+    with at(resolve_at, ticket):
         services.ticket_resolve(
             ticket_id=ticket.pk,
             resolution="Contained: password reset, sessions revoked, the message purged from all mailboxes.",
@@ -404,9 +429,8 @@ def _advance_with_security(org: DemoOrg, ticket: Ticket, *, created_at, now) -> 
         )
 
 
-def _escalate_in_history(org: DemoOrg, ticket: Ticket, *, at, agent: User, now):
+def _escalate_in_history(org: DemoOrg, ticket: Ticket, *, at_, agent: User, now):
     """Escalate with a complete handoff, let Tier 2 accept; return (engineer, when to resolve) or None."""
-    rng = org.rng
     trigger, summary, steps, evidence, checklist = escalation_demo.HANDOFFS[ticket.category.slug]
     handoff = escalation_services.Handoff(
         problem_summary=summary,
@@ -419,19 +443,31 @@ def _escalate_in_history(org: DemoOrg, ticket: Ticket, *, at, agent: User, now):
         urgency=ticket.urgency,
         checklist=checklist,
     )
-    with time_machine.travel(at, tick=False):
-        escalation = escalation_services.ticket_escalate(
-            ticket_id=ticket.pk, trigger=trigger, handoff=handoff, acting_user=agent
-        )
-    accepted_at = at + timedelta(minutes=rng.choice([4, 9, 15, 22, 35, 50, 95]))
+    with at(at_, ticket) as escalated:
+        if escalated:
+            escalation = ticket.escalations.order_by("-escalated_at", "-pk").first()
+        else:
+            escalation = escalation_services.ticket_escalate(
+                ticket_id=ticket.pk, trigger=trigger, handoff=handoff, acting_user=agent
+            )
+    return _tier2_accepts(org, ticket, escalation, now=now)
+
+
+def _tier2_accepts(org: DemoOrg, ticket: Ticket, escalation, *, now):
+    """The receiving team accepts a while after the escalation (and often rates the handoff).
+
+    Returns (engineer, when they resolve it), or None if it is still with Tier 2 at `now`.
+    """
+    rng = org.rng
+    accepted_at = escalation.escalated_at + timedelta(minutes=rng.choice([4, 9, 15, 22, 35, 50, 95]))
     if accepted_at >= now:
         return None
     team = escalation.to_queue
     engineer = rng.choice(list(team.members.all()) or [team.lead])
-    with time_machine.travel(accepted_at, tick=False):
+    with at(accepted_at, ticket):
         escalation_services.escalation_accept(ticket_id=ticket.pk, acting_user=engineer)
     if rng.random() < 0.7:
-        with time_machine.travel(accepted_at + timedelta(minutes=2), tick=False):
+        with at(accepted_at + timedelta(minutes=2), ticket):
             escalation_services.escalation_rate(
                 escalation_id=escalation.pk,
                 rating=rng.choice([3, 4, 4, 5, 5, 5]),
@@ -442,6 +478,40 @@ def _escalate_in_history(org: DemoOrg, ticket: Ticket, *, at, agent: User, now):
     if resolve_at >= now:
         return None
     return engineer, resolve_at
+
+
+def _tier2_takes_over(org: DemoOrg, ticket: Ticket, *, now) -> None:
+    """The sweep escalated the ticket (Tier 1's budget ran out): Tier 2 accepts it and resolves it."""
+    escalation = ticket.escalations.order_by("-escalated_at", "-pk").first()
+    taken = _tier2_accepts(org, ticket, escalation, now=now)
+    if taken is None:
+        return
+    engineer, resolve_at = taken
+    with at(resolve_at, ticket):
+        services.ticket_resolve(
+            ticket_id=ticket.pk,
+            resolution=org.rng.choice(RESOLUTIONS.get(ticket.category.slug, RESOLUTIONS["default"])),
+            acting_user=engineer,
+        )
+
+
+# ---------------------------------------------------------------- the SLA sweep, played to the end
+
+
+def sweep_history(org: DemoOrg) -> int:
+    """After every app's activity: the sweep played for each demo ticket up to now (seed_demo's last step).
+
+    A ticket the sweep escalates on the way is taken over by Tier 2, as during the walk.
+    Returns how many tickets were escalated automatically in this last stretch.
+    """
+    now = timezone.now()
+    escalated = 0
+    for ticket in org.tickets:
+        while sweep_ticket_until(ticket.pk, now):
+            escalated += 1
+            ticket.refresh_from_db(fields=["status", "tier", "queue", "priority"])
+            _tier2_takes_over(org, ticket, now=now)
+    return escalated
 
 
 RESOLUTIONS = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 
 from django.db.models import Q
 from django.utils import timezone
@@ -32,12 +33,13 @@ class MetricsFilter:
     priority: str = ""
     site: Site | None = None
 
-    @property
+    # Cached (the fields are frozen): the what-if compares thousands of records against them.
+    @cached_property
     def start(self) -> datetime:
         """Midnight starting `date_from` in the viewer's zone (inclusive)."""
         return datetime.combine(self.date_from, time(0), tzinfo=self.time_zone)
 
-    @property
+    @cached_property
     def end(self) -> datetime:
         """Midnight after `date_to` in the viewer's zone (exclusive)."""
         return datetime.combine(self.date_to + timedelta(days=1), time(0), tzinfo=self.time_zone)

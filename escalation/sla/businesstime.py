@@ -15,6 +15,7 @@ Laws (tests/sla/test_businesstime.py checks them with hypothesis):
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -38,6 +39,15 @@ class Schedule:
     # weekday (Monday=0) → sorted, non-overlapping (start_minute, end_minute) pairs
     intervals: tuple[tuple[tuple[int, int], ...], ...] = field(default_factory=lambda: ((),) * 7)
     holidays: frozenset[date] = frozenset()
+
+    def __hash__(self) -> int:
+        # Looked up on every business-time call (the caches below): hashed once, not per call.
+        try:
+            return self.__dict__["_hash"]
+        except KeyError:
+            value = hash((self.time_zone, self.is_24x7, self.intervals, self.holidays))
+            object.__setattr__(self, "_hash", value)
+            return value
 
     @classmethod
     def build(
@@ -125,6 +135,66 @@ def _aware(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+# ---------------------------------------------------------------- blocks of days, indexed
+#
+# A replay of thousands of tickets asks for due times and business time by the
+# ten thousand, mostly over the same weeks. The working spans of a run of local
+# days are laid out once per schedule as sorted lists with running totals, so
+# an answer is two bisections and a subtraction instead of a walk over days.
+# The walk (_add_by_walking, _between_by_walking) stays the definition: a block
+# whose spans are not sorted and disjoint (only a working interval cut by a DST
+# gap can do that) is answered by walking, and a hypothesis test holds the two
+# equal (tests/sla/test_businesstime.py).
+
+BLOCK_DAYS = 32
+
+
+@dataclass(frozen=True)
+class _Block:
+    first_day: date
+    days: tuple[int, ...]  # the local day (ordinal) of span i
+    starts: tuple[datetime, ...]
+    ends: tuple[datetime, ...]
+    before: tuple[timedelta, ...]  # business time in the block before span i
+    through: tuple[timedelta, ...]  # … up to the end of span i
+    total: timedelta
+    regular: bool  # spans sorted and disjoint
+
+
+@lru_cache(maxsize=4096)
+def _block(schedule: Schedule, number: int) -> _Block:
+    first_day = date.fromordinal(max(1, number * BLOCK_DAYS))
+    dated = [
+        (day.toordinal(), span)
+        for day in (first_day + timedelta(days=offset) for offset in range(BLOCK_DAYS))
+        for span in _day_spans(schedule, day)
+    ]
+    spans = [span for _day, span in dated]
+    # Sorted and disjoint, the previous day's spans included (a DST gap at midnight could cross the seam).
+    seam = [*_day_spans(schedule, first_day - timedelta(days=1))[-1:], *spans]
+    regular = all(seam[i][1] <= seam[i + 1][0] for i in range(len(seam) - 1))
+    before, through, total = [], [], timedelta(0)
+    for start, end in spans:
+        before.append(total)
+        total += end - start
+        through.append(total)
+    return _Block(
+        first_day=first_day,
+        days=tuple(day for day, _span in dated),
+        starts=tuple(s for s, _ in spans),
+        ends=tuple(e for _, e in spans),
+        before=tuple(before),
+        through=tuple(through),
+        total=total,
+        regular=regular,
+    )
+
+
+def _first_day(schedule: Schedule, start: datetime) -> int:
+    """The walk's first local day (ordinal): one day early, as _spans_from."""
+    return (start.astimezone(ZoneInfo(schedule.time_zone)).date() - timedelta(days=1)).toordinal()
+
+
 def add_business_time(schedule: Schedule, start: datetime, duration: timedelta) -> datetime:
     """The earliest instant at which `duration` of business time has passed since `start`."""
     start = _aware(start)
@@ -134,6 +204,28 @@ def add_business_time(schedule: Schedule, start: datetime, duration: timedelta) 
         return start
     if schedule.is_24x7:
         return start + duration
+    first = _first_day(schedule, start)
+    number, remaining = first // BLOCK_DAYS, duration
+    while number * BLOCK_DAYS < first + MAX_DAYS:
+        block = _block(schedule, number)
+        if not block.regular:
+            return _add_by_walking(schedule, start, duration)
+        i = bisect_right(block.ends, start)  # the first span still open after start
+        if i < len(block.starts):
+            # Business time of the block before `start`, counted from its first span.
+            done = block.before[i] + max(timedelta(0), start - block.starts[i])
+            target = done + remaining
+            if target <= block.total:
+                k = bisect_left(block.through, target)
+                if block.days[k] >= first + MAX_DAYS:
+                    break  # beyond the walk's horizon: the walk says what that means
+                return block.starts[k] + (target - block.before[k])
+            remaining = target - block.total
+        number += 1
+    return _add_by_walking(schedule, start, duration)  # raises: no working time within three years
+
+
+def _add_by_walking(schedule: Schedule, start: datetime, duration: timedelta) -> datetime:
     remaining = duration
     for span_start, span_end in _spans_from(schedule, start):
         length = span_end - span_start
@@ -158,6 +250,28 @@ def business_time_between(schedule: Schedule, start: datetime, end: datetime) ->
         return timedelta(0)
     if schedule.is_24x7:
         return end - start
+    first = _first_day(schedule, start)
+    number, total = first // BLOCK_DAYS, timedelta(0)
+    while number * BLOCK_DAYS < first + MAX_DAYS:
+        block = _block(schedule, number)
+        if not block.regular:
+            return _between_by_walking(schedule, start, end)
+        i = bisect_right(block.ends, start)  # spans that end after start …
+        j = bisect_left(block.starts, end)  # … and begin before end
+        if i < j:
+            total += block.through[j - 1] - block.before[i]
+            total -= max(timedelta(0), start - block.starts[i])
+            total -= max(timedelta(0), block.ends[j - 1] - end)
+        if j < len(block.starts):
+            if block.days[j] >= first + MAX_DAYS:
+                break
+            return total  # a span of this block begins at or after end: nothing later counts
+        number += 1
+    # No span began at or after `end` within three years: the walk says what that means.
+    return _between_by_walking(schedule, start, end)
+
+
+def _between_by_walking(schedule: Schedule, start: datetime, end: datetime) -> timedelta:
     total = timedelta(0)
     for span_start, span_end in _spans_from(schedule, start):
         if span_start >= end:

@@ -1,8 +1,10 @@
 """This app's part of the demo organization (see tickets/management/commands/seed_demo.py)."""
 
 import random
+from contextlib import contextmanager
 from datetime import time, timedelta
 
+import time_machine
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,6 +24,7 @@ from .models import (
     WorkingInterval,
 )
 from .services import load_schedule, segment_for
+from .sweep import sla_sweep_ticket
 
 SITE_CALENDARS = {  # site slug → calendar name; Singapore takes a lunch break
     "london": "London office hours",
@@ -208,3 +211,41 @@ def _sync_due_columns(tickets) -> None:
         ticket.first_response_due_at = due.get(ticket.pk, {}).get(Target.FIRST_RESPONSE)
         ticket.resolution_due_at = due.get(ticket.pk, {}).get(Target.RESOLUTION)
     Ticket.objects.bulk_update(tickets, ["first_response_due_at", "resolution_due_at"], batch_size=5000)
+
+
+# ---------------------------------------------------------------- the SLA sweep, played through the history
+#
+# The demo writes each ticket's life in one go under a travelling clock (tickets/demo.py,
+# escalation/demo.py); every step happens at() a moment the sweep has caught up to for it.
+
+
+@contextmanager
+def at(moment, ticket: Ticket):
+    """Travel to `moment` to act on `ticket`, the SLA sweep having done for it what beat would have by then.
+
+    Beat sweeps every minute; the demo writes each ticket's life in one go, so the sweep
+    is played for the ticket at each moment before `moment` one of its clocks had
+    something due (sweep_ticket_until). The history is then what production records:
+    breaches at their due time, ladder levels, priority raises, automatic escalations.
+
+    Yields True when the sweep escalated the ticket on the way (Tier 1's budget ran out).
+    The sweep stops there, so whatever Tier 2 does next starts from the escalation,
+    not from `moment`: the caller hands the ticket over to Tier 2 (tickets/demo.py).
+    """
+    escalated = sweep_ticket_until(ticket.pk, moment)
+    with time_machine.travel(moment, tick=False):
+        yield escalated
+
+
+def sweep_ticket_until(ticket_id: int, moment) -> bool:
+    """Run the sweep for one ticket at each moment before `moment` it had something due.
+
+    Stops early, returning True, after a run that escalated the ticket automatically.
+    The sweep plans every record it handles past the moment it ran, so this moves on.
+    """
+    due = SlaRecord.objects.filter(ticket_id=ticket_id, next_check_at__lt=moment).order_by("next_check_at")
+    while (when := due.values_list("next_check_at", flat=True).first()) is not None:
+        with time_machine.travel(when, tick=False):
+            if sla_sweep_ticket(ticket_id=ticket_id, now=when).escalations:
+                return True
+    return False

@@ -17,14 +17,16 @@ docs/SLA.md says what each event does.
 from __future__ import annotations
 
 import copy
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from tickets import events
 from tickets.models import Category, EventKind, Site, Ticket, TicketEvent, TicketStatus, Tier
 
 from . import services
-from .models import SlaPolicy, Stage
+from .models import SlaPolicy, SlaRecord, Stage
 from .services import Clock, Replay, ScheduleCache
 
 # Field changes that can choose another policy (its conditions: priority, category, site).
@@ -137,22 +139,79 @@ def _replay_sweep_marks(clock: Clock, event: TicketEvent) -> None:
 # ---------------------------------------------------------------- replay
 
 
+class TimelineEvent(NamedTuple):
+    """A timeline event as step() reads it: a row, not a model instance (a replay of many tickets reads thousands)."""
+
+    pk: int
+    kind: str
+    created_at: datetime
+    data: dict
+    actor_id: int | None
+
+
+def timelines(ticket_ids: Iterable[int]) -> dict[int, list[TimelineEvent]]:
+    """The SLA events of many tickets in one query, each ticket's in order: ticket id → events."""
+    out: dict[int, list[TimelineEvent]] = defaultdict(list)
+    rows = (
+        TicketEvent.objects.filter(ticket_id__in=list(ticket_ids), kind__in=SLA_EVENT_KINDS)
+        .order_by("ticket_id", "created_at", "id")
+        .values_list("ticket_id", "id", "kind", "created_at", "data", "actor_id")
+    )
+    for ticket_id, pk, kind, created_at, data, actor_id in rows:
+        out[ticket_id].append(TimelineEvent(pk, kind, created_at, data, actor_id))
+    return out
+
+
+class Lookups:
+    """Categories and sites a replay meets, by slug or id, each read once; a replay of many tickets shares one.
+
+    `preload` reads them all up front (two queries): for a replay of a whole period.
+    """
+
+    def __init__(self, *, preload: bool = False):
+        self._by_slug: dict[tuple[type, str], object] = {}
+        self._by_id: dict[tuple[type, int], object] = {}
+        if preload:
+            for model in (Category, Site):
+                for obj in model.objects.all():
+                    self._by_slug[(model, obj.slug)] = self._by_id[(model, obj.pk)] = obj
+
+    def _get(self, model, cache: dict, key, **lookup):
+        if key is None or key == "":
+            return None
+        if (model, key) not in cache:
+            cache[(model, key)] = model.objects.filter(**lookup).first()
+        return cache[(model, key)]
+
+    def category(self, slug: str | None) -> Category | None:
+        return self._get(Category, self._by_slug, slug, slug=slug)
+
+    def category_by_id(self, pk: int | None) -> Category | None:
+        return self._get(Category, self._by_id, pk, pk=pk)
+
+    def site(self, slug: str | None) -> Site | None:
+        return self._get(Site, self._by_slug, slug, slug=slug)
+
+    def site_by_id(self, pk: int | None) -> Site | None:
+        return self._get(Site, self._by_id, pk, pk=pk)
+
+
 def replay(
     *,
     ticket: Ticket,
-    timeline: Iterable[TicketEvent] | None = None,
+    timeline: Iterable[TicketEvent | TimelineEvent] | None = None,
     policies: Callable[[Ticket], SlaPolicy | None] | None = None,
     schedules: ScheduleCache | None = None,
-    categories: dict[str, Category | None] | None = None,
-    sites: dict[str, Site | None] | None = None,
+    lookups: Lookups | None = None,
     sweep_until: datetime | None = None,
     plans: bool = True,
+    record_type: type = SlaRecord,
 ) -> Replay:
     """The records the ticket's timeline gives, built in memory (nothing is written).
 
     `timeline` defaults to the ticket's events; `policies` to the active policies
-    (the what-if passes a draft). `schedules`, `categories` and `sites` are caches
-    a replay of many tickets shares.
+    (the what-if passes a draft). `schedules` and `lookups` are caches a replay of
+    many tickets shares.
 
     `sweep_until`: also play the sweep's part, up to that moment. The sweep's own
     events in a timeline mark the due times that were live; under a draft policy
@@ -160,21 +219,21 @@ def replay(
     clock already due is marked breached at its due time, as the sweep does
     (mark_breached: the moment stands through a later pause). `plans` False skips
     the sweep's planning of each record (warn_at, next_check_at), which only the
-    live sweep reads.
+    live sweep reads. `record_type`: SlaRecord (repair writes them), or
+    services.RecordInMemory where only the outcome is read (the what-if).
     """
     if timeline is None:
         timeline = ticket.events.filter(kind__in=SLA_EVENT_KINDS).order_by("created_at", "id")
     timeline = [e for e in timeline if e.kind in SLA_EVENT_KINDS]
-    result = Replay(plans=plans)
-    categories = {} if categories is None else categories
-    sites = {} if sites is None else sites
-    state = initial_state(ticket, timeline, categories=categories, sites=sites)
+    result = Replay(plans=plans, record_type=record_type)
+    lookups = lookups or Lookups()
+    state = initial_state(ticket, timeline, lookups=lookups)
     schedules = schedules or ScheduleCache()
     for event in timeline:
         if sweep_until is not None:
             # Strictly before the event: work done at the due instant is on time (Clock.stop).
             _sweep(result, before=min(event.created_at, sweep_until), schedules=schedules)
-        advance(state, event, categories=categories, sites=sites)
+        advance(state, event, lookups=lookups)
         clock = Clock(state, schedules=schedules, replay=result, policies=policies)
         step(clock, event)
         clock.save()
@@ -190,22 +249,16 @@ def _sweep(result: Replay, *, before: datetime, schedules: ScheduleCache) -> Non
             services.mark_breached(record, schedule=schedules.for_record(record))
 
 
-def initial_state(
-    ticket: Ticket, timeline: list[TicketEvent], *, categories: dict | None = None, sites: dict | None = None
-) -> Ticket:
-    """The ticket as it was when logged (an unsaved copy; only replay reads it).
-
-    `categories` / `sites`: slug → object caches shared across a replay of many tickets.
-    """
-    categories = {} if categories is None else categories
-    sites = {} if sites is None else sites
+def initial_state(ticket: Ticket, timeline: list, *, lookups: Lookups | None = None) -> Ticket:
+    """The ticket as it was when logged (an unsaved copy; only replay reads it)."""
+    lookups = lookups or Lookups()
     state = copy.copy(ticket)
     state.status, state.tier = TicketStatus.NEW, Tier.ONE
     created = next((e.data or {} for e in timeline if e.kind == EventKind.CREATED), {})
     state.priority = created.get("priority", ticket.priority)
     state.is_restricted = created.get("is_restricted", ticket.is_restricted)
     if "site_id" in created:
-        state.site = Site.objects.filter(pk=created["site_id"]).first() if created["site_id"] else None
+        state.site = lookups.site_by_id(created["site_id"])
     # Older creation events do not name category and site: walk their first change back.
     first = {name: created[name] for name in ("category", "site_id") if name in created}
     for event in timeline:
@@ -214,21 +267,13 @@ def initial_state(
                 if name in (event.data or {}) and known not in first and name not in first:
                     first[name] = event.data[name]["old"]
     if "category" in first:
-        state.category = _by_slug(categories, Category, first["category"]) or ticket.category
+        state.category = lookups.category(first["category"]) or ticket.category
     if "site" in first:
-        state.site = _by_slug(sites, Site, first["site"])
+        state.site = lookups.site(first["site"])
     return state
 
 
-def _by_slug(cache: dict, model, slug: str | None):
-    if not slug:
-        return None
-    if slug not in cache:
-        cache[slug] = model.objects.filter(slug=slug).first()
-    return cache[slug]
-
-
-def advance(state: Ticket, event: TicketEvent, *, categories: dict, sites: dict) -> None:
+def advance(state: Ticket, event, *, lookups: Lookups) -> None:
     """Fold one event into the replayed ticket: status, tier and the fields policies match on."""
     kind, data = event.kind, event.data or {}
     if new_status := data.get("new_status"):
@@ -249,6 +294,6 @@ def advance(state: Ticket, event: TicketEvent, *, categories: dict, sites: dict)
         if "priority" in data:
             state.priority = data["priority"]["new"]
         if "category" in data:
-            state.category = _by_slug(categories, Category, data["category"]["new"]) or state.category
+            state.category = lookups.category(data["category"]["new"]) or state.category
         if "site" in data:
-            state.site = _by_slug(sites, Site, data["site"]["new"])
+            state.site = lookups.site(data["site"]["new"])

@@ -200,6 +200,40 @@ def fired_levels(records: Iterable[SlaRecord]) -> dict[int, set[int]]:
 # ---------------------------------------------------------------- the clock's life
 
 
+class RecordInMemory:
+    """An SlaRecord's fields on a plain object, for replays that only read outcomes (the what-if).
+
+    Building a model instance costs tens of microseconds, and a what-if over a
+    period builds tens of thousands of records. This has the same attributes
+    (every field's attname, its default, `policy` kept in step with `policy_id`,
+    `pk`), so the engine's code cannot tell the difference; it cannot be saved.
+    """
+
+    _defaults: dict | None = None
+
+    def __init__(self, **values):
+        if RecordInMemory._defaults is None:
+            # What SlaRecord() would hold (its defaults are constants, none callable).
+            RecordInMemory._defaults = {f.attname: f.get_default() for f in SlaRecord._meta.concrete_fields}
+        self.__dict__.update(RecordInMemory._defaults)
+        self._policy = None
+        for name, value in values.items():
+            setattr(self, name, value)
+
+    @property
+    def pk(self):
+        return self.id
+
+    @property
+    def policy(self) -> SlaPolicy | None:
+        return self._policy
+
+    @policy.setter
+    def policy(self, policy: SlaPolicy | None) -> None:
+        self._policy = policy
+        self.policy_id = policy.pk if policy is not None else None
+
+
 @dataclass
 class Replay:
     """Records kept in memory instead of the database: what a replay (repair, what-if) builds.
@@ -208,10 +242,13 @@ class Replay:
     unsaved records have no pk yet); `suppressed` the levels a recompute passed
     without announcing them, as (record, level, at). `plans` False skips the
     sweep's planning (warn_at, next_check_at): a what-if reads outcomes only.
+    `record_type` is what new records are built as: SlaRecord (repair saves them)
+    or RecordInMemory (the what-if only reads them).
     """
 
     records: list[SlaRecord] = field(default_factory=list)
     plans: bool = True
+    record_type: type = SlaRecord
     fired: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
     announced: dict[int, dict[int, tuple[datetime, int | None]]] = field(default_factory=lambda: defaultdict(dict))
     suppressed: list[tuple[SlaRecord, LadderLevel, datetime]] = field(default_factory=list)
@@ -284,7 +321,7 @@ class Clock:
         time_zone = _time_zone_for(policy, self.ticket)
         schedule = self.schedules.get(policy.calendar_id, time_zone)
         due = bt.add_business_minutes(schedule, at, minutes)
-        record = SlaRecord(
+        record = (self.replay.record_type if self.replay is not None else SlaRecord)(
             ticket_id=self.ticket.pk,
             target=target,
             cycle=cycle,
@@ -365,15 +402,16 @@ class Clock:
 
     def save(self) -> None:
         touched = [r for r in self.live if r not in self.created]
-        ladders = ladders_for(r.policy_id for r in self.live)
-        fired = self.fired(touched)
-        for record in self.live if self.replay is None or self.replay.plans else ():
-            plan(
-                record,
-                schedule=self.schedules.for_record(record),
-                levels=ladders.get((record.policy_id, record.target), []),
-                fired=fired.get(self.fired_key(record), set()),
-            )
+        if self.replay is None or self.replay.plans:  # a what-if reads outcomes, not the sweep's plan
+            ladders = ladders_for(r.policy_id for r in self.live)
+            fired = self.fired(touched)
+            for record in self.live:
+                plan(
+                    record,
+                    schedule=self.schedules.for_record(record),
+                    levels=ladders.get((record.policy_id, record.target), []),
+                    fired=fired.get(self.fired_key(record), set()),
+                )
         if self.replay is not None:
             self.replay.records += [r for r in self.created if r not in self.replay.records]
             return

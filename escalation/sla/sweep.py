@@ -178,6 +178,22 @@ def sla_sweep_bounded(*, max_batches: int | None = None) -> SweepReport | None:
         SweepState.objects.filter(pk=1).update(running_until=None)
 
 
+def sla_sweep_ticket(*, ticket_id: int, now: datetime) -> SweepReport:
+    """One ticket's due records, handled as a beat run at `now` would have handled them.
+
+    For history written after the fact, one ticket at a time (the demo organization):
+    played at each moment the ticket had something due, under a clock set to that
+    moment, it records what the per-minute sweep would have (breaches at due, ladder
+    levels, priority raises, automatic escalations), through the same code.
+    """
+    report = SweepReport()
+    with transaction.atomic(), configcache.operation():
+        records = _claim(now=now, limit=BATCH_SIZE, ticket_id=ticket_id)
+        report.add(_process(records, now=now, cache=RunCache(now)))
+    report.batches = 1
+    return report
+
+
 # ---------------------------------------------------------------- one batch
 
 

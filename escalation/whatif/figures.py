@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 
 from django.db.models import QuerySet
 
@@ -51,12 +50,7 @@ def escalations_from(breaches: dict) -> dict:
 
 
 def _within(moment: datetime | None, filters: MetricsFilter) -> bool:
-    return moment is not None and _bounds(filters)[0] <= moment < _bounds(filters)[1]
-
-
-@lru_cache(maxsize=8)
-def _bounds(filters: MetricsFilter) -> tuple[datetime, datetime]:
-    return filters.start, filters.end
+    return moment is not None and filters.start <= moment < filters.end
 
 
 def used_seconds(record: SlaRecord) -> int:

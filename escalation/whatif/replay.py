@@ -27,6 +27,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 
 from django.db.models import Q, QuerySet
 
@@ -34,8 +35,8 @@ from escalation.metrics.filters import MetricsFilter
 from escalation.sla import engine
 from escalation.sla import services as sla_services
 from escalation.sla.models import Calendar, SlaPolicy, SlaRecord
-from escalation.sla.services import ScheduleCache
-from tickets.models import Category, EventKind, Site, Ticket, TicketEvent
+from escalation.sla.services import RecordInMemory, ScheduleCache
+from tickets.models import Category, EventKind, Site, Ticket, TicketEvent, format_reference
 
 BATCH = 500
 
@@ -61,8 +62,8 @@ class DraftPolicies:
         self.used: dict[str, set[int]] = defaultdict(set)
 
     def __call__(self, ticket: Ticket) -> SlaPolicy | None:
-        # The live choice depends on these four only (services._matches): chosen once per combination.
-        key = (ticket.priority, ticket.category_id, ticket.site_id, ticket.requester.is_vip)
+        # The live choice depends on these five only (services._matches): chosen once per combination.
+        key = (ticket.priority, ticket.category_id, ticket.site_id, ticket.requester_is_vip, ticket.is_restricted)
         if key not in self._live:
             self._live[key] = sla_services.policy_for(ticket)
         policy = self._live[key]
@@ -88,12 +89,76 @@ class DraftPolicies:
         return draft
 
 
-class Lookups:
-    """Categories and sites by slug for one whole replay, so a field change costs no query per ticket."""
+class TicketRow:
+    """What the engine and the flips read of a ticket, from one row: a what-if replays thousands.
 
-    def __init__(self):
-        self.categories: dict[str, Category | None] = {c.slug: c for c in Category.objects.all()}
-        self.sites: dict[str, Site | None] = {s.slug: s for s in Site.objects.all()}
+    The engine replays a copy (engine.initial_state) and sets status, tier, priority,
+    restriction, category and site on it; category and site are kept as ids and read
+    from the replay's shared lookups. Policies are matched on it as on a ticket
+    (tickets.conditions.Facts.of_ticket): the requester is just what a policy asks of
+    them (VIP or not), and the description is not read (no policy matches on keywords).
+    """
+
+    COLUMNS = (
+        "pk",
+        "title",
+        "priority",
+        "status",
+        "tier",
+        "category_id",
+        "site_id",
+        "is_restricted",
+        "requester_id",
+        "channel",
+        "created_by_id",
+        "impact",
+        "reopen_count",
+    )
+    __slots__ = (*COLUMNS, "requester", "description", "lookups")
+
+    @classmethod
+    def load(cls, ticket_ids: list[int], lookups: engine.Lookups) -> list[TicketRow]:
+        rows = []
+        for *values, vip in (
+            Ticket.objects.filter(pk__in=ticket_ids).order_by("pk").values_list(*cls.COLUMNS, "requester__is_vip")
+        ):
+            row = cls.__new__(cls)
+            for name, value in zip(cls.COLUMNS, values, strict=True):
+                setattr(row, name, value)
+            row.requester = SimpleNamespace(pk=row.requester_id, is_vip=vip)
+            row.description = ""
+            row.lookups = lookups
+            rows.append(row)
+        return rows
+
+    def __copy__(self) -> TicketRow:
+        twin = TicketRow.__new__(TicketRow)
+        for name in TicketRow.__slots__:
+            setattr(twin, name, getattr(self, name))
+        return twin
+
+    @property
+    def reference(self) -> str:
+        return format_reference(self.pk)
+
+    # The model's own rule (Ticket.requester_is_vip): mail that nobody logged proves only a From header.
+    requester_is_vip = Ticket.requester_is_vip
+
+    @property
+    def category(self) -> Category | None:
+        return self.lookups.category_by_id(self.category_id)
+
+    @category.setter
+    def category(self, category: Category | None) -> None:
+        self.category_id = category.pk if category is not None else None
+
+    @property
+    def site(self) -> Site | None:
+        return self.lookups.site_by_id(self.site_id)
+
+    @site.setter
+    def site(self, site: Site | None) -> None:
+        self.site_id = site.pk if site is not None else None
 
 
 def candidate_ticket_ids(tickets: QuerySet[Ticket], filters: MetricsFilter) -> list[int]:
@@ -136,32 +201,29 @@ def replay_many(
     policies: Callable[[Ticket], SlaPolicy | None],
     now: datetime,
     schedules: ScheduleCache | None = None,
-    lookups: Lookups | None = None,
+    lookups: engine.Lookups | None = None,
     progress: Callable[[int], None] | None = None,
-) -> Iterator[tuple[Ticket, list[SlaRecord]]]:
-    """(ticket, replayed records) for each id, in batches: two queries per batch, whatever the history."""
+) -> Iterator[tuple[TicketRow, list]]:
+    """(ticket, replayed records) for each id, in batches: two queries per batch, whatever the history.
+
+    Tickets and events are read as rows and records built in memory (RecordInMemory):
+    model instances would cost more than the replay itself (bench/README.md, what-if).
+    """
     schedules = schedules or ScheduleCache()
-    lookups = lookups or Lookups()
+    lookups = lookups or engine.Lookups(preload=True)
     for offset in range(0, len(ticket_ids), BATCH):
         ids = ticket_ids[offset : offset + BATCH]
-        tickets = Ticket.objects.filter(pk__in=ids).select_related("requester", "site", "category").order_by("pk")
-        timelines: dict[int, list[TicketEvent]] = defaultdict(list)
-        for event in (
-            TicketEvent.objects.filter(ticket_id__in=ids, kind__in=engine.SLA_EVENT_KINDS)
-            .order_by("ticket_id", "created_at", "id")
-            .only("id", "ticket_id", "kind", "data", "created_at", "actor_id")
-        ):
-            timelines[event.ticket_id].append(event)
-        for ticket in tickets:
+        timelines = engine.timelines(ids)
+        for ticket in TicketRow.load(ids, lookups):
             result = engine.replay(
                 ticket=ticket,
-                timeline=timelines[ticket.pk],
+                timeline=timelines.get(ticket.pk, []),
                 policies=policies,
                 schedules=schedules,
-                categories=lookups.categories,
-                sites=lookups.sites,
+                lookups=lookups,
                 sweep_until=now,
                 plans=False,
+                record_type=RecordInMemory,
             )
             yield ticket, result.records
         if progress is not None:

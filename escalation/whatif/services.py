@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from datetime import datetime
-from types import SimpleNamespace
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from escalation.metrics.filters import MetricsFilter
+from escalation.sla import engine
 from escalation.sla.models import SlaRecord
 from tickets import configcache
 from tickets.models import Ticket, User
@@ -27,7 +28,6 @@ from .replay import (
     BATCH,
     Draft,
     DraftPolicies,
-    Lookups,
     ScheduleCache,
     affected_ids,
     candidate_ticket_ids,
@@ -36,26 +36,31 @@ from .replay import (
 
 logger = logging.getLogger(__name__)
 
-# What the figures and the flips read of a live record.
-LIVE_FIELDS = (
-    "id",
-    "ticket_id",
-    "target",
-    "cycle",
-    "stage",
-    "started_at",
-    "due_at",
-    "stopped_at",
-    "breached_at",
-    "ever_breached",
-    "target_seconds",
-    "paused_business_seconds",
-    "tier1_seconds",
-    "awaiting_tier2_seconds",
-    "tier2_seconds",
-    "paused_seconds",
-    "segment_tier",
-)
+
+class LiveRecord(NamedTuple):
+    """What the figures and the flips read of a live record: a row, not a model instance (thousands a run)."""
+
+    id: int
+    ticket_id: int
+    target: str
+    cycle: int
+    stage: str
+    started_at: datetime
+    due_at: datetime
+    stopped_at: datetime | None
+    breached_at: datetime | None
+    ever_breached: bool
+    target_seconds: int
+    paused_business_seconds: int
+    tier1_seconds: int
+    awaiting_tier2_seconds: int
+    tier2_seconds: int
+    paused_seconds: int
+    segment_tier: str
+
+    @property
+    def pk(self) -> int:
+        return self.id
 
 
 def what_if(
@@ -79,18 +84,20 @@ def what_if(
     current = figures.current_figures(tickets=tickets, filters=filters)
     ids = candidate_ticket_ids(tickets, filters) if ticket_ids is None else ticket_ids
     policies = DraftPolicies(draft)
-    schedules, lookups = ScheduleCache(), Lookups()
+    schedules, lookups = ScheduleCache(), engine.Lookups(preload=True)
+    affected = set(ids) if replay_all else set(affected_ids(ids, draft))
     replayed: list[SlaRecord] = []
     flipped: list[dict] = []
     for offset in range(0, len(ids), BATCH):
         chunk = ids[offset : offset + BATCH]
         live: dict[int, list] = defaultdict(list)
-        for row in SlaRecord.objects.filter(ticket_id__in=chunk).order_by().values(*LIVE_FIELDS):
-            # Plain rows, not model instances: only read, and thousands of them (bench/whatif.py).
-            live[row["ticket_id"]].append(SimpleNamespace(pk=row["id"], **row))
-        touched = chunk if replay_all else affected_ids(chunk, draft)
-        for pk in set(chunk) - set(touched):
-            replayed += live[pk]
+        for row in SlaRecord.objects.filter(ticket_id__in=chunk).order_by().values_list(*LiveRecord._fields):
+            record = LiveRecord._make(row)
+            live[record.ticket_id].append(record)
+        touched = [pk for pk in chunk if pk in affected]
+        for pk in chunk:
+            if pk not in affected:
+                replayed += live[pk]
         # Policies, calendars and ladders come from the per-process configuration cache:
         # one configuration-stamp read per batch instead of one per event.
         with configcache.operation():

@@ -140,3 +140,45 @@ def test_a_pause_never_brings_a_due_time_earlier_and_adds_up(schedule, start, n,
     paused = bt.add_business_seconds(schedule, start, n + pause)
     assert paused >= due
     assert paused == bt.add_business_seconds(schedule, due, pause)
+
+
+# Schedules whose working intervals a DST change cuts, on both sides of midnight and inside the gap.
+AWKWARD = [
+    office(tz="Europe/London", intervals=[(d, 0, 90) for d in range(7)] + [(d, 120, 300) for d in range(7)]),
+    office(tz="America/Santiago", intervals=[(d, 0, 30) for d in range(7)] + [(d, 1410, 1440) for d in range(7)]),
+    office(tz="Australia/Lord_Howe", intervals=[(d, 90, 150) for d in range(7)]),  # a 30-minute DST shift
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    schedule=st.sampled_from(SCHEDULES[:-1] + AWKWARD),
+    start=st.datetimes(min_value=datetime(2025, 12, 1), max_value=datetime(2027, 1, 31), timezones=st.just(UTC)),
+    n=st.integers(min_value=1, max_value=90 * 24 * 3600),
+    length=st.integers(min_value=0, max_value=120 * 24 * 3600),
+)
+def test_the_indexed_arithmetic_is_the_walk_over_days(schedule, start, n, length):
+    """add/between answer from per-schedule blocks of days; the walk over each day's spans is the definition."""
+    duration, end = timedelta(seconds=n), start + timedelta(seconds=length)
+    assert answer(bt.add_business_time, schedule, start, duration) == answer(
+        bt._add_by_walking, schedule, start, duration
+    )
+    assert answer(bt.business_time_between, schedule, start, end) == answer(
+        bt._between_by_walking, schedule, start, end
+    )
+
+
+def answer(function, *args):
+    """The result, or that the calendar has too little working time for it (both must say so alike)."""
+    try:
+        return function(*args)
+    except bt.ScheduleError:
+        return "no working time within three years"
+
+
+def test_a_working_interval_cut_by_the_dst_gap_is_answered_by_walking():
+    """The one shape the index cannot hold (spans that overlap once converted to UTC) falls back to the walk."""
+    schedule = AWKWARD[0]
+    spring = date(2026, 3, 29)  # London: 01:00 GMT becomes 02:00 BST
+    assert not bt._block(schedule, spring.toordinal() // bt.BLOCK_DAYS).regular
+    assert bt._block(schedule, date(2026, 6, 1).toordinal() // bt.BLOCK_DAYS).regular

@@ -47,6 +47,7 @@ def test_compare_shows_both_sides_and_the_flipped_tickets(week, page):
     html = response.content.decode()
     assert week.b.reference in html and week.d.reference in html
     assert week.a.reference not in html
+    assert "Knock-on effects are counted, not replayed." in html  # said plainly, next to the figures
     assert 'id="whatif-data"' in html  # the chart's data
     assert "<script>" not in html.replace('<script src="', "")  # no inline script (CSP)
     # "Apply this policy": the default policy covers P4, so a new P4 policy based on it, prefilled.
