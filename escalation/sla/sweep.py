@@ -456,7 +456,7 @@ def _insert_firings(pairs: list[tuple[int, int]], *, now: datetime) -> set[tuple
         return set()
     table = LadderFiring._meta.db_table
     rows = ", ".join(["(%s, %s, %s, %s)"] * len(pairs))
-    params = [value for record_id, level_id in pairs for value in (record_id, level_id, now, False)]
+    params = [_db(value) for record_id, level_id in pairs for value in (record_id, level_id, now, False)]
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (record_id, level_id, fired_at, suppressed) VALUES {rows} "
@@ -464,6 +464,15 @@ def _insert_firings(pairs: list[tuple[int, int]], *, now: datetime) -> set[tuple
             params,
         )
         return {(record_id, level_id) for record_id, level_id in cursor.fetchall()}
+
+
+def _db(value):
+    """A parameter for raw SQL as the ORM would write it. On SQLite a datetime is stored as text, and
+    the driver's own adapter would add "+00:00", which no ORM comparison (`next_check_at <= now`)
+    would ever match again: the record would never come due."""
+    if isinstance(value, datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    return value
 
 
 def _update_from_values(table: str, key: str, columns: list[tuple[str, str]], rows: list[tuple]) -> None:
@@ -483,7 +492,7 @@ def _update_from_values(table: str, key: str, columns: list[tuple[str, str]], ro
         f"UPDATE {table} SET {assignments} FROM (VALUES {placeholders}) AS v WHERE {table}.{key} = {value(1, 'bigint')}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [item for row in rows for item in row])
+        cursor.execute(sql, [_db(item) for row in rows for item in row])
 
 
 def _update_records(records: list[SlaRecord]) -> None:
