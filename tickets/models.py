@@ -261,7 +261,10 @@ class Ticket(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     # Denormalised from the running SLA records so queues sort on one indexed column.
     first_response_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    resolution_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # No index of its own: walking every ticket in due order, PostgreSQL took it for the desk and
+    # read the whole closed history (due first) before the first open ticket (237 ms at 200k).
+    # The queues use the partial open-ticket indexes below; the API's tier filter ticket_tier_due.
+    resolution_due_at = models.DateTimeField(null=True, blank=True)
     watchers = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         blank=True,
@@ -305,6 +308,14 @@ class Ticket(models.Model):
             ),
             # The API's tier filter with its due-time ordering, over every status.
             models.Index(fields=["tier", "resolution_due_at", "id"], name="ticket_tier_due"),
+            # The dashboard at 1M: tickets resolved in a period (open ones have no resolved_at); the
+            # few restricted tickets a viewer may not see, so SLA records and escalations are scoped
+            # by leaving those out instead of joining every ticket; and the ids a viewer without
+            # clearance sees, so a tile's "tickets with a matching record" reads a narrow index
+            # (index-only) rather than the whole ticket table.
+            models.Index(fields=["resolved_at"], condition=Q(resolved_at__isnull=False), name="ticket_resolved_at"),
+            models.Index(fields=["id"], condition=Q(is_restricted=True), name="ticket_restricted"),
+            models.Index(fields=["id"], condition=Q(is_restricted=False), name="ticket_unrestricted"),
         ]
 
     def __str__(self):

@@ -226,3 +226,56 @@ def test_restricted_tickets_stay_out_of_a_viewer_scope_without_access(week):
     figures = dashboard(tickets=Ticket.objects.filter(is_restricted=False), filters=filters, now=NOW)
     assert figures["tickets"]["created"] == 6
     assert by(figures["sla"], "target")["first_response"]["total"] == 5
+
+
+def test_restricted_escalation_and_breaches_leave_every_record_figure(week):
+    """C restricted (manual escalation, accepted; resolution breached in Tier 2): a viewer without
+    clearance loses its clocks and its escalation from every figure, with or without a filter."""
+    Ticket.objects.filter(pk=week.c.pk).update(is_restricted=True)
+    filters = parse_filters({"from": "2025-01-06", "to": "2025-01-12"}, time_zone=VIEWER_ZONE)
+    figures = dashboard(tickets=Ticket.objects.filter(is_restricted=False), filters=filters, now=NOW)
+    sla = by(figures["sla"], "target")
+    # first response: A B D E H (C's 5 min gone); resolution: A B E1 met, E2 breached (C's breach gone)
+    assert (sla["first_response"]["met"], sla["first_response"]["breached"]) == (4, 1)
+    assert (sla["resolution"]["met"], sla["resolution"]["breached"]) == (3, 1)
+    # breaches: B (Tier 1), D (awaiting Tier 2), E (Tier 1); C's Tier 2 breach gone
+    assert figures["breaches"]["total"] == 3
+    assert {r["tier"]: r["breaches"] for r in figures["breaches"]["by_tier"]} == {
+        "tier1": 2,
+        "awaiting_tier2": 1,
+        "tier2": 0,
+    }
+    # escalations: D's two only
+    assert figures["escalation"]["escalations"] == 2
+    assert figures["resolution_time"]["records"] == 4  # A, B, E1, E2 (C gone)
+    # a team filter goes through the ticket join: Identity & Access had C and D (3 escalations)
+    team = parse_filters({"from": "2025-01-06", "to": "2025-01-12", "team": "identity-access"}, time_zone=VIEWER_ZONE)
+    narrowed = dashboard(tickets=Ticket.objects.filter(is_restricted=False), filters=team, now=NOW)
+    assert narrowed["escalation"]["escalations"] == 2
+    assert narrowed["tickets"]["created"] == 1
+    # the cleared viewer still sees C
+    assert dashboard(tickets=Ticket.objects.all(), filters=filters, now=NOW)["escalation"]["escalations"] == 3
+
+
+def test_an_agent_scope_reads_the_records_of_the_period_without_joining_every_ticket():
+    """With no ticket filter, the records and escalations of an agent's scope are chosen without the
+    ticket table (cleared) or by leaving out the restricted tickets (not cleared); a filter joins."""
+    from escalation.metrics.figures import scoped_escalations, scoped_records
+
+    everything = parse_filters({}, time_zone=VIEWER_ZONE, today=date(2025, 1, 12))
+    cleared = str(scoped_records(Ticket.objects.all(), everything).query)
+    assert "tickets_ticket" not in cleared
+    uncleared = str(scoped_escalations(Ticket.objects.filter(is_restricted=False), everything).query)
+    restricted = '(SELECT U0."id" AS "pk" FROM "tickets_ticket" U0 WHERE U0."is_restricted")'
+    assert f'WHERE NOT ("escalation_escalation"."ticket_id" IN {restricted}) ORDER BY' in uncleared
+    filtered = parse_filters({"priority": "P1"}, time_zone=VIEWER_ZONE, today=date(2025, 1, 12))
+    joined = str(scoped_records(Ticket.objects.filter(is_restricted=False), filtered).query)
+    assert joined.endswith(
+        'WHERE "sla_slarecord"."ticket_id" IN (SELECT U0."id" AS "pk" FROM "tickets_ticket" U0 '
+        'WHERE (NOT U0."is_restricted" AND U0."priority" = P1))'
+    )
+    # any other scope (here: one requester's) keeps the join, whatever the filters
+    mine = str(scoped_records(Ticket.objects.filter(requester_id=1), everything).query)
+    assert mine.endswith(
+        'WHERE "sla_slarecord"."ticket_id" IN (SELECT U0."id" AS "pk" FROM "tickets_ticket" U0 WHERE U0."requester_id" = 1)'
+    )

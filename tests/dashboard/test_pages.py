@@ -189,7 +189,8 @@ def _queries_for_dashboard(client) -> int:
     with CaptureQueriesContext(connection) as captured:
         response = client.get("/dashboard/")
     assert response.status_code == 200
-    return len(captured)
+    # savepoints are the test's transaction around the page's own (in production: BEGIN/COMMIT, not counted)
+    return len([q for q in captured if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))])
 
 
 def test_query_count_does_not_grow_with_the_data(manager_client, requester, category, sla_policy, agent):
@@ -204,8 +205,9 @@ def test_query_count_does_not_grow_with_the_data(manager_client, requester, cate
             services.ticket_resolve(ticket_id=ticket.pk, resolution="Done.", acting_user=agent)
     large = _queries_for_dashboard(manager_client)
     assert large == small
-    # PostgreSQL computes percentiles inside the grouped queries; the fallback adds one query per percentile column
-    assert large <= (30 if connection.vendor == "postgresql" else 40)
+    # PostgreSQL computes percentiles inside the grouped queries (and the page turns JIT off and back);
+    # the fallback adds one query per percentile column
+    assert large <= (32 if connection.vendor == "postgresql" else 40)
 
 
 def test_every_tile_equals_the_count_of_its_drill_down(manager_client, week):
@@ -286,3 +288,25 @@ def test_security_figures_for_a_manager_cleared_to_see_them(client, viewer, mana
     assert "1 security escalations" in security.detail
     drill = get(client, security.href)
     assert [t.pk for t in drill.context["page"]] == [week.g.pk]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="JIT is PostgreSQL's")
+def test_the_figures_run_without_jit_and_the_setting_ends_with_them(manager_client, week):
+    """JIT compiled for 1 s to run a 0.3 s count at 200k tickets: the dashboard turns it off for its
+    own transaction only (set_config … local), before its first figure, and the connection keeps its setting."""
+    from escalation.metrics.figures import without_jit
+
+    def jit() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW jit")
+            return cursor.fetchone()[0]
+
+    before = jit()
+    with without_jit():
+        assert jit() == "off"
+    assert jit() == before
+    with CaptureQueriesContext(connection) as captured:
+        assert manager_client.get("/dashboard/").status_code == 200
+    sql = [query["sql"] for query in captured]
+    first_figure = next(i for i, s in enumerate(sql) if "tickets_ticket" in s and "COUNT(" in s)
+    assert any("set_config('jit', 'off', true)" in s for s in sql[:first_figure])
