@@ -30,6 +30,18 @@ class Handoff:
     urgency: str = ""
     checklist: dict[str, str] = field(default_factory=dict)
 
+    def as_escalation_fields(self) -> dict:
+        """The Escalation row's handoff columns (blank rather than None), as every escalation path stores them."""
+        return {
+            "problem_summary": self.problem_summary or "",
+            "steps_tried": self.steps_tried or "",
+            "error_evidence": self.error_evidence or "",  # byte-for-byte: never strip or normalise
+            "affected_scope": self.affected_scope or "",
+            "affected_count": self.affected_count,
+            "urgency": self.urgency or "",
+            "checklist": dict(self.checklist or {}),
+        }
+
 
 def context_for(ticket: Ticket) -> substance.Context:
     category_slug = getattr(ticket.category, "slug", "") if ticket.category_id else ""
