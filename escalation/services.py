@@ -15,7 +15,7 @@ from django.utils import timezone
 from escalation.sla import calendars
 from escalation.sla import engine as sla
 from tickets import events, priorities, roles
-from tickets.access import may_see
+from tickets.access import may_see, ticket_list_for
 from tickets.errors import DomainError, InvalidInput, InvalidTransition, NotAllowed
 from tickets.locks import lock_ticket, lock_tickets, save_ticket, save_tickets
 from tickets.models import Queue, Ticket, TicketEvent, TicketStatus, Tier, User
@@ -355,7 +355,8 @@ def tickets_escalate_automatically(
 
 
 def _handoff_of(ticket: Ticket, *, steps_tried: str) -> Handoff:
-    """handoff_from_ticket, with the playbook steps read for the batch."""
+    """What an automatic escalation carries (handoff_from_ticket), given the ticked playbook steps
+    (the batch reads them for all its tickets at once)."""
     return Handoff(
         problem_summary=ticket.description,
         steps_tried=steps_tried or "",
@@ -370,8 +371,6 @@ def _handoff_of(ticket: Ticket, *, steps_tried: str) -> Handoff:
 def _handoff_owners(pairs: list[tuple[Escalation, Ticket]]) -> dict[int, User | None]:
     """handoff_owner for many escalations (escalation id → owner): who may see which ticket is
     asked once per candidate person for all their tickets."""
-    from tickets.selectors import ticket_list_for
-
     wanted: dict[int, set[int]] = {}
     people: dict[int, User] = {}
     for escalation, ticket in pairs:
@@ -477,15 +476,7 @@ def handoff_from_ticket(*, ticket: Ticket) -> Handoff:
     playbook steps, the intake impact and urgency. The service flags the rest as missing."""
     from knowledgebase import selectors as kb_selectors
 
-    return Handoff(
-        problem_summary=ticket.description,
-        steps_tried=kb_selectors.steps_tried_text(ticket=ticket) or "",
-        error_evidence="",
-        affected_scope=ticket.impact,
-        affected_count=None,
-        urgency=ticket.urgency,
-        checklist={},
-    )
+    return _handoff_of(ticket, steps_tried=kb_selectors.steps_tried_text(ticket=ticket))
 
 
 def field_labels(names: Iterable[str], *, ticket: Ticket, items: list | None = None) -> list[str]:
@@ -501,9 +492,7 @@ def field_labels(names: Iterable[str], *, ticket: Ticket, items: list | None = N
 
 
 def can_see(user: User | None, ticket: Ticket) -> bool:
-    from tickets.selectors import ticket_list_for
-
-    return user is not None and user.is_active and ticket_list_for(user).filter(pk=ticket.pk).exists()
+    return user is not None and user.is_active and may_see(user, ticket)
 
 
 def handoff_owner(*, escalation: Escalation, ticket: Ticket) -> User | None:
