@@ -1,6 +1,6 @@
 """Queue notifications in the outbox, inside the caller's transaction.
 
-Delivery happens after commit (a Celery task per row) and again from the
+Delivery happens after commit (a Celery task per chunk of rows) and again from the
 periodic redelivery sweep, so a broker outage delays a notification but never
 loses it.
 """
@@ -241,7 +241,10 @@ def new_message_id() -> str:
 # --- enqueue on commit, never hanging the request -----------------------------------
 
 _broker_down_until = 0.0
-DELIVER_TASK = "tickets.notifications.tasks.notifications_deliver_task"
+DELIVER_TASK = "tickets.notifications.tasks.notifications_deliver_many_task"
+# Rows per delivery message: publishing costs ~1 ms a message, so a sweep batch's thousands of rows
+# go in tens of messages; small enough that one worker's chunk does not hold back the rest for long.
+DELIVERY_CHUNK = 200
 
 
 def enqueue_events_deliveries(*, event_ids: list[int]) -> None:
@@ -254,7 +257,7 @@ def enqueue_events_deliveries(*, event_ids: list[int]) -> None:
 
 
 def enqueue_deliveries(notification_ids: list[int]) -> int:
-    """Publish one delivery task per row; returns how many were published.
+    """Publish one delivery task per chunk of up to DELIVERY_CHUNK rows; returns how many rows were published.
 
     The rows are already committed, so a broker failure costs nothing but latency:
     stop at the first failure (no retry loop) and skip the broker in this process
@@ -266,7 +269,7 @@ def enqueue_deliveries(notification_ids: list[int]) -> int:
     # By name: the outbox sits below the task modules (entry points), which the app's
     # ready() registers in every process; eager mode (tests) still applies.
     app = current_app
-    notifications_deliver_task = app.tasks[DELIVER_TASK]
+    deliver_task = app.tasks[DELIVER_TASK]
     published = 0
     queue = getattr(settings, "NOTIFICATIONS_TASK_QUEUE", None)
     options = {"queue": queue} if queue else {}
@@ -275,11 +278,10 @@ def enqueue_deliveries(notification_ids: list[int]) -> int:
             # One connection attempt, bounded by the broker connect timeout: kombu's own
             # default would sleep and retry (seconds) while the user waits for the page.
             connection.ensure_connection(max_retries=0, timeout=settings.CELERY_BROKER_CONNECTION_TIMEOUT)
-            for notification_id in notification_ids:
-                notifications_deliver_task.apply_async(
-                    args=[notification_id], retry=False, connection=connection, **options
-                )
-                published += 1
+            for start in range(0, len(notification_ids), DELIVERY_CHUNK):
+                chunk = list(notification_ids[start : start + DELIVERY_CHUNK])
+                deliver_task.apply_async(args=[chunk], retry=False, connection=connection, **options)
+                published += len(chunk)
     except Exception as exc:  # broker unreachable: the rows are safe in the database
         _broker_down_until = time.monotonic() + settings.NOTIFICATIONS_BROKER_BACKOFF_SECONDS
         logger.warning(
