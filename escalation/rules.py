@@ -420,7 +420,8 @@ def _fire_many(rule: TriggerRule, group: list[tuple[Ticket, list[str]]], *, mome
             )
             for event, (ticket, actions) in zip(timeline, group, strict=True)
             if "notify_team_lead" in actions
-        ]
+        ],
+        returning=False,
     )
     return set(refused) if escalate_ids else set()
 

@@ -371,7 +371,7 @@ def tickets_escalate_automatically(
                 body="Handoff missing: " + ", ".join(labels) if missing_fields else "",
             )
         )
-    notify_many(notices)
+    notify_many(notices, returning=False)
     sla.apply_many(list(zip(batch, timeline, strict=True)))
     return made + escalations
 

@@ -306,7 +306,7 @@ def _process(records: list[SlaRecord], *, now: datetime, cache: RunCache) -> Swe
             record.next_check_at = now + POISON_RETRY
     _update_records(records)
     _link_firings([(o.record.pk, lv.pk, o.event.pk) for o in outcomes for lv in o.levels])
-    notify_many(notices)
+    notify_many(notices, returning=False)
 
     # 4. side actions, per ticket, through the services that own them
     raise_ids: list[int] = []
