@@ -6,8 +6,9 @@ Uses the database DATABASE_URL names (it must not be one you care about: it is m
 seeded on first use, and every run adds `--tickets` overdue Tier 1 tickets to it). Seeds the
 demo organization and the bench's "Stale Tier 1" escalation path once, adds `--history`
 historical tickets (COPY, as `make bench` does), then the overdue P1 tickets, and runs
-`manage.py sla_sweep` in a process of its own, as bench/run.py does: prints tickets/s, the
-sweep's report and its peak RSS. Outbox deliveries go to an in-memory broker (nothing sends).
+`manage.py sla_sweep` in a process of its own, as bench/run.py does: prints tickets/s (from the
+sweep's own time, as the command prints it: without the process's start-up, which a worker pays
+once), the sweep's report and the process's peak RSS. Outbox deliveries go to an in-memory broker (nothing sends).
 """
 
 from __future__ import annotations
@@ -55,8 +56,9 @@ def main() -> None:
           f"peak RSS {rss:.0f} MB")  # fmt: skip
     print(f"  {report}")
     started = time.perf_counter()
-    _sweep_process(env)
-    print(f"  a sweep with nothing due, in a fresh process: {time.perf_counter() - started:.2f} s")
+    seconds, _rss, _report = _sweep_process(env)
+    print(f"  a sweep with nothing due, in a fresh process: {seconds:.2f} s "
+          f"({time.perf_counter() - started:.2f} s with the process's start-up)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -186,7 +186,14 @@ def restates(text: str, title: str, threshold: float = 0.85) -> bool:
     a, b = fold(strip_asks(text)), fold(title)
     if not a or not b:
         return False
-    return a == b or SequenceMatcher(None, a, b).ratio() >= threshold
+    if a == b:
+        return True
+    # ratio() ≤ quick_ratio() ≤ real_quick_ratio(): the cheap upper bounds rule most texts out
+    # before the full match (a sweep judges thousands of handoffs).
+    matcher = SequenceMatcher(None, a, b)
+    return (
+        matcher.real_quick_ratio() >= threshold and matcher.quick_ratio() >= threshold and matcher.ratio() >= threshold
+    )
 
 
 STOPWORDS = _words(

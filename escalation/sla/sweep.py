@@ -257,6 +257,7 @@ class _Outcome:
     levels: list[LadderLevel]
     became_breached: bool
     event: TicketEvent | None = None
+    event_id: int | None = None  # PostgreSQL: taken from the events' sequence before the firings are written
 
 
 def _process(records: list[SlaRecord], *, now: datetime, cache: RunCache) -> SweepReport:
@@ -285,8 +286,15 @@ def _process(records: list[SlaRecord], *, now: datetime, cache: RunCache) -> Swe
                 outcomes.append(_Outcome(record=record, levels=due_levels, became_breached=became_breached))
     report.tickets = len(tickets)
 
-    # 3. writes: firings first (the guard), then events, records, firing→event links, outbox rows
-    inserted = _insert_firings([(o.record.pk, lv.pk) for o in outcomes for lv in o.levels], now=now)
+    # 3. writes: firings first (the guard), then events, records, firing→event links, outbox rows.
+    # On PostgreSQL each outcome's event id is taken from the sequence first, so the firings are
+    # written with it (the foreign key is checked at commit) instead of linked by a second UPDATE;
+    # an id whose outcome turns out to have nothing to announce is left unused. Every outcome gets
+    # one (or none does), so the events stay one insert.
+    count = len(outcomes) if any(o.levels for o in outcomes) else 0
+    for outcome, event_id in zip(outcomes, _new_event_ids(count), strict=False):
+        outcome.event_id = event_id
+    inserted = _insert_firings([(o.record.pk, lv.pk, o.event_id) for o in outcomes for lv in o.levels], now=now)
     for outcome in outcomes:
         outcome.levels = [lv for lv in outcome.levels if (outcome.record.pk, lv.pk) in inserted]
         fired[outcome.record.pk].update(lv.pk for lv in outcome.levels)
@@ -297,6 +305,9 @@ def _process(records: list[SlaRecord], *, now: datetime, cache: RunCache) -> Swe
         for outcome in outcomes
         for notice in _announce(outcome, now=now, cache=cache, told=told.get(outcome.record.pk, set()))
     ]
+    for outcome in outcomes:
+        if outcome.event_id is not None:
+            outcome.event.pk = outcome.event_id
     TicketEvent.objects.bulk_create([o.event for o in outcomes])
     for record in records:
         plan(record, schedule=cache.schedules.for_record(record), levels=cache.levels(record), fired=fired[record.pk])
@@ -305,7 +316,7 @@ def _process(records: list[SlaRecord], *, now: datetime, cache: RunCache) -> Swe
             logger.error("SLA record %s planned at %s, not after %s", record.pk, record.next_check_at, now)
             record.next_check_at = now + POISON_RETRY
     _update_records(records)
-    _link_firings([(o.record.pk, lv.pk, o.event.pk) for o in outcomes for lv in o.levels])
+    _link_firings([(o.record.pk, lv.pk, o.event.pk) for o in outcomes for lv in o.levels if o.event_id is None])
     notify_many(notices, returning=False)
 
     # 4. side actions, per ticket, through the services that own them
@@ -465,16 +476,31 @@ def _fired_levels(record_ids: list[int]) -> dict[int, set[int]]:
     return fired
 
 
-def _insert_firings(pairs: list[tuple[int, int]], *, now: datetime) -> set[tuple[int, int]]:
-    """Insert (record, level) firings; returns the pairs this call inserted (a pair already there is not ours)."""
-    if not pairs:
+def _new_event_ids(count: int) -> list[int]:
+    """`count` timeline event ids from the events' sequence (PostgreSQL; elsewhere none: the
+    events get theirs when inserted and the firings are linked to them afterwards)."""
+    if count == 0 or connection.vendor != "postgresql":
+        return []
+    table = TicketEvent._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count])
+        return [event_id for (event_id,) in cursor.fetchall()]
+
+
+def _insert_firings(triples: list[tuple[int, int, int | None]], *, now: datetime) -> set[tuple[int, int]]:
+    """Insert (record, level, event) firings; returns the (record, level) pairs this call inserted
+    (a pair already there is not ours). The event id may be None (linked later)."""
+    if not triples:
         return set()
     table = LadderFiring._meta.db_table
-    rows = ", ".join(["(%s, %s, %s, %s)"] * len(pairs))
-    params = [db_value(value) for record_id, level_id in pairs for value in (record_id, level_id, now, False)]
+    rows = ", ".join(["(%s, %s, %s, %s, %s)"] * len(triples))
+    fired_at = db_value(now)
+    params = [
+        value for record_id, level_id, event_id in triples for value in (record_id, level_id, fired_at, False, event_id)
+    ]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (record_id, level_id, fired_at, suppressed) VALUES {rows} "
+            f"INSERT INTO {table} (record_id, level_id, fired_at, suppressed, event_id) VALUES {rows} "
             "ON CONFLICT (record_id, level_id) DO NOTHING RETURNING record_id, level_id",
             params,
         )

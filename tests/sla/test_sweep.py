@@ -1,5 +1,6 @@
 """The periodic sweep: ladder levels once, breaches, Tier 1 budget auto-escalation, races, query budget."""
 
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -96,6 +97,31 @@ def test_after_downtime_the_sweep_catches_up_without_double_firing(requester, ag
     assert LadderFiring.objects.filter(record=resolution).count() == 4
     assert report.breaches == 2  # first response and resolution
     assert sla_sweep(now=london(2026, 1, 21, 12, 1)).levels_fired == 0
+
+
+@pytest.mark.django_db
+def test_each_firing_points_at_the_event_that_announced_it(requester, agent, category, p3_policy):
+    """A firing's event is the SLA warning or breach on the ticket's timeline that lists its level
+    (a replay marks exactly those levels fired); breaches without a level have no firing."""
+    ticket = p3_ticket(requester, category, london(2026, 1, 19, 10, 0))
+    sla_sweep(now=london(2026, 1, 19, 11, 30))  # some levels now
+    sla_sweep(now=london(2026, 1, 21, 12, 0))  # the rest after downtime, in one batch
+
+    firings = list(LadderFiring.objects.filter(record__ticket=ticket).select_related("event"))
+    assert len(firings) >= 4
+    announced = [f.event for f in firings]
+    assert all(e is not None and e.ticket_id == ticket.pk for e in announced)
+    assert {e.kind for e in announced} <= {EventKind.SLA_WARNING, EventKind.SLA_BREACHED}
+    for firing in firings:
+        assert firing.level_id in firing.event.data["level_ids"]
+        assert firing.event.data["record_id"] == firing.record_id
+    # every level an event lists is a firing pointing back at that event
+    listed = {
+        (event.pk, level_id)
+        for event in ticket.events.filter(kind__in=[EventKind.SLA_WARNING, EventKind.SLA_BREACHED])
+        for level_id in event.data["level_ids"]
+    }
+    assert listed == {(f.event_id, f.level_id) for f in firings}
 
 
 @pytest.mark.django_db
@@ -252,6 +278,8 @@ def test_sla_sweep_command_prints_what_it_did(requester, category, p3_policy, ca
         call_command("sla_sweep")
     out = capsys.readouterr().out
     assert "SLA sweep: 1 tickets" in out and "1 ladder levels fired" in out
+    # the sweep's own time, without the process's start-up: what bench/run.py reads for tickets/s
+    assert re.search(r"^  took \d+\.\d\d s$", out, re.MULTILINE)
 
 
 def test_breach_closes_the_tier_split_at_the_deadline(requester, category, p1_policy):

@@ -92,8 +92,16 @@ class WebhookEndpoint(models.Model):
 
 
 class Notification(models.Model):
+    # Indexes are paid on every outbox insert (a sweep catch-up writes ~7 rows a ticket): the
+    # recipient's own index is the inbox index's leading column, and only emails carry a
+    # Message-ID worth finding (inbound threading), so neither has an index of its own.
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,
     )
     webhook = models.ForeignKey(
         WebhookEndpoint, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
@@ -112,7 +120,7 @@ class Notification(models.Model):
     next_attempt_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True, help_text="When a worker took it (status sending).")
     message_id = models.CharField(
-        max_length=255, blank=True, db_index=True, help_text="Message-ID of the email we sent (threads replies)."
+        max_length=255, blank=True, help_text="Message-ID of the email we sent (threads replies)."
     )
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -133,6 +141,8 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="notification_due"),
             models.Index(fields=["recipient", "channel", "read_at"], name="notification_inbox"),
+            # inbound.py finds the email a reply answers: channel = email AND message_id IN (…)
+            models.Index(fields=["message_id"], condition=Q(channel="email"), name="notification_email_message_id"),
         ]
 
     def __str__(self):
