@@ -379,16 +379,26 @@ def breached_records(records: QuerySet[SlaRecord], filters: MetricsFilter) -> Qu
 
 
 def breaches(records: QuerySet[SlaRecord], filters: MetricsFilter) -> dict:
-    """One pass over the period's breaches: a count per target and charged tier, and the distinct tickets."""
-    cells = {
-        f"{target.value}__{tier.value}": Count("pk", filter=Q(target=target, tier=tier))
-        for target in Target
-        for tier in TIERS
-    }
-    row = breached_records(records, filters).aggregate(tickets=Count("ticket", distinct=True), **cells)
-    tickets = row["tickets"]
-    by_tier = {tier.value: sum(row[f"{target.value}__{tier.value}"] for target in Target) for tier in TIERS}
-    by_target = {target.value: sum(row[f"{target.value}__{tier.value}"] for tier in TIERS) for target in Target}
+    """One pass over the period's breaches: a count per target and charged tier, and the distinct tickets.
+
+    The charged tier (BREACH_TIER, a CASE) is computed once per record in an inner query, fenced
+    with OFFSET 0 so PostgreSQL does not inline it into each of the 15 FILTERs (290k breaches at 1M
+    tickets: 240 → 115 ms).
+    """
+    inner = breached_records(records, filters).values("ticket_id", "target", "tier")
+    sql, params = inner.query.sql_with_params()
+    cells = [(target.value, tier.value) for target in Target for tier in TIERS]
+    counts = ", ".join("COUNT(*) FILTER (WHERE target = %s AND tier = %s)" for _cell in cells)
+    fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(DISTINCT ticket_id), {counts} FROM ({sql}{fence}) AS breached",
+            [*(value for cell in cells for value in cell), *params],
+        )
+        tickets, *row = cursor.fetchone()
+    per_cell = dict(zip(cells, row, strict=True))
+    by_tier = {tier.value: sum(per_cell[(target.value, tier.value)] for target in Target) for tier in TIERS}
+    by_target = {target.value: sum(per_cell[(target.value, tier.value)] for tier in TIERS) for target in Target}
     return {
         "total": sum(by_tier.values()),
         "tickets_ever_breached": tickets,
@@ -639,9 +649,11 @@ def daily_trend(
     zone = filters.time_zone
     created = _sum_by(created_cells(scoped, filters) if created is None else created, "day")
     resolved = _sum_by(resolved_cells(scoped, filters) if resolved is None else resolved, "day")
+    trended = (Target.FIRST_RESPONSE, Target.RESOLUTION)
     sla = {
         (row["day"], row["target"]): row
         for row in closed_records(records, filters)
+        .filter(target__in=trended)  # the trend shows these two: next-response clocks need not be read
         .annotate(day=TruncDate("stopped_at", tzinfo=zone))
         .values("day", "target")
         .annotate(met=Count("pk", filter=Q(stage=Stage.MET)), total=Count("pk"))
@@ -651,7 +663,7 @@ def daily_trend(
     day = filters.date_from
     while day <= filters.date_to:
         row = {"day": day.isoformat(), "created": created.get(day, 0), "resolved": resolved.get(day, 0)}
-        for target in (Target.FIRST_RESPONSE, Target.RESOLUTION):
+        for target in trended:
             cell = sla.get((day, target), {"met": 0, "total": 0})
             row[f"{target}_met_pct"] = percent(cell["met"], cell["total"])
         days.append(row)
