@@ -1,6 +1,7 @@
 """The dashboard's headline tiles: each a figure with its stated definition and window, and the
-number of tickets behind it — counted by the very query its drill-down lists, so a tile and the
-list it opens can never disagree.
+number of tickets behind it — the distinct tickets the figure's own query counted under the same
+conditions as its drill-down list (figures.dashboard_and_tickets_behind; tests/dashboard checks every
+tile against the length of its list). A tile with no such count is counted by its drill-down query.
 
 Ratios (met %, escalation rate…) are over clocks or escalations as figures.py defines them; the
 "N tickets" line of every tile is the drill-down's own count.
