@@ -141,7 +141,7 @@ def _filter_choices():
 @agent_required
 def desk(request):
     """Tier 1 desk: my open tickets and the Tier 1 queue, most urgent first; polls itself."""
-    visible = selectors.ticket_list_with_related(request.user)
+    visible = selectors.list_rows(selectors.ticket_list_with_related(request.user))
     queue_qs = visible.filter(tier=Tier.ONE, status__in=[TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING])
     page = _page(request, selectors.by_sla_urgency(_filtered(request, queue_qs)))
     context = {"page": page, "list_url": request.get_full_path(), "poll_seconds": poll_seconds()}
@@ -581,8 +581,8 @@ def tier2_queue(request):
     user = request.user
     queue = escalation_selectors.tier2_queue_for(user)
     # Both lists' handoffs in one query (prefetch_related(None): not one query per list).
-    awaiting = list(_filtered(request, queue.awaiting.prefetch_related(None))[:50])
-    page = _page(request, _filtered(request, queue.accepted.prefetch_related(None)))
+    awaiting = list(_filtered(request, selectors.list_rows(queue.awaiting.prefetch_related(None), lead=True))[:50])
+    page = _page(request, _filtered(request, selectors.list_rows(queue.accepted.prefetch_related(None), lead=True)))
     page.object_list = list(page.object_list)
     escalation_selectors.attach_handoffs([*awaiting, *page.object_list])
     context = {
