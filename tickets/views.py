@@ -149,7 +149,7 @@ def desk(request):
         return render(request, "tickets/_ticket_list.html", context)
     # A returned handoff's reason shows on the row: Tier 1 sees why it came back without opening it.
     mine = escalation_selectors.with_handoffs(
-        selectors.by_sla_urgency(visible.filter(assignee=request.user, status__in=OPEN_STATUSES))
+        selectors.by_sla_urgency(visible.filter(assignee=request.user, status__in=OPEN_STATUSES)), list_rows=True
     )[:8]
     agents = User.objects.filter(
         Q(groups__permissions__codename="work_tickets") | Q(user_permissions__codename="work_tickets"),
@@ -584,7 +584,7 @@ def tier2_queue(request):
     awaiting = list(_filtered(request, selectors.list_rows(queue.awaiting.prefetch_related(None), lead=True))[:50])
     page = _page(request, _filtered(request, selectors.list_rows(queue.accepted.prefetch_related(None), lead=True)))
     page.object_list = list(page.object_list)
-    escalation_selectors.attach_handoffs([*awaiting, *page.object_list])
+    escalation_selectors.attach_handoffs([*awaiting, *page.object_list], list_rows=True)
     context = {
         "awaiting": awaiting,
         "page": page,
