@@ -32,11 +32,13 @@ run: seed
 	@echo "Handoff on http://127.0.0.1:$(PORT)  (agent1 / demo, engineer1 / demo, manager1 / demo, requester1 / demo)"
 	@$(PY) -m helpdesk.devrun --port $(PORT) --schedule var/celerybeat-schedule
 
-# The whole suite, on PostgreSQL and Redis when they answer (and loudly not when they don't).
+# The whole suite, on PostgreSQL and Redis when they answer (and loudly not when they don't),
+# in TEST_WORKERS parallel processes (pytest-xdist; a database each); TEST_WORKERS=0 runs in one.
+TEST_WORKERS ?= auto
 test: install
 	@eval "$$($(PY) tests/detect_services.py)"; \
 	echo "DATABASE_URL=$${DATABASE_URL:-sqlite (default)}  REDIS_URL=$${REDIS_URL:-none}"; \
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Benchmarks in a database of their own (handoff_bench); results in bench/results/latest.json and bench/README.md.
 BENCH_TICKETS ?= 20000
