@@ -24,19 +24,26 @@ def resolve_path(*, ticket: Ticket, trigger: str) -> EscalationPath | None:
 
 def resolve_paths(*, tickets: list[Ticket], trigger: str) -> dict[int, EscalationPath | None]:
     """resolve_path for many tickets (ticket id → path), in one query: the same choice per ticket."""
-    active = list(
+    active = active_paths(trigger=trigger)
+    return {ticket.pk: path_among(active, ticket=ticket) for ticket in tickets}
+
+
+def active_paths(*, trigger: str) -> list[EscalationPath]:
+    """The active paths for a trigger, for path_among (a batch reads them once)."""
+    return list(
         EscalationPath.objects.filter(is_active=True, trigger=trigger).select_related(
             "to_queue", "after_hours_queue", "owner"
         )
     )
-    return {
-        ticket.pk: _most_specific(
-            path
-            for path in active
-            if path.category_id in (None, ticket.category_id) and path.queue_id in (None, ticket.queue_id)
-        )
-        for ticket in tickets
-    }
+
+
+def path_among(paths: list[EscalationPath], *, ticket: Ticket) -> EscalationPath | None:
+    """resolve_path's choice for the ticket among `paths` (active_paths for one trigger)."""
+    return _most_specific(
+        path
+        for path in paths
+        if path.category_id in (None, ticket.category_id) and path.queue_id in (None, ticket.queue_id)
+    )
 
 
 def _most_specific(candidates) -> EscalationPath | None:

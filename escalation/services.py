@@ -179,7 +179,12 @@ def ticket_escalate(
 
 @transaction.atomic
 def tickets_escalate_automatically(
-    *, ticket_ids: Iterable[int], trigger: str = Trigger.TIME_EXCEEDED, reasons: dict[int, str] | None = None
+    *,
+    ticket_ids: Iterable[int],
+    trigger: str = Trigger.TIME_EXCEEDED,
+    reasons: dict[int, str] | None = None,
+    rule: TriggerRule | None = None,
+    refused: dict[int, DomainError] | None = None,
 ) -> list[Escalation]:
     """ticket_escalate(automatic=True, acting_user=None) for many tickets at once (the SLA sweep's
     escalations of a batch): the same rules and the same rows, events, notifications and SLA
@@ -194,7 +199,10 @@ def tickets_escalate_automatically(
     trigger is left as it is and logged, as the sweep treats ticket_escalate's refusal. A
     security escalation (the trigger, or a path into the security team) goes through
     ticket_escalate itself, one ticket at a time: the security floor is rare and has its own
-    events. `reasons`: ticket id → the reason on its timeline entry. Returns the escalations made.
+    events. `reasons`: ticket id → the reason on its timeline entry; `rule`: the trigger rule
+    escalating them (the sweep-moment rules), as ticket_escalate's. `refused`, when given, is filled
+    with ticket id → the refusal ticket_escalate would have raised, for a caller that reacts to it
+    (a rule is not used up by a refused escalation). Returns the escalations made.
     """
     reasons = reasons or {}
     if trigger not in Trigger.values:
@@ -206,6 +214,8 @@ def tickets_escalate_automatically(
             check_transition(ticket, "escalate")
         except InvalidTransition as refusal:
             logger.warning("Automatic escalation of %s refused: %s", ticket.reference, refusal.message)
+            if refused is not None:
+                refused[ticket.pk] = refusal
             continue
         movable.append(ticket)
     if not movable:
@@ -225,6 +235,15 @@ def tickets_escalate_automatically(
                 trigger,
                 ticket.category,
             )
+            if refused is not None:
+                refused[ticket.pk] = InvalidInput(
+                    {
+                        "trigger": [
+                            f"There is no escalation path for “{trigger}” from {ticket.category}; "
+                            "ask an admin to add one."
+                        ]
+                    }
+                )
         else:
             batch.append(ticket)
     made = []
@@ -238,12 +257,15 @@ def tickets_escalate_automatically(
                         handoff=handoff_from_ticket(ticket=ticket),
                         acting_user=None,
                         automatic=True,
+                        rule=rule,
                         reason=reasons.get(ticket.pk, ""),
                     )
                 )
         except DomainError as error:
             detail = getattr(error, "errors", None) or error.message
             logger.warning("Automatic escalation of %s refused: %s", ticket.reference, detail)
+            if refused is not None:
+                refused[ticket.pk] = error
     if not batch:
         return made
 
@@ -287,7 +309,7 @@ def tickets_escalate_automatically(
                 escalated_at=now,
                 is_automatic=True,
                 missing_fields=missing_fields,
-                rule=None,
+                rule=rule,
             )
         )
         moves.append((ticket, from_queue, old_status, team, target, path, on_call, missing_fields, items))
@@ -311,7 +333,7 @@ def tickets_escalate_automatically(
             after_hours=escalation.after_hours,
             escalation_id=escalation.pk,
             old_status=old_status,
-            rule=None,
+            rule=rule.name if rule else None,
             reason=reasons.get(ticket.pk, ""),
             save=False,
         )
@@ -349,7 +371,7 @@ def tickets_escalate_automatically(
                 body="Handoff missing: " + ", ".join(labels) if missing_fields else "",
             )
         )
-    notify_many(notices)
+    notify_many(notices, returning=False)
     sla.apply_many(list(zip(batch, timeline, strict=True)))
     return made + escalations
 

@@ -323,13 +323,16 @@ def escalation_rated(
     )
 
 
-def rule_fired(*, ticket: Ticket, rule_name: str, rule_id: int, moment: str, actions: list[str]) -> TicketEvent:
+def rule_fired(
+    *, ticket: Ticket, rule_name: str, rule_id: int, moment: str, actions: list[str], save: bool = True
+) -> TicketEvent:
     return record(
         ticket=ticket,
         kind=EventKind.RULE_FIRED,
         actor=None,
         message=f"Trigger rule “{rule_name}” fired at {moment}: {', '.join(actions) or 'no action'}",
         data={"rule": rule_name, "rule_id": rule_id, "moment": moment, "actions": actions},
+        save=save,
     )
 
 
@@ -342,13 +345,16 @@ def _sla_event(
     return record(ticket=ticket, kind=kind, actor=None, message=message, data=data, save=save)
 
 
-def rule_escalation_refused(*, ticket: Ticket, rule_name: str, rule_id: int, reason: str) -> TicketEvent:
+def rule_escalation_refused(
+    *, ticket: Ticket, rule_name: str, rule_id: int, reason: str, save: bool = True
+) -> TicketEvent:
     return record(
         ticket=ticket,
         kind=EventKind.RULE_FIRED,
         actor=None,
         message=f"Trigger rule “{rule_name}” could not escalate ({reason}); it stays armed",
         data={"rule": rule_name, "rule_id": rule_id, "refused": reason, "actions": []},
+        save=save,
     )
 
 

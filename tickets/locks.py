@@ -86,8 +86,11 @@ def update_from_values(
     )
     if returning:
         sql += f" RETURNING {returning}"
+    # PostgreSQL's driver adapts datetimes as the ORM would: only SQLite needs db_value (a sweep
+    # batch passes tens of thousands of values).
+    params = [item for row in rows for item in row] if postgres else [db_value(item) for row in rows for item in row]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [db_value(item) for row in rows for item in row])
+        cursor.execute(sql, params)
         return cursor.fetchall() if returning else []
 
 

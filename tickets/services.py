@@ -33,7 +33,7 @@ from .models import (
     Urgency,
     User,
 )
-from .priorities import most_severe, one_step_up
+from .priorities import is_more_severe, most_severe, one_step_up
 from .transitions import check_refusal, check_transition
 
 
@@ -535,17 +535,23 @@ def ticket_change_priority(*, ticket_id: int, priority: str, reason: str, acting
 
 
 @transaction.atomic
-def tickets_raise_priority(*, ticket_ids, reason: str, acting_user: User | None = None) -> list[Ticket]:
-    """ticket_change_priority to one step more severe, for many tickets at once (the SLA ladder's
-    raise for a sweep batch). The same checks and effects per ticket — the override reason, the
+def tickets_raise_priority(
+    *, ticket_ids, reason: str, acting_user: User | None = None, priority: str | None = None
+) -> list[Ticket]:
+    """ticket_change_priority to one step more severe (or to `priority`, where that is more severe:
+    a trigger rule's "raise to"), for many tickets at once (the SLA ladder's raise for a sweep
+    batch, the sweep-moment rules). The same checks and effects per ticket — the override reason, the
     timeline entry, the SLA engine's recompute — with the rows locked, saved, their events written
-    and the clocks recomputed in a few statements for all of them (engine.apply_many). A P1, or
-    a ticket that may not be edited now, is left as it is. Returns the tickets raised."""
-    _raise_if(_priority_problems(Priority.P1, reason))
+    and the clocks recomputed in a few statements for all of them (engine.apply_many). A ticket
+    already that severe, or one that may not be edited now, is left as it is. Returns the tickets raised."""
+    _raise_if(_priority_problems(priority or Priority.P1, reason))
     _check_may_override(acting_user)
     raised: list[tuple[Ticket, str]] = []
     for ticket in lock_tickets(ticket_ids):
-        new = one_step_up(ticket.priority)
+        if priority is None:
+            new = one_step_up(ticket.priority)
+        else:
+            new = priority if is_more_severe(priority, ticket.priority) else ticket.priority
         if new == ticket.priority or check_refusal(ticket, "update"):
             continue
         raised.append((ticket, ticket.priority))

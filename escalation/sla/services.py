@@ -304,6 +304,8 @@ class Clock:
             return max(r.cycle for r in self.live)
         if self.replay is not None:
             return max((r.cycle for r in self.replay.records), default=1)
+        if self.batch is not None:
+            return self.batch.cycle_of(self.ticket.pk)
         return SlaRecord.objects.filter(ticket_id=self.ticket.pk).aggregate(c=Max("cycle"))["c"] or 1
 
     def live_record(self, target: str) -> SlaRecord | None:
@@ -488,9 +490,23 @@ class ClockBatch:
         self.suppressed: list[LadderFiring] = []
         self.touched: list[SlaRecord] = []
         self.created: list[SlaRecord] = []
+        self._cycles: dict[int, int] | None = None
 
     def live_of(self, ticket_id: int) -> list[SlaRecord]:
         return list(self._live[ticket_id])
+
+    def cycle_of(self, ticket_id: int) -> int:
+        """Clock.current_cycle of a ticket with no live record (none, or all stopped): read once
+        for the whole batch, when the first such ticket asks."""
+        if self._cycles is None:
+            self._cycles = dict(
+                SlaRecord.objects.filter(ticket_id__in=list(self.tickets))
+                .order_by()
+                .values("ticket_id")
+                .annotate(c=Max("cycle"))
+                .values_list("ticket_id", "c")
+            )
+        return self._cycles.get(ticket_id) or 1
 
     def saved(self, clock: Clock, touched: list[SlaRecord]) -> None:
         self.touched += touched

@@ -15,9 +15,10 @@ Set-based and bounded: work is done a batch at a time, each batch in one transac
    after commit.
 4. Side actions for the batch go through the batch variants of the services that own
    them (tickets_raise_priority, tickets_escalate_automatically: the same rules and
-   effects as the one-ticket services, read and written set-wise), then the SLA-moment
-   trigger rules, inside the same transaction, after the records are written (the
-   services re-enter the engine through engine.apply_many).
+   effects as the one-ticket services, read and written set-wise), then the sweep-moment
+   trigger rules for the batch (rules.evaluate_trigger_rules_many), inside the same
+   transaction, after the records are written (the services re-enter the engine through
+   engine.apply_many).
 5. A batch that raises is rolled back and redone one ticket at a time, so the poison
    ticket is found, its records pushed forward and the error logged; the rest go on.
 
@@ -305,7 +306,7 @@ def _process(records: list[SlaRecord], *, now: datetime, cache: RunCache) -> Swe
             record.next_check_at = now + POISON_RETRY
     _update_records(records)
     _link_firings([(o.record.pk, lv.pk, o.event.pk) for o in outcomes for lv in o.levels])
-    notify_many(notices)
+    notify_many(notices, returning=False)
 
     # 4. side actions, per ticket, through the services that own them
     raise_ids: list[int] = []
@@ -348,8 +349,8 @@ def _process(records: list[SlaRecord], *, now: datetime, cache: RunCache) -> Swe
     if touched:
         related = ("queue", "queue__lead", "assignee", "category", "requester")
         tickets.update((t.pk, t) for t in Ticket.objects.select_related(*related).filter(pk__in=touched))
-    for ticket_id, ticket in tickets.items():
-        rules.evaluate_trigger_rules(ticket_id=ticket_id, moment=rules.Moment.SWEEP, ticket=ticket)
+    # The sweep-moment trigger rules for the whole batch at once (their escalations batched too).
+    rules.evaluate_trigger_rules_many(tickets=list(tickets.values()), moment=rules.Moment.SWEEP)
     return report
 
 

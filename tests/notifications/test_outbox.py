@@ -236,3 +236,92 @@ def test_two_workers_racing_for_one_row_send_it_once(requester, category, agent,
     assert len(mail.outbox) == 1
     row.refresh_from_db()
     assert (row.status, row.attempts) == (DeliveryStatus.SENT, 1)
+
+
+# --- delivery by chunks: one task message for many rows ---------------------------------
+
+
+@pytest.fixture
+def five_emails(requester, category, agent, manager):
+    """Five pending email rows (five tickets assigned), oldest first."""
+    for index in range(5):
+        ticket = make_ticket(requester=requester, category=category, title=f"Printer {index} jams")
+        services.ticket_assign(ticket_id=ticket.pk, assignee=agent, acting_user=manager)
+    return list(
+        Notification.objects.filter(kind="assigned", channel=NotificationChannel.EMAIL)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+
+
+def test_rows_are_published_in_chunks_and_each_is_sent_once(five_emails, monkeypatch):
+    from celery import current_app
+
+    from tickets.notifications import services as notification_services
+    from tickets.notifications.tasks import notifications_deliver_many_task
+
+    published = []
+    monkeypatch.setattr(notification_services, "DELIVERY_CHUNK", 2)
+    monkeypatch.setattr(
+        current_app.tasks[notification_services.DELIVER_TASK],
+        "apply_async",
+        lambda args, **options: published.append(args[0]),
+    )
+
+    assert notification_services.enqueue_deliveries(five_emails) == 5
+
+    assert published == [five_emails[0:2], five_emails[2:4], five_emails[4:]]  # 3 messages, not 5
+    for chunk in published:
+        assert notifications_deliver_many_task.apply(args=[chunk]).get()["sent"] == len(chunk)
+    # a message delivered twice (a worker redelivery, a late publish) sends nothing more
+    assert notifications_deliver_many_task.apply(args=[five_emails]).get()["skipped"] == 5
+    assert len(mail.outbox) == 5
+    assert set(Notification.objects.filter(pk__in=five_emails).values_list("status", "attempts")) == {
+        (DeliveryStatus.SENT, 1)
+    }
+
+
+def test_a_row_that_fails_in_a_chunk_is_retried_later_and_the_others_go_on(five_emails, flaky_smtp):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        counts = delivery.deliver_many(five_emails)
+    assert (counts["pending"], counts["sent"]) == (1, 4)  # the first met the dead SMTP server
+    first = Notification.objects.get(pk=five_emails[0])
+    assert (first.status, first.attempts) == (DeliveryStatus.PENDING, 1)
+    assert first.next_attempt_at == start + timedelta(seconds=30)
+
+    with time_machine.travel(start + timedelta(seconds=31), tick=False):
+        assert notifications_redeliver_task.apply().get() == {"claimed": 1, "sent": 1, "pending": 0, "failed": 0}
+        assert delivery.deliver_many(five_emails)["skipped"] == 5
+
+    assert len(mail.outbox) == 5
+    assert sorted(Notification.objects.filter(pk__in=five_emails).values_list("attempts", flat=True)) == [1, 1, 1, 1, 2]
+
+
+def test_a_row_that_raises_in_a_chunk_is_left_to_the_redelivery_sweep(five_emails, monkeypatch, settings):
+    real = delivery._deliver_claimed
+
+    def crashing(notification_id, claimed_at):
+        if notification_id == five_emails[2]:
+            raise RuntimeError("the worker's database connection dropped")
+        return real(notification_id, claimed_at)
+
+    monkeypatch.setattr(delivery, "_deliver_claimed", crashing)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        assert delivery.deliver_many(five_emails) == {"skipped": 1, "sent": 4, "pending": 0, "failed": 0}
+    monkeypatch.setattr(delivery, "_deliver_claimed", real)
+
+    # claimed but never finished: someone else's until the sending timeout, then the sweep's
+    with time_machine.travel(start + timedelta(seconds=settings.NOTIFICATIONS_SENDING_TIMEOUT_SECONDS + 1), tick=False):
+        assert delivery.deliver_due()["sent"] == 1
+    assert len(mail.outbox) == 5
+
+
+def test_a_message_for_one_row_published_before_chunks_is_still_delivered(five_emails):
+    from celery import current_app
+
+    # the per-row task stays registered for messages still in the broker when workers upgrade
+    task = current_app.tasks["tickets.notifications.tasks.notifications_deliver_task"]
+    assert task.apply(args=[five_emails[0]]).get() == DeliveryStatus.SENT
+    assert len(mail.outbox) == 1

@@ -27,9 +27,9 @@ real_notify_many = sweep.notify_many
 calls = 0
 
 
-def notify_then_hang(notices):
+def notify_then_hang(notices, **options):
     global calls
-    real_notify_many(notices)
+    real_notify_many(notices, **options)
     calls += 1
     if calls == 2:  # the second batch: everything written, nothing committed
         marker.write_text(str(connection.connection.info.backend_pid))

@@ -82,6 +82,24 @@ def delivery_attempt(notification_id: int) -> str | None:
     return _deliver_claimed(notification_id, claimed_at)
 
 
+def deliver_many(notification_ids: list[int]) -> dict[str, int]:
+    """delivery_attempt for each row of a chunk (one task message for many rows); counts by outcome.
+
+    Each row is claimed just before it is sent, not the chunk up front: a claim held while the
+    rows before it are sent could outlive NOTIFICATIONS_SENDING_TIMEOUT_SECONDS and be taken again
+    by the redelivery sweep (sent twice). A row that fails is retried with its own backoff; a row
+    that raises unexpectedly is logged and left to the redelivery sweep, and the rest go on."""
+    counts = {"skipped": 0, DeliveryStatus.SENT: 0, DeliveryStatus.PENDING: 0, DeliveryStatus.FAILED: 0}
+    for notification_id in notification_ids:
+        try:
+            status = delivery_attempt(notification_id)
+        except Exception:
+            logger.exception("Notification %s: delivery raised; the redelivery sweep retries it", notification_id)
+            status = None
+        counts[status or "skipped"] += 1
+    return counts
+
+
 def deliver_due(*, batch_size: int = BATCH_SIZE) -> dict[str, int]:
     """One bounded batch of due rows (the redelivery sweep); counts by outcome."""
     ids, claimed_at = claim_batch(batch_size=batch_size)

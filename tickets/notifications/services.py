@@ -1,10 +1,11 @@
 """Queue notifications in the outbox, inside the caller's transaction.
 
-Delivery happens after commit (a Celery task per row) and again from the
+Delivery happens after commit (a Celery task per chunk of rows) and again from the
 periodic redelivery sweep, so a broker outage delays a notification but never
 loses it.
 """
 
+import functools
 import json
 import logging
 import time
@@ -15,7 +16,7 @@ from email.utils import parseaddr
 
 from celery import current_app
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -85,9 +86,14 @@ def notify(
     return notify_many([Notice(event=event, kind=kind, recipients=list(recipients), body=body)])
 
 
-def notify_many(notices: list[Notice]) -> list[Notification]:
+def notify_many(notices: list[Notice], *, returning: bool = True) -> list[Notification]:
     """The outbox rows of many events in a few queries (preferences, team webhooks, one insert),
-    as notify() would write them one by one; the SLA sweep announces a whole batch this way."""
+    as notify() would write them one by one; the SLA sweep announces a whole batch this way.
+
+    Returns the rows written, unsaved instances (as bulk_create with ignore_conflicts leaves
+    them); a batch that does not look at them passes returning=False: on PostgreSQL the rows
+    then go from plain tuples to one INSERT, without a model instance each (a sweep batch
+    writes thousands)."""
     users_of = _cleared([_distinct_active(notice.recipients) for notice in notices], notices)
     everyone = {user.pk: user for users in users_of for user in users}
     wanted = _preferences(users=list(everyone.values()), kinds={notice.kind for notice in notices})
@@ -98,33 +104,20 @@ def notify_many(notices: list[Notice]) -> list[Notification]:
         else []
     )
     now = timezone.now()
-    rows = []
+    rows: list[dict] = []
     for notice, users in zip(notices, users_of, strict=True):
-        event, kind = notice.event, notice.kind
+        event, kind = notice.event, str(notice.kind)
         ticket = event.ticket
         subject = SUBJECTS[kind].format(ref=ticket.reference, title=ticket.title)[:300]
-        common = {"kind": kind, "ticket": ticket, "event": event, "subject": subject, "created_at": now}
+        common = {"kind": kind, "ticket": ticket, "event": event, "subject": subject, "body": notice.body}
         for user in users:
             if wanted[(user.pk, kind, NotificationChannel.IN_APP)]:
                 rows.append(
-                    Notification(
-                        recipient=user,
-                        channel=NotificationChannel.IN_APP,
-                        status=DeliveryStatus.SENT,
-                        sent_at=now,
-                        body=notice.body,
-                        **common,
-                    )
+                    {**common, "recipient": user, "channel": NotificationChannel.IN_APP, "status": DeliveryStatus.SENT}
                 )
             if user.email and wanted[(user.pk, kind, NotificationChannel.EMAIL)]:
                 rows.append(
-                    Notification(
-                        recipient=user,
-                        channel=NotificationChannel.EMAIL,
-                        message_id=new_message_id(),
-                        body=notice.body,
-                        **common,
-                    )
+                    {**common, "recipient": user, "channel": NotificationChannel.EMAIL, "message_id": new_message_id()}
                 )
         if notice.team_webhooks:
             for endpoint in endpoints:
@@ -133,39 +126,112 @@ def notify_many(notices: list[Notice]) -> list[Notification]:
                     and endpoint.wants(kind)
                     and _may_post(endpoint, ticket)
                 ):
-                    rows.append(
-                        Notification(webhook=endpoint, channel=NotificationChannel.WEBHOOK, body=notice.body, **common)
-                    )
+                    rows.append({**common, "webhook": endpoint, "channel": NotificationChannel.WEBHOOK})
         for url in notice.webhook_urls:
             rows.append(
-                Notification(
-                    recipient=None,
-                    channel=NotificationChannel.WEBHOOK,
-                    **{**common, "subject": f"{ticket.reference}: {event.message}"[:300]},
-                    body=json.dumps({"url": url, "ticket": ticket.reference, "event": event.pk}),
-                )
+                {
+                    **common,
+                    "channel": NotificationChannel.WEBHOOK,
+                    "subject": f"{ticket.reference}: {event.message}"[:300],
+                    "body": json.dumps({"url": url, "ticket": ticket.reference, "event": event.pk}),
+                }
             )
     rows = _one_per_delivery(rows)
     if not rows:
         return []
-    # ignore_conflicts: the unique constraints make a repeated notify() for the same
-    # event a no-op instead of a second delivery.
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    event_ids = sorted({row.event_id for row in rows if row.status == DeliveryStatus.PENDING})
+    # ON CONFLICT DO NOTHING (ignore_conflicts): the unique constraints make a repeated notify()
+    # for the same event a no-op instead of a second delivery.
+    instances = None
+    if returning or connection.vendor != "postgresql":
+        instances = [
+            Notification(
+                recipient=row.get("recipient"),
+                webhook=row.get("webhook"),
+                kind=row["kind"],
+                channel=row["channel"],
+                ticket=row["ticket"],
+                event=row["event"],
+                subject=row["subject"],
+                body=row["body"],
+                status=row.get("status", DeliveryStatus.PENDING),
+                sent_at=now if row.get("status") == DeliveryStatus.SENT else None,
+                message_id=row.get("message_id", ""),
+                created_at=now,
+                next_attempt_at=now,
+            )
+            for row in rows
+        ]
+    if instances is not None and connection.vendor != "postgresql":
+        Notification.objects.bulk_create(instances, ignore_conflicts=True)
+    else:
+        _insert_rows(rows, now=now)
+    event_ids = sorted({row["event"].pk for row in rows if row.get("status") != DeliveryStatus.SENT})
     if event_ids:
         transaction.on_commit(lambda: enqueue_events_deliveries(event_ids=event_ids))
-    return rows
+    return instances or []
 
 
-def _one_per_delivery(rows: list[Notification]) -> list[Notification]:
+# The outbox columns _insert_rows writes, in order (the others keep their database defaults: none).
+_COLUMNS = (
+    "recipient_id, webhook_id, kind, channel, ticket_id, event_id, subject, body, status, attempts, last_error, "
+    "next_attempt_at, claimed_at, message_id, created_at, sent_at, read_at"
+)
+
+
+def _insert_rows(rows: list[dict], *, now) -> None:
+    """notify_many's rows in one INSERT … ON CONFLICT DO NOTHING from plain tuples (PostgreSQL)."""
+    from psycopg2.extras import execute_values  # PostgreSQL's driver: imported where only PostgreSQL runs
+
+    values = []
+    for row in rows:
+        recipient, webhook = row.get("recipient"), row.get("webhook")
+        sent = row.get("status") == DeliveryStatus.SENT
+        values.append(
+            (
+                recipient.pk if recipient is not None else None,
+                webhook.pk if webhook is not None else None,
+                row["kind"],
+                str(row["channel"]),
+                row["ticket"].pk,
+                row["event"].pk,
+                row["subject"],
+                row["body"],
+                str(row.get("status", DeliveryStatus.PENDING)),
+                0,
+                "",
+                now,
+                None,
+                row.get("message_id", ""),
+                now,
+                now if sent else None,
+                None,
+            )
+        )
+    with connection.cursor() as cursor:
+        execute_values(  # through Django's cursor: the statement is logged and counted like any other
+            cursor,
+            f"INSERT INTO {Notification._meta.db_table} ({_COLUMNS}) VALUES %s ON CONFLICT DO NOTHING",
+            values,
+            page_size=len(values),
+        )
+
+
+def _one_per_delivery(rows: list[dict]) -> list[dict]:
     """One row per event, recipient and channel (per event and endpoint for webhooks): a person
     named by two notices of one event (a watcher who is also in the team, an assignee who leads
     it, the lead who is on call) is told once, by the first notice, as the outbox's unique
     constraints keep it; the rows a call returns are the deliveries it asked for."""
     kept, seen = [], set()
     for row in rows:
-        bare_url = row.body if row.recipient_id is None and row.webhook_id is None else ""  # a ladder level's
-        key = (row.event_id, row.channel, row.recipient_id, row.webhook_id, bare_url)
+        recipient, webhook = row.get("recipient"), row.get("webhook")
+        bare_url = row["body"] if recipient is None and webhook is None else ""  # a ladder level's
+        key = (
+            row["event"].pk,
+            row["channel"],
+            recipient.pk if recipient is not None else None,
+            webhook.pk if webhook is not None else None,
+            bare_url,
+        )
         if key not in seen:
             seen.add(key)
             kept.append(row)
@@ -234,14 +300,22 @@ def _preferences(*, users: list[User], kinds: set[str]) -> dict[tuple[int, str, 
 
 def new_message_id() -> str:
     """A Message-ID for an email we will send; stored on the row so replies thread back."""
-    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "handoff.local"
-    return f"<notification.{uuid.uuid4().hex}@{domain}>"
+    return f"<notification.{uuid.uuid4().hex}@{_domain_of(settings.DEFAULT_FROM_EMAIL)}>"
+
+
+@functools.lru_cache(maxsize=4)
+def _domain_of(from_email: str) -> str:
+    # parsed once per address, not once per email row (a sweep batch writes thousands)
+    return parseaddr(from_email)[1].rpartition("@")[2] or "handoff.local"
 
 
 # --- enqueue on commit, never hanging the request -----------------------------------
 
 _broker_down_until = 0.0
-DELIVER_TASK = "tickets.notifications.tasks.notifications_deliver_task"
+DELIVER_TASK = "tickets.notifications.tasks.notifications_deliver_many_task"
+# Rows per delivery message: publishing costs ~1 ms a message, so a sweep batch's thousands of rows
+# go in tens of messages; small enough that one worker's chunk does not hold back the rest for long.
+DELIVERY_CHUNK = 200
 
 
 def enqueue_events_deliveries(*, event_ids: list[int]) -> None:
@@ -254,7 +328,7 @@ def enqueue_events_deliveries(*, event_ids: list[int]) -> None:
 
 
 def enqueue_deliveries(notification_ids: list[int]) -> int:
-    """Publish one delivery task per row; returns how many were published.
+    """Publish one delivery task per chunk of up to DELIVERY_CHUNK rows; returns how many rows were published.
 
     The rows are already committed, so a broker failure costs nothing but latency:
     stop at the first failure (no retry loop) and skip the broker in this process
@@ -266,7 +340,7 @@ def enqueue_deliveries(notification_ids: list[int]) -> int:
     # By name: the outbox sits below the task modules (entry points), which the app's
     # ready() registers in every process; eager mode (tests) still applies.
     app = current_app
-    notifications_deliver_task = app.tasks[DELIVER_TASK]
+    deliver_task = app.tasks[DELIVER_TASK]
     published = 0
     queue = getattr(settings, "NOTIFICATIONS_TASK_QUEUE", None)
     options = {"queue": queue} if queue else {}
@@ -275,11 +349,10 @@ def enqueue_deliveries(notification_ids: list[int]) -> int:
             # One connection attempt, bounded by the broker connect timeout: kombu's own
             # default would sleep and retry (seconds) while the user waits for the page.
             connection.ensure_connection(max_retries=0, timeout=settings.CELERY_BROKER_CONNECTION_TIMEOUT)
-            for notification_id in notification_ids:
-                notifications_deliver_task.apply_async(
-                    args=[notification_id], retry=False, connection=connection, **options
-                )
-                published += 1
+            for start in range(0, len(notification_ids), DELIVERY_CHUNK):
+                chunk = list(notification_ids[start : start + DELIVERY_CHUNK])
+                deliver_task.apply_async(args=[chunk], retry=False, connection=connection, **options)
+                published += len(chunk)
     except Exception as exc:  # broker unreachable: the rows are safe in the database
         _broker_down_until = time.monotonic() + settings.NOTIFICATIONS_BROKER_BACKOFF_SECONDS
         logger.warning(

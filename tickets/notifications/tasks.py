@@ -11,8 +11,14 @@ logger = logging.getLogger(__name__)
 
 @shared_task
 def notifications_deliver_task(notification_id: int) -> str | None:
-    """Deliver one outbox row (published on commit of the event that wrote it)."""
+    """Deliver one outbox row (kept for messages published before deliveries went by chunks)."""
     return delivery.delivery_attempt(notification_id)
+
+
+@shared_task
+def notifications_deliver_many_task(notification_ids: list[int]) -> dict:
+    """Deliver a chunk of outbox rows (published on commit: one message per chunk, not per row)."""
+    return delivery.deliver_many(notification_ids)
 
 
 @shared_task
