@@ -64,6 +64,14 @@ class Site(models.Model):
         return self.name
 
 
+def site_time_zone(site_id: int) -> str:
+    """A site's time zone ("" if there is no such site). Sites are configuration: read once per change."""
+    from . import configcache
+
+    zones = configcache.cached("site_time_zones", lambda: dict(Site.objects.values_list("pk", "time_zone")))
+    return zones.get(site_id, "")
+
+
 class User(AbstractUser):
     """A person: requester, agent, engineer, manager or admin (roles are groups)."""
 
@@ -83,10 +91,7 @@ class User(AbstractUser):
         if self.time_zone:
             return self.time_zone
         if self.site_id:
-            from . import configcache  # sites are configuration: no query per request for the zone
-
-            zones = configcache.cached("site_time_zones", lambda: dict(Site.objects.values_list("pk", "time_zone")))
-            return zones.get(self.site_id) or settings.TIME_ZONE
+            return site_time_zone(self.site_id) or settings.TIME_ZONE
         return settings.TIME_ZONE
 
 
