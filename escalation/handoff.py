@@ -168,11 +168,36 @@ class FieldQuality:
     problem: str
 
 
+# handoff_quality's answers by everything they are judged on (the texts, the ticket's title,
+# category and urgency): the Tier 2 queue shows up to 75 handoffs and polls every 30 seconds, and
+# judging them is most of its rendering time. A pure function of the key, so nothing to invalidate;
+# bounded, emptied when full.
+_QUALITY_CACHE: dict[tuple, tuple[FieldQuality, ...]] = {}
+QUALITY_CACHE_SIZE = 4096
+
+
+def _quality_key(escalation, ctx: substance.Context) -> tuple:
+    texts = tuple(getattr(escalation, name) or "" for name in substance.TEXT_FIELDS)
+    rest = (escalation.affected_scope or "", escalation.affected_count, escalation.urgency or "")
+    return (ctx.title, ctx.category_slug, ctx.ticket_urgency, *texts, *rest)
+
+
 def handoff_quality(escalation, ticket: Ticket | None = None) -> list[FieldQuality]:
     """The card's and the queue's per-field quality, from the same checks as the service."""
     ticket = ticket or escalation.ticket
-    verdicts = handoff_verdicts(ticket=ticket, handoff=escalation)
-    return [
+    ctx = context_for(ticket)
+    key = _quality_key(escalation, ctx)
+    if (cached := _QUALITY_CACHE.get(key)) is not None:
+        return list(cached)
+    verdicts = handoff_verdicts(ticket=ticket, handoff=escalation, ctx=ctx)
+    quality = [
         FieldQuality(name, HANDOFF_FIELD_LABELS[name], verdicts[name].status, verdicts[name].problem)
         for name in HANDOFF_FIELDS
     ]
+    # Evidence pointing at an attachment was judged on whether the ticket has one, which can
+    # change without the key changing: not cached.
+    if "has_attachments" not in ctx.__dict__:
+        if len(_QUALITY_CACHE) >= QUALITY_CACHE_SIZE:
+            _QUALITY_CACHE.clear()
+        _QUALITY_CACHE[key] = tuple(quality)
+    return quality

@@ -141,7 +141,7 @@ def _filter_choices():
 @agent_required
 def desk(request):
     """Tier 1 desk: my open tickets and the Tier 1 queue, most urgent first; polls itself."""
-    visible = selectors.ticket_list_with_related(request.user)
+    visible = selectors.list_rows(selectors.ticket_list_with_related(request.user))
     queue_qs = visible.filter(tier=Tier.ONE, status__in=[TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING])
     page = _page(request, selectors.by_sla_urgency(_filtered(request, queue_qs)))
     context = {"page": page, "list_url": request.get_full_path(), "poll_seconds": poll_seconds()}
@@ -149,7 +149,7 @@ def desk(request):
         return render(request, "tickets/_ticket_list.html", context)
     # A returned handoff's reason shows on the row: Tier 1 sees why it came back without opening it.
     mine = escalation_selectors.with_handoffs(
-        selectors.by_sla_urgency(visible.filter(assignee=request.user, status__in=OPEN_STATUSES))
+        selectors.by_sla_urgency(visible.filter(assignee=request.user, status__in=OPEN_STATUSES)), list_rows=True
     )[:8]
     agents = User.objects.filter(
         Q(groups__permissions__codename="work_tickets") | Q(user_permissions__codename="work_tickets"),
@@ -581,10 +581,10 @@ def tier2_queue(request):
     user = request.user
     queue = escalation_selectors.tier2_queue_for(user)
     # Both lists' handoffs in one query (prefetch_related(None): not one query per list).
-    awaiting = list(_filtered(request, queue.awaiting.prefetch_related(None))[:50])
-    page = _page(request, _filtered(request, queue.accepted.prefetch_related(None)))
+    awaiting = list(_filtered(request, selectors.list_rows(queue.awaiting.prefetch_related(None), lead=True))[:50])
+    page = _page(request, _filtered(request, selectors.list_rows(queue.accepted.prefetch_related(None), lead=True)))
     page.object_list = list(page.object_list)
-    escalation_selectors.attach_handoffs([*awaiting, *page.object_list])
+    escalation_selectors.attach_handoffs([*awaiting, *page.object_list], list_rows=True)
     context = {
         "awaiting": awaiting,
         "page": page,

@@ -22,7 +22,7 @@ from django.db.models import Max, Q
 from tickets import configcache
 from tickets.conditions import Facts, matches
 from tickets.locks import update_from_values
-from tickets.models import Ticket, TicketStatus, Tier
+from tickets.models import Ticket, TicketStatus, Tier, site_time_zone
 
 from . import businesstime as bt
 from .models import (
@@ -118,7 +118,9 @@ def _matches(policy: SlaPolicy, ticket: Ticket) -> bool:
 
 def _time_zone_for(policy: SlaPolicy, ticket: Ticket) -> str:
     if policy.use_site_time_zone and ticket.site_id:
-        return ticket.site.time_zone
+        if Ticket.site.is_cached(ticket):
+            return ticket.site.time_zone
+        return site_time_zone(ticket.site_id) or ticket.site.time_zone  # cached: no query at intake
     if policy.calendar_id:
         return policy.calendar.time_zone
     return "UTC"

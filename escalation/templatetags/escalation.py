@@ -1,5 +1,7 @@
 """Handoff quality, outcome and checklist on the card, the Tier 2 queue and the escalation pages."""
 
+from functools import lru_cache
+
 from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
@@ -33,6 +35,12 @@ def quality_summary(quality):
     """Five marks, one per field, and the counts in words ("4 complete · 1 weak")."""
     if not quality:
         return ""
+    return _summary_html(tuple(quality))
+
+
+@lru_cache(maxsize=1024)
+def _summary_html(quality: tuple) -> str:
+    """quality_summary's markup, by the (immutable) field qualities: a queue repeats a few of them."""
     counts = [(status, sum(q.status == status for q in quality)) for status in (COMPLETE, WEAK, MISSING)]
     words = " · ".join(f"{n} {status}" for status, n in counts if n)
     marks = format_html_join(

@@ -111,3 +111,31 @@ def test_a_change_made_by_another_process_is_seen_too(api_for, agent, configured
     ConfigStamp.objects.update_or_create(pk=1, defaults={"token": "from-another-process"})
 
     assert client.post("/api/v1/tickets/", CREATE_BODY, format="json").json()["priority"] == "P1"
+
+
+def test_category_and_site_are_read_from_the_configuration_cache(api_for, agent, configured, category, site):
+    client = api_for(agent)
+    client.post("/api/v1/tickets/", {**CREATE_BODY, "site": site.slug}, format="json")  # warm
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/api/v1/tickets/", {**CREATE_BODY, "site": site.slug}, format="json")
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["category"] == category.slug
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert not [sql for sql in reads if 'FROM "tickets_category"' in sql or 'FROM "tickets_site"' in sql], reads
+    assert Ticket.objects.get(pk=response.json()["id"]).site == site
+
+
+def test_a_category_retired_in_the_admin_is_refused_at_the_next_intake(api_for, agent, configured, category):
+    client = api_for(agent)
+    assert client.post("/api/v1/tickets/", CREATE_BODY, format="json").status_code == 201  # cached
+
+    category.is_active = False
+    category.save()
+
+    response = client.post("/api/v1/tickets/", CREATE_BODY, format="json")
+    assert response.status_code == 400
+    assert "category" in str(response.json())
+    unknown = client.post("/api/v1/tickets/", {**CREATE_BODY, "category": "no-such-thing"}, format="json")
+    assert unknown.status_code == 400
