@@ -56,9 +56,10 @@ def main() -> None:
           f"peak RSS {rss:.0f} MB")  # fmt: skip
     print(f"  {report}")
     started = time.perf_counter()
-    seconds, _rss, _report = _sweep_process(env)
-    print(f"  a sweep with nothing due, in a fresh process: {seconds:.2f} s "
+    seconds, _rss, report = _sweep_process(env)
+    print(f"  the next sweep, in a fresh process: {seconds:.2f} s "
           f"({time.perf_counter() - started:.2f} s with the process's start-up)")  # fmt: skip
+    print(f"  {report}")
 
 
 if __name__ == "__main__":
