@@ -318,7 +318,15 @@ class Ticket(models.Model):
             # by leaving those out instead of joining every ticket; and the ids a viewer without
             # clearance sees, so a tile's "tickets with a matching record" reads a narrow index
             # (index-only) rather than the whole ticket table.
-            models.Index(fields=["resolved_at"], condition=Q(resolved_at__isnull=False), name="ticket_resolved_at"),
+            # Covering (index-only scans for the dashboard's one pass over the period's resolved and
+            # created tickets: per day, assignee, team, first contact; per hour, site, escalated).
+            models.Index(
+                fields=["resolved_at"],
+                include=["status", "is_restricted", "assignee", "queue", "tier", "reopen_count", "id"],
+                condition=Q(resolved_at__isnull=False),
+                name="ticket_resolved_cover",
+            ),
+            models.Index(fields=["created_at"], include=["is_restricted", "site", "id"], name="ticket_created_cover"),
             models.Index(fields=["id"], condition=Q(is_restricted=True), name="ticket_restricted"),
             models.Index(fields=["id"], condition=Q(is_restricted=False), name="ticket_unrestricted"),
         ]

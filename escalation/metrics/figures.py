@@ -67,6 +67,7 @@ Definitions (what each number means; the tests work them out by hand):
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -74,28 +75,27 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 from django.db.models import (
     Avg,
+    BooleanField,
     Case,
     CharField,
     Count,
     DurationField,
-    Exists,
     ExpressionWrapper,
     F,
     FloatField,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
     Value,
     When,
 )
-from django.db.models.functions import ExtractHour, TruncDate
+from django.db.models.functions import Trunc, TruncDate
 from django.utils import timezone
 
 from escalation.models import HANDOFF_FIELDS, Escalation, Outcome, ReturnReason, Trigger
 from escalation.sla.models import Segment, SlaRecord, Stage, Target
 from escalation.sla.selectors import AT_RISK_WINDOW
-from tickets.models import OPEN_STATUSES, Ticket, TicketStatus, Tier
+from tickets.models import OPEN_STATUSES, Queue, Site, Ticket, TicketStatus, Tier
 
 from .aggregates import Pct, figures
 from .filters import MetricsFilter
@@ -178,6 +178,10 @@ def percent(part: int, whole: int) -> float | None:
 # ---------------------------------------------------------------- session
 
 
+# Per dashboard transaction (SET LOCAL): enough for the sorts and hashes of a 90-day period at 1M tickets.
+FIGURES_WORK_MEM = "64MB"
+
+
 @contextmanager
 def without_jit() -> Iterator[None]:
     """Run the figures with PostgreSQL's JIT compiler off (set locally: this transaction only).
@@ -187,6 +191,11 @@ def without_jit() -> Iterator[None]:
     cost at 200k (EXPLAIN ANALYZE: "JIT … Optimization 628 ms, Emission 389 ms") to run a
     query that needs about 0.3 s. The dashboard's queries are many and each runs once, so
     compiling never pays. Elsewhere (SQLite) nothing changes.
+
+    work_mem is raised for the same transaction: the percentiles sort the period's values
+    (60k SLA records at 200k tickets spilled to disk: "Sort Method: external merge Disk: 5024kB"),
+    and "ticket never escalated" is a hashed list of every escalated ticket, which PostgreSQL
+    only hashes when it fits in work_mem (else it probes the escalation index once per ticket).
     """
     if connection.vendor != "postgresql":
         yield
@@ -195,13 +204,17 @@ def without_jit() -> Iterator[None]:
         with connection.cursor() as cursor:
             # SET LOCAL lasts to the end of the outermost transaction: put back what was there for
             # a caller that already had one open (a test, a management command).
-            cursor.execute("SELECT current_setting('jit'), set_config('jit', 'off', true)")
-            (before, _off) = cursor.fetchone()
+            cursor.execute(
+                "SELECT current_setting('jit'), current_setting('work_mem'),"
+                " set_config('jit', 'off', true), set_config('work_mem', %s, true)",
+                [FIGURES_WORK_MEM],
+            )
+            (jit, work_mem, _jit, _work_mem) = cursor.fetchone()
         try:
             yield
         finally:
             with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('jit', %s, true)", [before])
+                cursor.execute("SELECT set_config('jit', %s, true), set_config('work_mem', %s, true)", [jit, work_mem])
 
 
 # ---------------------------------------------------------------- scope
@@ -245,15 +258,18 @@ def scoped_escalations(tickets: QuerySet[Ticket], filters: MetricsFilter) -> Que
 
 def ticket_conditions(filters: MetricsFilter, now: datetime) -> dict[str, Q]:
     """Named ticket conditions, shared with the drill-down so a list matches its figure."""
-    escalated = Exists(Escalation.objects.filter(ticket=OuterRef("pk")))
+    # "Ever escalated" as membership in the escalated tickets (hashed once per query) rather than an
+    # EXISTS probe of the escalation index per ticket: at 200k tickets the period's counts made
+    # 57k probes (56 ms); the hash is built from one index-only scan of the escalations.
+    escalated = Q(pk__in=Escalation.objects.values("ticket_id"))
     created = filters.within("created_at")
     resolved = filters.within("resolved_at") & Q(status__in=RESOLVED_STATUSES)
     open_ = Q(status__in=OPEN_STATUSES)
     conditions = {
         "created": created,
-        "escalated": created & Q(escalated),
+        "escalated": created & escalated,
         "resolved": resolved,
-        "first_contact": resolved & Q(tier=Tier.ONE, reopen_count=0) & ~Q(escalated),
+        "first_contact": resolved & Q(tier=Tier.ONE, reopen_count=0) & ~escalated,
         "backlog": open_,
         # Security (restricted) tickets: only a viewer cleared for them has any in scope.
         "security": created & Q(is_restricted=True),
@@ -269,11 +285,35 @@ def ticket_conditions(filters: MetricsFilter, now: datetime) -> dict[str, Q]:
 # ---------------------------------------------------------------- figures
 
 
-def ticket_counts(scoped: QuerySet[Ticket], filters: MetricsFilter, now: datetime) -> dict:
-    """Created, escalated, resolved, first-contact resolved, backlog by age: one query."""
+def ticket_counts(
+    scoped: QuerySet[Ticket],
+    filters: MetricsFilter,
+    now: datetime,
+    *,
+    created: list[dict] | None = None,
+    resolved: list[dict] | None = None,
+) -> dict:
+    """Created, escalated, resolved, first-contact resolved, backlog by age.
+
+    The period's counts add up the created and resolved cells (each cell carries the conditions'
+    flags); the backlog is one query over open tickets only. One query over "created, resolved or
+    open" used to count them all: a bitmap OR of three ranges that PostgreSQL turned into a scan
+    of the whole ticket table once its cost estimate allowed.
+    """
     conditions = ticket_conditions(filters, now)
-    relevant = conditions["created"] | conditions["resolved"] | conditions["backlog"]
-    counts = scoped.filter(relevant).aggregate(**{name: Count("pk", filter=q) for name, q in conditions.items()})
+    created = created_cells(scoped, filters) if created is None else created
+    resolved = resolved_cells(scoped, filters) if resolved is None else resolved
+    counts = {
+        "created": sum(cell["n"] for cell in created),
+        "escalated": sum(cell["n"] for cell in created if cell["escalated"]),
+        "security": sum(cell["n"] for cell in created if cell["security"]),
+        "resolved": sum(cell["n"] for cell in resolved),
+        "first_contact": sum(cell["n"] for cell in resolved if cell["first_contact"]),
+    }
+    backlog = ["backlog", *(f"age_{key}" for key, _label, _low, _high in AGE_BUCKETS)]
+    counts |= scoped.filter(conditions["backlog"]).aggregate(
+        **{name: Count("pk", filter=conditions[name]) for name in backlog}
+    )
     return {
         "created": counts["created"],
         "escalated": counts["escalated"],
@@ -294,12 +334,18 @@ def closed_records(records: QuerySet[SlaRecord], filters: MetricsFilter) -> Quer
 
 
 def sla_attainment(records: QuerySet[SlaRecord], filters: MetricsFilter) -> list[dict]:
+    return _sla_attainment(records, filters)[0]
+
+
+def _sla_attainment(records: QuerySet[SlaRecord], filters: MetricsFilter) -> tuple[list[dict], dict[str, int]]:
+    """The attainment rows, and per target the tickets behind them (its tile's count), in one query."""
     rows = figures(
         closed_records(records, filters).annotate(used=USED_SECONDS),
         group_by=["target"],
         aggregates={
             "met": Count("pk", filter=Q(stage=Stage.MET)),
             "breached": Count("pk", filter=Q(stage=Stage.BREACHED)),
+            "tickets": Count("ticket", distinct=True),
         },
         percentiles={
             "median_used": Pct("used", 0.5),
@@ -325,7 +371,7 @@ def sla_attainment(records: QuerySet[SlaRecord], filters: MetricsFilter) -> list
                 "median_target_minutes": minutes(row.get("median_target")),
             }
         )
-    return result
+    return result, {target.value: by_target.get(target, {}).get("tickets", 0) for target in SLA_TARGETS}
 
 
 def breached_records(records: QuerySet[SlaRecord], filters: MetricsFilter) -> QuerySet[SlaRecord]:
@@ -333,14 +379,26 @@ def breached_records(records: QuerySet[SlaRecord], filters: MetricsFilter) -> Qu
 
 
 def breaches(records: QuerySet[SlaRecord], filters: MetricsFilter) -> dict:
-    breached = breached_records(records, filters)
-    rows = list(breached.values("target", "tier").annotate(count=Count("pk")).order_by("target", "tier"))
-    tickets = breached.aggregate(tickets=Count("ticket", distinct=True))["tickets"]
-    by_tier = {tier.value: 0 for tier in TIERS}
-    by_target = {target.value: 0 for target in Target}
-    for row in rows:
-        by_tier[row["tier"]] = by_tier.get(row["tier"], 0) + row["count"]
-        by_target[row["target"]] += row["count"]
+    """One pass over the period's breaches: a count per target and charged tier, and the distinct tickets.
+
+    The charged tier (BREACH_TIER, a CASE) is computed once per record in an inner query, fenced
+    with OFFSET 0 so PostgreSQL does not inline it into each of the 15 FILTERs (290k breaches at 1M
+    tickets: 240 → 115 ms).
+    """
+    inner = breached_records(records, filters).values("ticket_id", "target", "tier")
+    sql, params = inner.query.sql_with_params()
+    cells = [(target.value, tier.value) for target in Target for tier in TIERS]
+    counts = ", ".join("COUNT(*) FILTER (WHERE target = %s AND tier = %s)" for _cell in cells)
+    fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(DISTINCT ticket_id), {counts} FROM ({sql}{fence}) AS breached",
+            [*(value for cell in cells for value in cell), *params],
+        )
+        tickets, *row = cursor.fetchone()
+    per_cell = dict(zip(cells, row, strict=True))
+    by_tier = {tier.value: sum(per_cell[(target.value, tier.value)] for target in Target) for tier in TIERS}
+    by_target = {target.value: sum(per_cell[(target.value, tier.value)] for tier in TIERS) for target in Target}
     return {
         "total": sum(by_tier.values()),
         "tickets_ever_breached": tickets,
@@ -368,15 +426,24 @@ def escalations_in_period(escalations: QuerySet[Escalation], filters: MetricsFil
 
 
 def escalation_figures(escalations: QuerySet[Escalation], filters: MetricsFilter) -> dict:
+    return _escalation_figures(escalations, filters)[0]
+
+
+def _escalation_figures(escalations: QuerySet[Escalation], filters: MetricsFilter) -> tuple[dict, dict[str, int]]:
+    """The escalation figures, and the tickets behind the complete / returned / accepted ones (their tiles)."""
     period = escalations_in_period(escalations, filters)
     accepted = Q(outcome=Outcome.ACCEPTED)
     returned = Q(outcome=Outcome.RETURNED)
+    complete = Q(present=len(HANDOFF_FIELDS))
     (row,) = figures(
         period,
         aggregates={
+            "complete_tickets": Count("ticket", distinct=True, filter=complete),
+            "returned_tickets": Count("ticket", distinct=True, filter=returned),
+            "accepted_tickets": Count("ticket", distinct=True, filter=accepted),
             "total": Count("pk"),
             "automatic": Count("pk", filter=Q(is_automatic=True)),
-            "complete": Count("pk", filter=Q(present=len(HANDOFF_FIELDS))),
+            "complete": Count("pk", filter=complete),
             "avg_present": Avg("present", output_field=FloatField()),
             "accepted": Count("pk", filter=accepted),
             "returned": Count("pk", filter=returned),
@@ -397,7 +464,8 @@ def escalation_figures(escalations: QuerySet[Escalation], filters: MetricsFilter
     }
     reasons = dict(period.filter(returned).values_list("return_reason").annotate(n=Count("pk")).order_by())
     decided = row["accepted"] + row["returned"]
-    return {
+    tickets = {name: row[f"{name}_tickets"] for name in ("complete", "returned", "accepted")}
+    result = {
         "escalations": row["total"],
         "manual": row["total"] - row["automatic"],
         "automatic": row["automatic"],
@@ -425,6 +493,7 @@ def escalation_figures(escalations: QuerySet[Escalation], filters: MetricsFilter
             for reason in ReturnReason
         ],
     }
+    return result, tickets
 
 
 def resolution_records(records: QuerySet[SlaRecord], filters: MetricsFilter) -> QuerySet[SlaRecord]:
@@ -432,6 +501,16 @@ def resolution_records(records: QuerySet[SlaRecord], filters: MetricsFilter) -> 
         used=USED_SECONDS
     )
 
+
+# The tier holding the record's ticket now. Joined to the ticket, PostgreSQL hashed the period's
+# records and probed them with every ticket (1M index entries at 1M tickets: 400 ms); put as
+# membership in the Tier 2 tickets (Tier has two values, and Tier 2 holds the fewer tickets) it is
+# one hashed list read from ticket_tier_due and a probe per record.
+RESOLVING_TIER = Case(
+    When(ticket__in=Ticket.objects.filter(tier=Tier.TWO).values("pk"), then=Value(Tier.TWO.value)),
+    default=Value(Tier.ONE.value),
+    output_field=IntegerField(),
+)
 
 RESOLUTION_COLUMNS = {
     "total": "used",
@@ -450,8 +529,8 @@ def resolution_time(records: QuerySet[SlaRecord], filters: MetricsFilter) -> dic
         percentiles[f"{key}_p90"] = Pct(column, 0.9)
     (row,) = figures(resolved, aggregates={"count": Count("pk")}, percentiles=percentiles)
     by_tier = figures(
-        resolved,
-        group_by=["ticket__tier"],
+        resolved.annotate(resolving_tier=RESOLVING_TIER),
+        group_by=["resolving_tier"],
         aggregates={"count": Count("pk")},
         percentiles={"p50": Pct("used", 0.5), "p90": Pct("used", 0.9)},
     )
@@ -468,8 +547,8 @@ def resolution_time(records: QuerySet[SlaRecord], filters: MetricsFilter) -> dic
         ],
         "by_resolving_tier": [
             {
-                "tier": r["ticket__tier"],
-                "label": Tier(r["ticket__tier"]).label,
+                "tier": r["resolving_tier"],
+                "label": Tier(r["resolving_tier"]).label,
                 "records": r["count"],
                 "median_minutes": minutes(r["p50"]),
                 "p90_minutes": minutes(r["p90"]),
@@ -479,43 +558,102 @@ def resolution_time(records: QuerySet[SlaRecord], filters: MetricsFilter) -> dic
     }
 
 
-def volume(scoped: QuerySet[Ticket], filters: MetricsFilter) -> dict:
-    created = scoped.filter(filters.within("created_at"))
-    hours = dict(
-        created.annotate(hour=ExtractHour("created_at", tzinfo=filters.time_zone))
-        .values_list("hour")
+def _flag(condition: Q) -> ExpressionWrapper:
+    return ExpressionWrapper(condition, output_field=BooleanField())
+
+
+def created_cells(scoped: QuerySet[Ticket], filters: MetricsFilter) -> list[dict]:
+    """Tickets created in the period per local hour (with its day and hour of day), site, and the
+    "escalated" and "security" conditions of ticket_conditions: one pass over them for the ticket
+    counts, the volume figures and the trend's created column (each was a pass of its own).
+
+    Dicts with day, hour, site__slug, site__name, escalated, security and n.
+    """
+    conditions = ticket_conditions(filters, timezone.now())
+    cells = (
+        scoped.filter(conditions["created"])
+        .annotate(
+            local_hour=Trunc("created_at", "hour", tzinfo=filters.time_zone),
+            escalated=_flag(conditions["escalated"]),
+            security=_flag(conditions["security"]),
+        )
+        .values("local_hour", "site", "escalated", "security")
         .annotate(n=Count("pk"))
         .order_by()
     )
-    sites = created.values("site__slug", "site__name").annotate(n=Count("pk")).order_by("-n", "site__name")
+    # Grouped by the site's id, named after: joined to the sites, the grouping hashed their names
+    # for every ticket (417 → 229 ms at 1M tickets). The sites are a short list, read whole.
+    sites = {pk: (slug, name) for pk, slug, name in Site.objects.values_list("pk", "slug", "name")}
+    for cell in cells:
+        cell["site__slug"], cell["site__name"] = sites.get(cell.pop("site"), (None, None))
+    return [_local_day_and_hour(cell, filters) for cell in cells]
+
+
+def _local_day_and_hour(cell: dict, filters: MetricsFilter) -> dict:
+    # Trunc returns the local hour as an aware datetime (in the zone on PostgreSQL; SQLite may give UTC).
+    local = cell.pop("local_hour").astimezone(filters.time_zone)
+    cell["day"], cell["hour"] = local.date(), local.hour
+    return cell
+
+
+def resolved_cells(scoped: QuerySet[Ticket], filters: MetricsFilter) -> list[dict]:
+    """Tickets resolved in the period per local day, assignee, owning team and the "first_contact"
+    condition: one pass over them for the ticket counts, the trend's resolved column and the
+    agents' and teams' resolved counts."""
+    conditions = ticket_conditions(filters, timezone.now())
+    person = ("assignee__username", "assignee__first_name", "assignee__last_name")
+    cells = list(
+        scoped.filter(conditions["resolved"])
+        .annotate(
+            day=TruncDate("resolved_at", tzinfo=filters.time_zone), first_contact=_flag(conditions["first_contact"])
+        )
+        .values("day", "assignee", *person, "queue", "first_contact")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    queues = {pk: (slug, name) for pk, slug, name in Queue.objects.values_list("pk", "slug", "name")}
+    for cell in cells:
+        cell["queue__slug"], cell["queue__name"] = queues[cell["queue"]]
+    return cells
+
+
+def _sum_by(cells: list[dict], *fields: str) -> dict:
+    totals: dict = defaultdict(int)
+    for cell in cells:
+        totals[cell[fields[0]] if len(fields) == 1 else tuple(cell[name] for name in fields)] += cell["n"]
+    return totals
+
+
+def volume(scoped: QuerySet[Ticket], filters: MetricsFilter, *, created: list[dict] | None = None) -> dict:
+    created = created_cells(scoped, filters) if created is None else created
+    hours = _sum_by(created, "hour")
+    sites = _sum_by(created, "site__slug", "site__name")
+    # Most tickets first, then by name (no site last), as the query used to order them.
+    ordered = sorted(sites.items(), key=lambda item: (-item[1], item[0][1] is None, item[0][1] or ""))
     return {
         "by_hour": [{"hour": hour, "tickets": hours.get(hour, 0)} for hour in range(24)],
         "by_site": [
-            {"site": row["site__slug"] or "", "label": row["site__name"] or "No site", "tickets": row["n"]}
-            for row in sites
+            {"site": slug or "", "label": name or "No site", "tickets": count} for (slug, name), count in ordered
         ],
     }
 
 
-def daily_trend(scoped: QuerySet[Ticket], records: QuerySet[SlaRecord], filters: MetricsFilter) -> list[dict]:
+def daily_trend(
+    scoped: QuerySet[Ticket],
+    records: QuerySet[SlaRecord],
+    filters: MetricsFilter,
+    *,
+    created: list[dict] | None = None,
+    resolved: list[dict] | None = None,
+) -> list[dict]:
     zone = filters.time_zone
-    created = dict(
-        scoped.filter(filters.within("created_at"))
-        .annotate(day=TruncDate("created_at", tzinfo=zone))
-        .values_list("day")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    resolved = dict(
-        scoped.filter(filters.within("resolved_at"), status__in=RESOLVED_STATUSES)
-        .annotate(day=TruncDate("resolved_at", tzinfo=zone))
-        .values_list("day")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
+    created = _sum_by(created_cells(scoped, filters) if created is None else created, "day")
+    resolved = _sum_by(resolved_cells(scoped, filters) if resolved is None else resolved, "day")
+    trended = (Target.FIRST_RESPONSE, Target.RESOLUTION)
     sla = {
         (row["day"], row["target"]): row
         for row in closed_records(records, filters)
+        .filter(target__in=trended)  # the trend shows these two: next-response clocks need not be read
         .annotate(day=TruncDate("stopped_at", tzinfo=zone))
         .values("day", "target")
         .annotate(met=Count("pk", filter=Q(stage=Stage.MET)), total=Count("pk"))
@@ -525,7 +663,7 @@ def daily_trend(scoped: QuerySet[Ticket], records: QuerySet[SlaRecord], filters:
     day = filters.date_from
     while day <= filters.date_to:
         row = {"day": day.isoformat(), "created": created.get(day, 0), "resolved": resolved.get(day, 0)}
-        for target in (Target.FIRST_RESPONSE, Target.RESOLUTION):
+        for target in trended:
             cell = sla.get((day, target), {"met": 0, "total": 0})
             row[f"{target}_met_pct"] = percent(cell["met"], cell["total"])
         days.append(row)
@@ -538,7 +676,13 @@ def _person(row: dict, prefix: str) -> str:
     return full or row[f"{prefix}__username"]
 
 
-def people_tables(scoped: QuerySet[Ticket], escalations: QuerySet[Escalation], filters: MetricsFilter) -> dict:
+def people_tables(
+    scoped: QuerySet[Ticket],
+    escalations: QuerySet[Escalation],
+    filters: MetricsFilter,
+    *,
+    resolved: list[dict] | None = None,
+) -> dict:
     """Per agent and per team: resolved, escalations made, returns received, handoff return rate %,
     median and average handoff rating, automatic-escalation share %.
 
@@ -547,7 +691,7 @@ def people_tables(scoped: QuerySet[Ticket], escalations: QuerySet[Escalation], f
     team, from its queue) / all escalations of their tickets in the period: how often the clock,
     not a person, handed the ticket on.
     """
-    resolved = scoped.filter(filters.within("resolved_at"), status__in=RESOLVED_STATUSES)
+    resolved = resolved_cells(scoped, filters) if resolved is None else resolved
     period = escalations.filter(filters.within("escalated_at"))
     made = {
         "escalations": Count("pk"),
@@ -560,13 +704,12 @@ def people_tables(scoped: QuerySet[Ticket], escalations: QuerySet[Escalation], f
 
     agents: dict = {}
     person = ("__username", "__first_name", "__last_name")
-    for row in (
-        resolved.filter(assignee__isnull=False)
-        .values("assignee", *(f"assignee{p}" for p in person))
-        .annotate(n=Count("pk"))
-        .order_by()
-    ):
-        agents[row["assignee"]] = {"agent_id": row["assignee"], "agent": _person(row, "assignee"), "resolved": row["n"]}
+    for cell in resolved:
+        if cell["assignee"] is not None:
+            entry = agents.setdefault(
+                cell["assignee"], {"agent_id": cell["assignee"], "agent": _person(cell, "assignee"), "resolved": 0}
+            )
+            entry["resolved"] += cell["n"]
     for row in figures(
         period, group_by=["escalated_by", *(f"escalated_by{p}" for p in person)], aggregates=made, percentiles=rating
     ):
@@ -586,8 +729,11 @@ def people_tables(scoped: QuerySet[Ticket], escalations: QuerySet[Escalation], f
         entry["automatic_on_theirs"] = row["n"]
 
     teams: dict = {}
-    for row in resolved.values("queue", "queue__slug", "queue__name").annotate(n=Count("pk")).order_by():
-        teams[row["queue"]] = {"team": row["queue__slug"], "label": row["queue__name"], "resolved": row["n"]}
+    for cell in resolved:
+        entry = teams.setdefault(
+            cell["queue"], {"team": cell["queue__slug"], "label": cell["queue__name"], "resolved": 0}
+        )
+        entry["resolved"] += cell["n"]
     for row in figures(
         period, group_by=["from_queue", "from_queue__slug", "from_queue__name"], aggregates=made, percentiles=rating
     ):
@@ -623,20 +769,37 @@ def people_tables(scoped: QuerySet[Ticket], escalations: QuerySet[Escalation], f
 
 def dashboard(*, tickets: QuerySet[Ticket], filters: MetricsFilter, now: datetime | None = None) -> dict:
     """All the figures for one period and set of filters: the page, CSV and API use this."""
+    return dashboard_and_tickets_behind(tickets=tickets, filters=filters, now=now)[0]
+
+
+def dashboard_and_tickets_behind(
+    *, tickets: QuerySet[Ticket], filters: MetricsFilter, now: datetime | None = None
+) -> tuple[dict, dict]:
+    """The figures, and the distinct tickets behind those whose tickets the figures do not already
+    count (per SLA target; complete, returned and accepted escalations), from the same queries.
+
+    The page's tiles show these counts (tiles.py); counting each tile's drill-down list instead
+    took a second pass over the period per tile (0.76 s of 2.1 s at 200k tickets).
+    """
     now = now or timezone.now()
     scoped = scoped_tickets(tickets, filters)
     records = scoped_records(tickets, filters)
     escalations = scoped_escalations(tickets, filters)
-    return {
+    created = created_cells(scoped, filters)
+    resolved = resolved_cells(scoped, filters)
+    sla, sla_tickets = _sla_attainment(records, filters)
+    escalation, escalation_tickets = _escalation_figures(escalations, filters)
+    result = {
         "period": filters.period(),
         "filters": filters.as_params(),
-        "tickets": ticket_counts(scoped, filters, now),
-        "sla": sla_attainment(records, filters),
+        "tickets": ticket_counts(scoped, filters, now, created=created, resolved=resolved),
+        "sla": sla,
         "breaches": breaches(records, filters),
         "now": {"at": now.isoformat(), **at_risk_now(records, now)},
-        "escalation": escalation_figures(escalations, filters),
+        "escalation": escalation,
         "resolution_time": resolution_time(records, filters),
-        "volume": volume(scoped, filters),
-        "trend": daily_trend(scoped, records, filters),
-        **people_tables(scoped, escalations, filters),
+        "volume": volume(scoped, filters, created=created),
+        "trend": daily_trend(scoped, records, filters, created=created, resolved=resolved),
+        **people_tables(scoped, escalations, filters, resolved=resolved),
     }
+    return result, {"sla": sla_tickets, "escalations": escalation_tickets}

@@ -1,6 +1,7 @@
 """The dashboard's headline tiles: each a figure with its stated definition and window, and the
-number of tickets behind it — counted by the very query its drill-down lists, so a tile and the
-list it opens can never disagree.
+number of tickets behind it — the distinct tickets the figure's own query counted under the same
+conditions as its drill-down list (figures.dashboard_and_tickets_behind; tests/dashboard checks every
+tile against the length of its list). A tile with no such count is counted by its drill-down query.
 
 Ratios (met %, escalation rate…) are over clocks or escalations as figures.py defines them; the
 "N tickets" line of every tile is the drill-down's own count.
@@ -149,21 +150,56 @@ def tile_specs(figures: dict, *, cleared: bool = False) -> list[Tile]:
     return tiles
 
 
+def known_counts(figures: dict, behind: dict) -> dict[str, int]:
+    """Each tile's drill-down count where the figures already counted the same tickets (same conditions:
+    tests/dashboard checks every tile against the length of its list)."""
+    t, b, now = figures["tickets"], figures["breaches"], figures["now"]
+    return {
+        **{f"sla_{target}": count for target, count in behind["sla"].items()},
+        "breached": b["tickets_ever_breached"],
+        "at_risk": now["at_risk_tickets"],
+        "breached_now": now["breached_tickets"],
+        "escalated": t["escalated"],
+        "complete_handoffs": behind["escalations"]["complete"],
+        "returned": behind["escalations"]["returned"],
+        "accepted": behind["escalations"]["accepted"],
+        "first_contact": t["first_contact_resolved"],
+        "backlog": t["backlog"],
+        "security": t["security_created"],
+    }
+
+
 def build_tiles(
-    figures: dict, filters: MetricsFilter, *, tickets: QuerySet[Ticket], now: datetime, cleared: bool = False
+    figures: dict,
+    filters: MetricsFilter,
+    *,
+    tickets: QuerySet[Ticket],
+    now: datetime,
+    cleared: bool = False,
+    behind: dict | None = None,
 ) -> list[Tile]:
-    """The tiles with their drill-down links and ticket counts (one query for all the counts)."""
+    """The tiles with their drill-down links and ticket counts.
+
+    With `behind` (figures.dashboard_and_tickets_behind) the counts come from the figures' own
+    queries; a tile without one is counted by its drill-down query (all of them in one query).
+    """
     tiles = tile_specs(figures, cleared=cleared)
-    subqueries, params = [], []
+    known = known_counts(figures, behind) if behind is not None else {}
+    subqueries, params, counted = [], [], []
     for tile in tiles:
         tile.href = drill_url(filters, tile.show, **tile.params)
-        behind = tickets_behind(tickets=tickets, filters=filters, show=tile.show, params=tile.params, now=now)
-        sql, sql_params = behind.order_by().values("pk").query.sql_with_params()
+        if tile.key in known:
+            tile.tickets = known[tile.key]
+            continue
+        counted.append(tile)
+        behind_tile = tickets_behind(tickets=tickets, filters=filters, show=tile.show, params=tile.params, now=now)
+        sql, sql_params = behind_tile.order_by().values("pk").query.sql_with_params()
         subqueries.append(f"(SELECT COUNT(*) FROM ({sql}) AS tile_{len(subqueries)})")
         params += sql_params
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(subqueries), params)
-        counts = cursor.fetchone()
-    for tile, count in zip(tiles, counts, strict=True):
-        tile.tickets = count
+    if subqueries:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(subqueries), params)
+            counts = cursor.fetchone()
+        for tile, count in zip(counted, counts, strict=True):
+            tile.tickets = count
     return tiles

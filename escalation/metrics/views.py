@@ -79,7 +79,7 @@ def dashboard(request):
     now = timezone.now()
     visible = ticket_list_for(request.user)
     with f.without_jit():
-        figures = f.dashboard(tickets=visible, filters=filters, now=now)
+        figures, behind = f.dashboard_and_tickets_behind(tickets=visible, filters=filters, now=now)
         tables = build_tables(figures, filters)
         if request.GET.get("format") == "csv":
             name = request.GET.get("table", "")
@@ -88,7 +88,7 @@ def dashboard(request):
             elif not errors:
                 return _csv(tables[name], filters)
         cleared = roles.can_see_restricted(request.user)
-        tiles = build_tiles(figures, filters, tickets=visible, now=now, cleared=cleared)
+        tiles = build_tiles(figures, filters, tickets=visible, now=now, cleared=cleared, behind=behind)
     context = {
         "figures": figures,
         "tiles": tiles,

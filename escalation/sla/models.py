@@ -266,9 +266,41 @@ class SlaRecord(models.Model):
             models.Index(fields=["stage", "due_at"], condition=Q(stopped_at__isnull=True), name="sla_live_stage_due"),
             models.Index(fields=["ticket", "is_current"], name="sla_ticket_current"),
             models.Index(fields=["ever_breached", "ticket"], condition=Q(ever_breached=True), name="sla_ever_breached"),
-            # The dashboard reads a period's finished clocks and breaches by time.
-            models.Index(fields=["target", "stopped_at"], name="sla_target_stopped"),
-            models.Index(fields=["breached_at"], condition=Q(breached_at__isnull=False), name="sla_breached_at"),
+            # The dashboard reads a period's finished clocks and breaches by time. Covering: every
+            # column its figures read is in the index, so a 90-day period is an index-only scan
+            # (305k finished clocks at 1M tickets: 590 → 207 ms for SLA attainment, breaches 719 →
+            # 166 ms; bench/README.md "Reads at scale").
+            models.Index(
+                fields=["target", "stopped_at"],
+                include=[
+                    "stage",
+                    "ticket",
+                    "id",
+                    "started_at",
+                    "target_seconds",
+                    "tier1_seconds",
+                    "awaiting_tier2_seconds",
+                    "tier2_seconds",
+                    "paused_seconds",
+                    "paused_business_seconds",
+                ],
+                condition=Q(stopped_at__isnull=False),
+                name="sla_stopped_cover",
+            ),
+            models.Index(
+                fields=["breached_at"],
+                include=[
+                    "ticket",
+                    "id",
+                    "target",
+                    "tier1_seconds",
+                    "awaiting_tier2_seconds",
+                    "tier2_seconds",
+                    "segment_tier",
+                ],
+                condition=Q(ever_breached=True),
+                name="sla_breached_cover",
+            ),
         ]
 
     def __str__(self):

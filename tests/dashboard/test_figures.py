@@ -279,3 +279,29 @@ def test_an_agent_scope_reads_the_records_of_the_period_without_joining_every_ti
     assert mine.endswith(
         'WHERE "sla_slarecord"."ticket_id" IN (SELECT U0."id" AS "pk" FROM "tickets_ticket" U0 WHERE U0."requester_id" = 1)'
     )
+
+
+def test_hours_and_days_are_local_across_the_autumn_clock_change(requester, category):
+    """The created tickets are counted once, per local hour (with its day): on 2 November 2025 New York's
+    clocks went back at 06:00 UTC, so 01:00–02:00 local happened twice."""
+    import time_machine
+
+    from tests.factories import make_ticket
+
+    from .conftest import at
+
+    for when in (
+        at(2, 5, 30, month=11),  # 01:30 EDT (UTC−4)
+        at(2, 6, 30, month=11),  # 01:30 EST (UTC−5): the same local hour, an hour later
+        at(3, 4, 30, month=11),  # 23:30 EST on 2 November
+        at(3, 5, 30, month=11),  # 00:30 EST on 3 November: outside a one-day period
+    ):
+        with time_machine.travel(when, tick=False):
+            make_ticket(requester=requester, category=category)
+    filters = parse_filters({"from": "2025-11-02", "to": "2025-11-02"}, time_zone=VIEWER_ZONE)
+    figures = dashboard(tickets=Ticket.objects.all(), filters=filters, now=at(4, 12, month=11))
+    hours = {row["hour"]: row["tickets"] for row in figures["volume"]["by_hour"] if row["tickets"]}
+    assert hours == {1: 2, 23: 1}
+    assert [(row["day"], row["created"]) for row in figures["trend"]] == [("2025-11-02", 3)]
+    assert figures["tickets"]["created"] == 3
+    assert [(row["site"], row["tickets"]) for row in figures["volume"]["by_site"]] == [("london", 3)]
