@@ -13,6 +13,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from knox.models import get_token_model
 from knox.settings import knox_settings
@@ -59,7 +60,9 @@ class LoginView(auth_views.LoginView):
 
 
 def token_issue(*, user: User) -> tuple[str, object]:
-    """A new token for `user`, valid for API_TOKEN_TTL; only its hash is stored."""
+    """A new token for `user`, valid for API_TOKEN_TTL; only its hash is stored. The user's expired
+    tokens are deleted here (they authenticate nothing): the purge knox did on every request."""
+    get_token_model().objects.filter(user=user, expiry__lt=timezone.now()).delete()
     instance, token = get_token_model().objects.create(user=user, expiry=knox_settings.TOKEN_TTL)
     return token, instance
 

@@ -32,7 +32,7 @@ def record(
     return event
 
 
-def ticket_created(*, ticket: Ticket, actor: User | None) -> TicketEvent:
+def ticket_created(*, ticket: Ticket, actor: User | None, save: bool = True) -> TicketEvent:
     return record(
         ticket=ticket,
         kind=EventKind.CREATED,
@@ -49,16 +49,18 @@ def ticket_created(*, ticket: Ticket, actor: User | None) -> TicketEvent:
         },
         is_public=True,
         at=ticket.created_at,  # the clocks start when the ticket was logged
+        save=save,
     )
 
 
-def ticket_routed(*, ticket: Ticket, rule_name: str | None, reason: str) -> TicketEvent:
+def ticket_routed(*, ticket: Ticket, rule_name: str | None, reason: str, save: bool = True) -> TicketEvent:
     return record(
         ticket=ticket,
         kind=EventKind.ROUTED,
         actor=None,
         message=reason,
         data={"queue": ticket.queue.slug, "priority": ticket.priority, "rule": rule_name},
+        save=save,
     )
 
 

@@ -63,11 +63,12 @@ def _check_version(ticket: Ticket, expected_version: int | None) -> None:
         )
 
 
-@transaction.atomic
 def ticket_create(*, intake: TicketIntake, acting_user: User | None) -> Ticket:
     """Log a ticket: derive priority, route it, start its SLA clocks, record all of it."""
-    _validate_intake(intake)
-    with configcache.operation():  # configuration: one freshness check for the whole intake
+    _validate_intake(intake)  # before the transaction: a refused intake leaves the caller's intact
+    # No savepoint of its own: nothing here catches a failure, and callers (automation) already
+    # run in a transaction; a failure rolls back the whole intake either way.
+    with transaction.atomic(savepoint=False), configcache.operation():  # one freshness check for the intake
         return _ticket_create(intake=intake, acting_user=acting_user)
 
 
@@ -84,7 +85,7 @@ def _ticket_create(*, intake: TicketIntake, acting_user: User | None) -> Ticket:
         # Mail logged by nobody: the From header alone grants no VIP routing.
         requester_verified=not (intake.channel == Channel.EMAIL and acting_user is None),
     )
-    ticket = Ticket.objects.create(
+    ticket = Ticket(
         title=intake.title.strip(),
         description=intake.description,
         category=intake.category,
@@ -102,14 +103,20 @@ def _ticket_create(*, intake: TicketIntake, acting_user: User | None) -> Ticket:
         routing_rule=decision.rule,
         routing_reason=decision.reason[:300],
     )
-    created = events.ticket_created(ticket=ticket, actor=acting_user)
-    events.ticket_routed(ticket=ticket, rule_name=decision.rule.name if decision.rule else None, reason=decision.reason)
+    created = events.ticket_created(ticket=ticket, actor=acting_user, save=False)
+    routed = events.ticket_routed(
+        ticket=ticket, rule_name=decision.rule.name if decision.rule else None, reason=decision.reason, save=False
+    )
+    # The clocks start before the insert, so the row is written once, due times included.
+    clock = sla.start_new_ticket(ticket=ticket, event=created)
+    ticket.save(force_insert=True)
+    TicketEvent.objects.bulk_create([created, routed])  # one statement, in timeline order
     if _logged_by_agent(intake, acting_user) and (not ticket.is_restricted or roles.can_see_restricted(acting_user)):
         # The agent who took the call owns it until they hand it on.
         ticket.assignee = acting_user
         save_ticket(ticket, ["assignee"])
         events.assigned(ticket=ticket, actor=acting_user, old=None, new=acting_user)
-    sla.apply(ticket=ticket, event=created)
+    sla.save_new_ticket(clock)
     return ticket
 
 

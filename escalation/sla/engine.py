@@ -80,6 +80,26 @@ def apply(*, ticket: Ticket, event: TicketEvent) -> None:
         )
 
 
+def start_new_ticket(*, ticket: Ticket, event: TicketEvent) -> Clock:
+    """apply() for a ticket not inserted yet, in two halves: this one starts its clocks in memory
+    (the same step() as apply(), the created event not saved yet either) and sets the ticket's due
+    columns, so the ticket row is inserted once with them; `save_new_ticket` writes the records
+    once the ticket has its primary key."""
+    if event.kind != EventKind.CREATED or ticket.pk is not None:
+        raise ValueError("start_new_ticket is for a ticket not inserted yet and its created event")
+    clock = Clock(ticket, new_ticket=True)
+    step(clock, event)  # a created event starts the clocks; it recomputes nothing
+    ticket.first_response_due_at, ticket.resolution_due_at = services.ticket_due_from(clock.live)
+    return clock
+
+
+def save_new_ticket(clock: Clock) -> None:
+    """The second half of start_new_ticket: its records, now that the ticket has been inserted."""
+    for record in clock.created:
+        record.ticket_id = clock.ticket.pk
+    clock.save()  # the due columns already match: no update of the new row
+
+
 def apply_many(items: list[tuple[Ticket, TicketEvent]]) -> None:
     """apply() for many tickets at once, one just-written event each (a batch action: the sweep's
     automatic escalations and priority raises). The same step() per ticket, over records read in

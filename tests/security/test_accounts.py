@@ -4,6 +4,8 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
@@ -141,6 +143,31 @@ def test_a_token_expires(agent):
         assert with_token(token).get("/api/v1/tickets/").status_code == 200
     with time_machine.travel(issued_at + timedelta(hours=10, minutes=1), tick=False):
         assert with_token(token).get("/api/v1/tickets/").status_code == 401
+
+
+def test_a_token_is_checked_without_reading_the_users_other_tokens(agent):
+    token = token_for(agent)
+    for _ in range(3):
+        token_for(agent)  # an integrator holding several tokens
+    client = with_token(token)
+    client.get("/api/v1/tickets/")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/v1/tickets/").status_code == 200
+    token_reads = [q["sql"] for q in queries.captured_queries if 'FROM "knox_authtoken"' in q["sql"]]
+    assert len(token_reads) == 1, token_reads  # the presented token's own row, not all four
+
+
+def test_expired_tokens_are_refused_and_purged_at_the_next_sign_in(agent):
+    issued_at = timezone.now()
+    with time_machine.travel(issued_at, tick=False):
+        expired, presented = token_for(agent), token_for(agent)
+    with time_machine.travel(issued_at + timedelta(hours=10, minutes=1), tick=False):
+        assert with_token(presented).get("/api/v1/tickets/").status_code == 401  # refused, and deleted
+        assert AuthToken.objects.filter(user=agent).count() == 1  # the other expired one still stored
+        fresh = token_for(agent)  # a sign-in purges the expired tokens
+        assert AuthToken.objects.filter(user=agent).count() == 1
+        assert with_token(fresh).get("/api/v1/tickets/").status_code == 200
+        assert with_token(expired).get("/api/v1/tickets/").status_code == 401
 
 
 def test_logging_out_of_the_web_app_revokes_api_tokens(client, agent):
