@@ -118,8 +118,8 @@ def _matches(policy: SlaPolicy, ticket: Ticket) -> bool:
 
 def _time_zone_for(policy: SlaPolicy, ticket: Ticket) -> str:
     if policy.use_site_time_zone and ticket.site_id:
-        if Ticket.site.is_cached(ticket):
-            return ticket.site.time_zone
+        if not isinstance(ticket, Ticket) or Ticket.site.is_cached(ticket):
+            return ticket.site.time_zone  # in hand: a loaded site, or a what-if replay's row (its lookups)
         return site_time_zone(ticket.site_id) or ticket.site.time_zone  # cached: no query at intake
     if policy.calendar_id:
         return policy.calendar.time_zone
