@@ -1,15 +1,25 @@
 """SLA reads: breached / at-risk filters for ticket lists, and a ticket's clocks for its page."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from tickets.models import Ticket, User
 
-from .models import SlaPolicy, SlaRecord, Stage
+from .models import SlaPolicy, SlaRecord, Stage, SweepState
 
 AT_RISK_WINDOW = timedelta(hours=1)
+
+
+def swept_until(now: datetime) -> datetime:
+    """How far the live records are swept: the last sweep's moment (never after `now`), else `now`.
+
+    A clock that fell due since then is still running in the records, and on the dashboard,
+    until the next beat marks it breached. With no sweep on record, `now`.
+    """
+    last = SweepState.objects.filter(pk=1).values_list("last_swept_at", flat=True).first()
+    return min(last, now) if last is not None else now
 
 
 def filter_breached(queryset: QuerySet, value: bool, *, ever: bool = False) -> QuerySet:

@@ -12,7 +12,8 @@
    live, the sweep marks a clock breached the minute it falls due, and the
    sweep events in a timeline carry the live due times, not the draft's. With
    no change this marks nothing the timeline's own sweep events did not (the
-   fidelity tests hold us to that).
+   fidelity tests hold us to that). The what-if plays it up to the last live
+   sweep (selectors.swept_until), as far as the dashboard's figures go.
 
 What the replay cannot know: what would have happened *because* of a
 different breach (an automatic escalation the Tier 1 budget would have

@@ -166,3 +166,38 @@ def test_demo_organization_replays_to_its_dashboard(db):
             for key in SAME:
                 assert result["proposed"][key] == result["current"][key], (username, days, key)
             assert result["tickets"] == [], (username, days)
+
+
+def test_a_clock_due_since_the_last_sweep_counts_as_the_dashboard_counts_it(db, requester, category):
+    """Beat last swept at 08:29; an unanswered first response (30 min, 24×7) fell due at 08:30; the
+    manager asks at 08:31. The dashboard has no breach yet (nothing has marked it): neither may a
+    replay with no change (it flipped such clocks at 1M tickets, bench/README.md). Once beat runs,
+    both count it. A draft still counts what it makes due before the last sweep."""
+    from escalation.sla.models import Calendar, SlaPolicy
+
+    always = Calendar.objects.create(name="Always", time_zone="UTC", is_24x7=True)
+    SlaPolicy.objects.filter(is_default=True).update(is_default=False)
+    SlaPolicy.objects.create(
+        name="Standard", is_default=True, calendar=always, first_response_minutes=30, resolution_minutes=480
+    )
+    with time_machine.travel(START, tick=False):  # 08:00
+        ticket = make_ticket(requester=requester, category=category)
+    sweep(START + timedelta(minutes=29))
+    asked = START + timedelta(minutes=31)
+
+    same = figures_for(Draft(), asked)
+    assert same["current"]["breaches"]["total"] == 0
+    for key in SAME:
+        assert same["proposed"][key] == same["current"][key], key
+    assert same["tickets"] == []
+
+    # Due at 08:20 under the draft: the 08:29 sweep would have marked it.
+    tighter = figures_for(Draft(changes={(ticket.priority, "first_response"): 20}), asked)
+    assert tighter["proposed"]["breaches"]["total"] == 1
+    assert [(row["reference"], row["target"]) for row in tighter["tickets"]] == [(ticket.reference, "first_response")]
+
+    sweep(asked)  # beat, at 08:31
+    swept = figures_for(Draft(), asked)
+    assert swept["current"]["breaches"]["total"] == 1
+    assert swept["proposed"]["breaches"]["total"] == 1
+    assert swept["tickets"] == []
