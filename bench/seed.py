@@ -327,17 +327,28 @@ def _ticket(org: Org, rng: random.Random, copiers, ids, *, now: datetime, age: t
     if resolved_at:
         event("resolved", resolved_at, engineer if escalated else agent, "Resolved", public=True)
 
-    def split(start: datetime, end: datetime) -> dict:
-        """Business seconds by tier between start and end (the record's tier split)."""
+    def split(start: datetime, end: datetime, *, breached: datetime | None = None) -> dict:
+        """Business seconds by tier between start and end (the record's tier split), in whole seconds per
+        segment as the engine adds them: a breach closes the segment it falls in (services.mark_breached)."""
         marks = [(start, "tier1")]
         if escalated_at and escalated_at < end:
             marks.append((max(start, escalated_at), "awaiting_tier2"))
             if accepted_at and accepted_at < end:
                 marks.append((max(start, accepted_at), "tier2"))
+        if breached is not None and start < breached < end:
+            marks.append((breached, [tier for at, tier in marks if at <= breached][-1]))
+            marks.sort(key=lambda mark: mark[0])
         seconds = {"tier1_seconds": 0, "awaiting_tier2_seconds": 0, "tier2_seconds": 0}
         for (at, tier_name), (until, _) in zip(marks, [*marks[1:], (end, "")], strict=True):
             seconds[f"{tier_name}_seconds"] += bt.business_seconds_between(schedule, at, until) if until > at else 0
         return seconds
+
+    def open_split(start: datetime, since: datetime) -> dict:
+        """An open clock's split as the engine keeps it: closed at each tier change (and at the breach,
+        `since`: services.mark_breached), the segment since the last of them still open. Time after a
+        breach still counts to the tier it went to (services.switch_segment)."""
+        last = max([since, *(at for at in (escalated_at, accepted_at) if at and since < at < now)])
+        return {**split(start, last, breached=since if since > start else None), "segment_started_at": last}
 
     # Where an open clock's time goes now (services.segment_for).
     segment = "tier2" if accepted_at else "awaiting_tier2" if escalated_at else "tier1"
@@ -355,17 +366,17 @@ def _ticket(org: Org, rng: random.Random, copiers, ids, *, now: datetime, age: t
             breached = stopped > due_at
             copiers[SlaRecord].add(
                 **common, stage="breached" if breached else "met", stopped_at=stopped,
-                breached_at=due_at if breached else None, ever_breached=breached, **split(start, stopped),
+                breached_at=due_at if breached else None, ever_breached=breached,
+                **split(start, stopped, breached=due_at if breached else None),
             )  # fmt: skip
         elif due_at <= now:  # breached long ago: announced then, nothing more planned
             copiers[SlaRecord].add(
-                **common, stage="breached", breached_at=due_at, ever_breached=True, **split(start, due_at),
-                segment_started_at=due_at, segment_tier=segment,
+                **common, stage="breached", breached_at=due_at, ever_breached=True, **open_split(start, due_at),
+                segment_tier=segment,
             )  # fmt: skip
         else:
             copiers[SlaRecord].add(
-                **common, stage="running", next_check_at=due_at, **split(start, now),
-                segment_started_at=now, segment_tier=segment,
+                **common, stage="running", next_check_at=due_at, **open_split(start, start), segment_tier=segment,
             )  # fmt: skip
 
     record("first_response", policy.first_response_minutes, created, first_due, responded)
