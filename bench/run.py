@@ -275,24 +275,51 @@ def _served(database_url: str, *, tickets: int, samples: int, intake_count: int)
 # ---------------------------------------------------------------- the sweep
 
 
+# Run as `python -c _OWN_PEAK_RSS script args…`: runs the script as `python script args…` would,
+# and prints the process's own peak RSS (VmHWM) as it exits. Not the rusage `wait4` (or the child's
+# own RUSAGE_SELF) gives: Linux carries ru_maxrss over fork and exec, so a child started by a big
+# process reports at least its parent's peak RSS (the bench's, after the seed and the what-if:
+# 949 MB "for the sweep" at 1M tickets, where the sweep itself peaked at ~125 MB).
+_OWN_PEAK_RSS = """
+import atexit, runpy, sys
+
+def _peak_rss():
+    with open("/proc/self/status") as status:
+        kb = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+    print(f"own peak RSS: {kb} kB", flush=True)
+
+atexit.register(_peak_rss)
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def run_with_own_peak_rss(args: list[str], *, cwd: Path, env: dict[str, str]) -> tuple[int, str, float]:
+    """`python *args` in a process of its own: (exit status, its standard output, its own peak RSS in MB)."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", _OWN_PEAK_RSS, *args], cwd=cwd, env=env, stdout=subprocess.PIPE, text=True
+    )
+    output, _ = process.communicate()
+    peak = re.search(r"^own peak RSS: ([0-9]+) kB$", output, re.MULTILINE)
+    if peak is None:
+        raise RuntimeError(f"python {' '.join(args)} printed no peak RSS: {output}")
+    return process.returncode, output[: peak.start()] + output[peak.end() + 1 :], int(peak.group(1)) / 1024
+
+
 def _sweep_process(env: dict[str, str]) -> tuple[float, float, str]:
     """`manage.py sla_sweep` in a process of its own: (seconds, peak RSS in MB, its report line).
 
     The seconds are the sweep's own, as the command prints them ("  took 3.21 s"): a Celery
     worker pays the process's start-up (imports, settings; 1–3 s here) once, not per sweep.
-    The peak RSS is the whole process's.
+    The peak RSS is the whole process's own (VmHWM), not inherited from the bench's.
     """
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "sla_sweep"], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
-    )
-    output = process.stdout.read()
-    _pid, status, usage = os.wait4(process.pid, 0)
+    status, output, rss = run_with_own_peak_rss(["manage.py", "sla_sweep"], cwd=ROOT, env=env)
     if status != 0:
         raise RuntimeError(f"sla_sweep failed: {output}")
     took = re.search(r"^  took ([0-9.]+) s$", output, re.MULTILINE)
     if took is None:
         raise RuntimeError(f"sla_sweep printed no elapsed time: {output}")
-    return float(took.group(1)), usage.ru_maxrss / 1024, output.splitlines()[0]
+    return float(took.group(1)), rss, output.splitlines()[0]
 
 
 def _sweeps(*, tickets: int, open_tickets: int) -> list[dict]:

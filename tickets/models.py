@@ -313,6 +313,19 @@ class Ticket(models.Model):
             ),
             # The API's tier filter with its due-time ordering, over every status.
             models.Index(fields=["tier", "resolution_due_at", "id"], name="ticket_tier_due"),
+            # The desk's "my open tickets", in the pages' order: a few rows instead of an agent's
+            # whole history (a BitmapAnd of the assignee and status indexes, then a sort).
+            models.Index(
+                fields=["assignee", "resolution_due_at", "created_at", "id"],
+                condition=Q(status__in=["new", "open", "pending", "escalated"]),
+                name="ticket_open_assignee_due",
+            ),
+            # The page counts (the desk's open Tier 1 tickets, the API's `count` for ?tier=) as
+            # index-only scans: visibility (`NOT is_restricted`) is the index's condition, so
+            # the heap is not read row by row. Small: tier and status deduplicate.
+            models.Index(
+                fields=["tier", "status", "queue"], condition=Q(is_restricted=False), name="ticket_visible_tier_status"
+            ),
             # The dashboard at 1M: tickets resolved in a period (open ones have no resolved_at); the
             # few restricted tickets a viewer may not see, so SLA records and escalations are scoped
             # by leaving those out instead of joining every ticket; and the ids a viewer without
