@@ -93,24 +93,15 @@ def evaluate_trigger_rules(*, ticket_id: int, moment: Moment, ticket: Ticket | N
 
 def plan_time_rules(*, ticket: Ticket, rules: list[TriggerRule], now: datetime, fired: set[int] | None = None) -> None:
     """Set (or clear) the ticket's RuleCheck: the first future moment a time rule not yet fired can match."""
-    timed = [rule for rule in rules if rule.min_minutes_in_tier is not None]
-    if not timed:
+    if not any(rule.min_minutes_in_tier is not None for rule in rules):
         return
-    moment = None
-    if ticket.is_open:
-        if fired is None:
-            fired = set(
-                TriggerRuleFiring.objects.filter(ticket=ticket, reopen_count=ticket.reopen_count).values_list(
-                    "rule_id", flat=True
-                )
+    if fired is None and ticket.is_open:
+        fired = set(
+            TriggerRuleFiring.objects.filter(ticket=ticket, reopen_count=ticket.reopen_count).values_list(
+                "rule_id", flat=True
             )
-        entered = entered_tier_at(ticket)
-        moments = [entered + timedelta(minutes=rule.min_minutes_in_tier) for rule in timed if rule.pk not in fired]
-        moment = min((m for m in moments if m > now), default=None)
-    if moment is None:
-        RuleCheck.objects.filter(ticket=ticket).delete()
-    else:
-        RuleCheck.objects.update_or_create(ticket=ticket, defaults={"next_check_at": moment})
+        )
+    _plan_time_rules_many([ticket], rules=rules, now=now, fired={ticket.pk: fired or set()}, entered=entered_tier_at)
 
 
 def run_due_time_rules(*, now: datetime, limit: int = 500) -> int:
@@ -150,13 +141,7 @@ def matches(rule: TriggerRule, ticket: Ticket, *, now: datetime) -> bool:
 
 def entered_tier_at(ticket: Ticket) -> datetime:
     """When the ticket entered its current tier (created, escalated or returned)."""
-    if ticket.tier == Tier.TWO:
-        last = Escalation.objects.filter(ticket=ticket).aggregate(at=Max("escalated_at"))["at"]
-        return last or ticket.created_at
-    last_return = Escalation.objects.filter(ticket=ticket, returned_at__isnull=False).aggregate(at=Max("returned_at"))[
-        "at"
-    ]
-    return max(ticket.created_at, last_return) if last_return else ticket.created_at
+    return entered_tier_at_many([ticket])[ticket.pk]
 
 
 def _applicable_actions(

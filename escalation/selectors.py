@@ -6,7 +6,7 @@ from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
 from tickets import roles
 from tickets.models import Queue, Ticket, TicketStatus, Tier, User
-from tickets.selectors import by_sla_urgency, ticket_list_with_related
+from tickets.selectors import PERSON_COLUMNS, by_sla_urgency, ticket_list_with_related
 
 from .models import HANDOFF_FIELDS, Escalation, EscalationPath, Outcome
 
@@ -91,7 +91,6 @@ def _handoffs_prefetch(*, list_rows: bool = False) -> Prefetch:
     return Prefetch("escalations", queryset=latest_first, to_attr="handoffs")
 
 
-_PERSON = ("first_name", "last_name", "username")
 _ROW_PEOPLE = ("escalated_by", "returned_by", "rerouted_to")
 # What a list row shows of its latest handoff (the desk's "returned by … because …", the Tier 2
 # queue's trigger, quality and rating) and no more; the pages' query-budget tests fail if a
@@ -110,7 +109,7 @@ HANDOFF_ROW_COLUMNS = (
     "return_note",
     "returned_missing_fields",
     "kb_reference",
-    *(f"{who}__{name}" for who in ("escalated_by", "returned_by") for name in _PERSON),
+    *(f"{who}__{name}" for who in ("escalated_by", "returned_by") for name in PERSON_COLUMNS),
     "rerouted_to__name",
 )
 

@@ -90,13 +90,7 @@ def ticket_escalate(
     path = resolve_path(ticket=ticket, trigger=trigger)
     target = path.to_queue if path else (security_queue() if security else None)
     if target is None:
-        raise InvalidInput(
-            {
-                "trigger": [
-                    f"There is no escalation path for “{trigger}” from {ticket.category}; ask an admin to add one."
-                ]
-            }
-        )
+        raise _no_path(trigger, ticket)
     after_hours = not calendars.queue_in_business_hours(queue=target, at=now)
     team = target
     if after_hours and path and path.after_hours_queue_id:
@@ -236,14 +230,7 @@ def tickets_escalate_automatically(
                 ticket.category,
             )
             if refused is not None:
-                refused[ticket.pk] = InvalidInput(
-                    {
-                        "trigger": [
-                            f"There is no escalation path for “{trigger}” from {ticket.category}; "
-                            "ask an admin to add one."
-                        ]
-                    }
-                )
+                refused[ticket.pk] = _no_path(trigger, ticket)
         else:
             batch.append(ticket)
     made = []
@@ -374,6 +361,13 @@ def tickets_escalate_automatically(
     notify_many(notices, returning=False)
     sla.apply_many(list(zip(batch, timeline, strict=True)))
     return made + escalations
+
+
+def _no_path(trigger: str, ticket: Ticket) -> InvalidInput:
+    """The refusal of an escalation with nowhere to go (one ticket's or a batch's)."""
+    return InvalidInput(
+        {"trigger": [f"There is no escalation path for “{trigger}” from {ticket.category}; ask an admin to add one."]}
+    )
 
 
 def _handoff_of(ticket: Ticket, *, steps_tried: str) -> Handoff:

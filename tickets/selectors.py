@@ -18,7 +18,7 @@ def ticket_list_with_related(user: User) -> QuerySet[Ticket]:
     return ticket_list_for(user).select_related("queue", "category", "requester", "assignee", "site")
 
 
-_PERSON = ("first_name", "last_name", "username")
+PERSON_COLUMNS = ("first_name", "last_name", "username")  # a person as a list row names them
 # What a row of the desk's and the Tier 2 queue's lists shows (tickets/_ticket_list.html, desk.html's
 # "my open tickets", tickets/_tier2_row.html), and no more: a list row read with every column of
 # the ticket and its five related rows cost more in building model instances (and in Django
@@ -36,7 +36,7 @@ LIST_ROW_COLUMNS = (
     "first_responded_at",
     "resolution_due_at",
     "requester",
-    *(f"requester__{name}" for name in (*_PERSON, "is_vip")),
+    *(f"requester__{name}" for name in (*PERSON_COLUMNS, "is_vip")),
     "category",
     "category__name",
     "category__slug",
@@ -48,14 +48,14 @@ LIST_ROW_COLUMNS = (
     "queue__slug",
     "queue__lead",
     "assignee",
-    *(f"assignee__{name}" for name in _PERSON),
+    *(f"assignee__{name}" for name in PERSON_COLUMNS),
 )
 
 
 def list_rows(tickets: QuerySet[Ticket], *, lead: bool = False) -> QuerySet[Ticket]:
     """`tickets` (from ticket_list_with_related) reading only the list rows' columns; with the
     queue's lead (the Tier 2 queue names who accepts for another team)."""
-    columns = [*LIST_ROW_COLUMNS, *(f"queue__lead__{name}" for name in _PERSON)] if lead else LIST_ROW_COLUMNS
+    columns = [*LIST_ROW_COLUMNS, *(f"queue__lead__{name}" for name in PERSON_COLUMNS)] if lead else LIST_ROW_COLUMNS
     return tickets.only(*columns)
 
 
