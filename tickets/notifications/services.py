@@ -143,30 +143,14 @@ def notify_many(notices: list[Notice], *, returning: bool = True) -> list[Notifi
         return []
     # ON CONFLICT DO NOTHING (ignore_conflicts): the unique constraints make a repeated notify()
     # for the same event a no-op instead of a second delivery.
+    fields = [_outbox_fields(row, now=now) for row in rows]
     instances = None
     if returning or connection.vendor != "postgresql":
-        instances = [
-            Notification(
-                recipient=row.get("recipient"),
-                webhook=row.get("webhook"),
-                kind=row["kind"],
-                channel=row["channel"],
-                ticket=row["ticket"],
-                event=row["event"],
-                subject=row["subject"],
-                body=row["body"],
-                status=row.get("status", DeliveryStatus.PENDING),
-                sent_at=now if row.get("status") == DeliveryStatus.SENT else None,
-                message_id=row.get("message_id", ""),
-                created_at=now,
-                next_attempt_at=now,
-            )
-            for row in rows
-        ]
+        instances = [_instance(row, row_fields) for row, row_fields in zip(rows, fields, strict=True)]
     if instances is not None and connection.vendor != "postgresql":
         Notification.objects.bulk_create(instances, ignore_conflicts=True)
     else:
-        _insert_rows(rows, now=now)
+        _insert_rows([tuple(row_fields[name] for name in _COLUMN_NAMES) for row_fields in fields])
     event_ids = sorted({row["event"].pk for row in rows if row.get("status") != DeliveryStatus.SENT})
     if event_ids:
         transaction.on_commit(lambda: enqueue_events_deliveries(event_ids=event_ids))
@@ -174,41 +158,51 @@ def notify_many(notices: list[Notice], *, returning: bool = True) -> list[Notifi
 
 
 # The outbox columns _insert_rows writes, in order (the others keep their database defaults: none).
-_COLUMNS = (
-    "recipient_id, webhook_id, kind, channel, ticket_id, event_id, subject, body, status, attempts, last_error, "
-    "next_attempt_at, claimed_at, message_id, created_at, sent_at, read_at"
-)
+_COLUMN_NAMES = (
+    "recipient_id", "webhook_id", "kind", "channel", "ticket_id", "event_id", "subject", "body", "status",
+    "attempts", "last_error", "next_attempt_at", "claimed_at", "message_id", "created_at", "sent_at", "read_at",
+)  # fmt: skip
+_COLUMNS = ", ".join(_COLUMN_NAMES)
 
 
-def _insert_rows(rows: list[dict], *, now) -> None:
-    """notify_many's rows in one INSERT … ON CONFLICT DO NOTHING from plain tuples (PostgreSQL)."""
+def _outbox_fields(row: dict, *, now) -> dict:
+    """One of notify_many's rows as the outbox row's column values: what an insert writes and an
+    instance holds alike."""
+    recipient, webhook = row.get("recipient"), row.get("webhook")
+    status = str(row.get("status", DeliveryStatus.PENDING))
+    return {
+        "recipient_id": recipient.pk if recipient is not None else None,
+        "webhook_id": webhook.pk if webhook is not None else None,
+        "kind": row["kind"],
+        "channel": str(row["channel"]),
+        "ticket_id": row["ticket"].pk,
+        "event_id": row["event"].pk,
+        "subject": row["subject"],
+        "body": row["body"],
+        "status": status,
+        "attempts": 0,
+        "last_error": "",
+        "next_attempt_at": now,
+        "claimed_at": None,
+        "message_id": row.get("message_id", ""),
+        "created_at": now,
+        "sent_at": now if status == DeliveryStatus.SENT else None,
+        "read_at": None,
+    }
+
+
+def _instance(row: dict, fields: dict) -> Notification:
+    """The row as an unsaved Notification, its people, ticket and event in hand (no query to reach them)."""
+    notification = Notification(**fields)
+    notification.recipient, notification.webhook = row.get("recipient"), row.get("webhook")
+    notification.ticket, notification.event = row["ticket"], row["event"]
+    return notification
+
+
+def _insert_rows(values: list[tuple]) -> None:
+    """notify_many's rows (in _COLUMN_NAMES order) in one INSERT … ON CONFLICT DO NOTHING (PostgreSQL)."""
     from psycopg2.extras import execute_values  # PostgreSQL's driver: imported where only PostgreSQL runs
 
-    values = []
-    for row in rows:
-        recipient, webhook = row.get("recipient"), row.get("webhook")
-        sent = row.get("status") == DeliveryStatus.SENT
-        values.append(
-            (
-                recipient.pk if recipient is not None else None,
-                webhook.pk if webhook is not None else None,
-                row["kind"],
-                str(row["channel"]),
-                row["ticket"].pk,
-                row["event"].pk,
-                row["subject"],
-                row["body"],
-                str(row.get("status", DeliveryStatus.PENDING)),
-                0,
-                "",
-                now,
-                None,
-                row.get("message_id", ""),
-                now,
-                now if sent else None,
-                None,
-            )
-        )
     if len(values) >= COPY_FROM_ROWS:
         _copy_rows(values)
         return
