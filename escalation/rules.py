@@ -27,7 +27,7 @@ from tickets import services as ticket_services
 from tickets.conditions import Facts
 from tickets.errors import DomainError
 from tickets.locks import lock_ticket
-from tickets.models import Ticket, TicketEvent, TicketStatus, Tier
+from tickets.models import Ticket, TicketStatus, Tier
 from tickets.notifications.models import NotificationKind
 from tickets.notifications.services import Notice, notify, notify_many
 
@@ -367,7 +367,7 @@ def _fire_many(rule: TriggerRule, group: list[tuple[Ticket, list[str]]], *, mome
         )
         for ticket, actions in group
     ]
-    TicketEvent.objects.bulk_create(timeline)
+    events.insert_many(timeline)
     raise_ids = [ticket.pk for ticket, actions in group if any(a.startswith("priority→") for a in actions)]
     if raise_ids:
         ticket_services.tickets_raise_priority(
@@ -389,11 +389,17 @@ def _fire_many(rule: TriggerRule, group: list[tuple[Ticket, list[str]]], *, mome
             for pk, error in refused.items():
                 logger.warning("Trigger rule %s could not escalate %s: %s", rule.name, tickets[pk].reference, error)
             TriggerRuleFiring.objects.filter(pk__in=[f.pk for f in firings if f.ticket_id in refused]).delete()
-            TicketEvent.objects.bulk_create(
-                events.rule_escalation_refused(
-                    ticket=tickets[pk], rule_name=rule.name, rule_id=rule.pk, reason=_refusal_reason(error), save=False
-                )
-                for pk, error in refused.items()
+            events.insert_many(
+                [
+                    events.rule_escalation_refused(
+                        ticket=tickets[pk],
+                        rule_name=rule.name,
+                        rule_id=rule.pk,
+                        reason=_refusal_reason(error),
+                        save=False,
+                    )
+                    for pk, error in refused.items()
+                ]
             )
     notify_many(
         [
