@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import Max, prefetch_related_objects
 from django.utils import timezone
 
-from tickets import conditions, configcache, events, priorities
+from tickets import bulk, conditions, configcache, events, priorities
 from tickets import services as ticket_services
 from tickets.conditions import Facts
 from tickets.errors import DomainError
@@ -350,7 +350,7 @@ def _fired_sets(tickets: list[Ticket]) -> dict[int, set[int]]:
 def _fire_many(rule: TriggerRule, group: list[tuple[Ticket, list[str]]], *, moment: Moment, now: datetime) -> set[int]:
     """_fire for every ticket of the group (one rule), set-wise. Returns the tickets whose
     escalation was refused (their firing withdrawn)."""
-    firings = TriggerRuleFiring.objects.bulk_create(
+    firings = [
         TriggerRuleFiring(
             rule=rule,
             ticket=ticket,
@@ -360,7 +360,8 @@ def _fire_many(rule: TriggerRule, group: list[tuple[Ticket, list[str]]], *, mome
             actions=actions,
         )
         for ticket, actions in group
-    )
+    ]
+    bulk.insert_objects(firings)
     timeline = [
         events.rule_fired(
             ticket=ticket, rule_name=rule.name, rule_id=rule.pk, moment=str(moment), actions=actions, save=False

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from escalation.sla import calendars
 from escalation.sla import engine as sla
-from tickets import events, priorities, roles
+from tickets import bulk, events, priorities, roles
 from tickets.access import may_see, ticket_list_for
 from tickets.errors import DomainError, InvalidInput, InvalidTransition, NotAllowed
 from tickets.locks import lock_ticket, lock_tickets, save_ticket, save_tickets
@@ -306,7 +306,7 @@ def tickets_escalate_automatically(
         ticket.queue = target
         ticket.assignee = None
     save_tickets(batch, ["status", "tier", "queue", "assignee", "tier1_queue"])
-    Escalation.objects.bulk_create(escalations)
+    bulk.insert_objects(escalations)
     timeline = [
         events.escalated(
             ticket=ticket,

@@ -3,11 +3,8 @@
 Services call these inside their transaction; nothing else writes TicketEvent.
 """
 
-import json
 from datetime import UTC
 from typing import Any
-
-from django.db import connection
 
 from . import bulk, durations
 from .models import EventKind, Ticket, TicketEvent, User
@@ -35,51 +32,11 @@ def record(
     return event
 
 
-# The timeline columns insert_many writes, in order.
-_COLUMNS = ("id", "ticket_id", "kind", "actor_id", "created_at", "message", "data", "is_public")
-
-
 def insert_many(timeline: list[TicketEvent]) -> None:
-    """Insert events built with save=False, in order, as bulk_create would (each gets its pk).
-
-    On PostgreSQL the rows go as plain tuples through tickets.bulk (one VALUES statement, or COPY
-    for thousands: a sweep batch's breach events), not through the ORM's compiler; an event that
-    already has its id (the sweep takes them from the sequence first) is written with it.
-    """
-    if not timeline:
-        return
-    if connection.vendor != "postgresql":
-        TicketEvent.objects.bulk_create(timeline)
-        return
-    table = TicketEvent._meta.db_table
-    missing = [event for event in timeline if event.pk is None]
-    if missing and (len(missing) < len(timeline) or len(timeline) >= bulk.COPY_FROM_ROWS):
-        # ids first: COPY returns nothing in a promised order, and one statement writes them all
-        for event, pk in zip(missing, bulk.next_ids(table, len(missing)), strict=True):
-            event.pk = pk
-        missing = []
-    encoder = TicketEvent._meta.get_field("data").encoder
-    rows = [
-        (
-            event.ticket_id,
-            str(event.kind),
-            event.actor_id,
-            event.created_at,
-            event.message,
-            json.dumps(event.data, cls=encoder),
-            event.is_public,
-        )
-        for event in timeline
-    ]
-    if missing:  # none has an id: the database gives them, returned in the order of the VALUES
-        returned = bulk.insert_rows(table, _COLUMNS[1:], rows, returning="id")
-        for event, (pk,) in zip(timeline, returned, strict=True):
-            event.pk = pk
-    else:
-        bulk.insert_rows(table, _COLUMNS, [(event.pk, *row) for event, row in zip(timeline, rows, strict=True)])
-    for event in timeline:
-        event._state.adding = False
-        event._state.db = connection.alias
+    """Insert events built with save=False, in order, as bulk_create would (each gets its pk); on
+    PostgreSQL as plain rows (tickets.bulk: COPY for thousands, a sweep batch's breach events). An
+    event that already has its id (the sweep takes them from the sequence first) keeps it."""
+    bulk.insert_objects(timeline)
 
 
 def ticket_created(*, ticket: Ticket, actor: User | None, save: bool = True) -> TicketEvent:
