@@ -56,9 +56,12 @@ from .services import ScheduleCache, level_moment, mark_breached, plan
 logger = logging.getLogger(__name__)
 
 POISON_RETRY = timedelta(minutes=5)
-BATCH_SIZE = 500
-# One beat task does at most this many batches, then re-enqueues itself if more is due.
-TASK_MAX_BATCHES = 20
+# Records claimed per batch (one transaction, its tickets locked until it commits: ~2 s for a
+# catch-up batch of escalations). 1,000 rather than 500: a batch's fixed cost (its ~40 queries,
+# the rules' and the outbox's reads, the commit) is paid half as often, ~10 % of a catch-up.
+BATCH_SIZE = 1000
+# One beat task does at most this many batches (10,000 records), then re-enqueues itself if more is due.
+TASK_MAX_BATCHES = 10
 # Longer than a bounded run can take; a killed run's lease lapses after it.
 LEASE = timedelta(minutes=5)
 
