@@ -396,6 +396,29 @@ def test_tier2_queue_query_budget_does_not_grow_with_tickets(
     assert page.count("5 complete") == count  # per-field quality from the substance checks
 
 
+def test_list_rows_name_the_configuration_as_it_is_now(client, api_for, agent, requester, category, service_desk):
+    # The lists take a row's category, queue and site from the configuration cache (not a join):
+    # an admin's rename shows at the next request, on the desk and in the API alike.
+    make_ticket(requester=requester, category=category, acting_user=agent)
+    login(client, agent)
+    api = api_for(agent)
+    assert category.name in client.get(reverse("desk")).content.decode()
+    assert api.get("/api/v1/tickets/").json()["results"][0]["queue"] == service_desk.slug
+
+    # when: an admin renames the category and the queue
+    category.name = "Remote access (renamed)"
+    category.save()
+    service_desk.name = "Front desk"
+    service_desk.slug = "front-desk"
+    service_desk.save()
+
+    # then
+    page = client.get(reverse("desk")).content.decode()
+    assert "Remote access (renamed)" in page and "Front desk" in page
+    row = api.get("/api/v1/tickets/").json()["results"][0]
+    assert (row["category"], row["queue"]) == (category.slug, "front-desk")
+
+
 def test_files_on_an_internal_note_stay_internal(client, agent, requester, ticket, settings, tmp_path):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
