@@ -117,6 +117,8 @@ def _filtered(request, queryset):
     if sla in SLA_FILTERS:
         data[SLA_FILTERS[sla]] = "true"
     data.pop("page", None)
+    if not data:
+        return queryset  # no filter asked (the pages' first load and their polls): no FilterSet to build
     ticket_filter = TicketFilter(data, queryset=queryset, request=request)
     return ticket_filter.qs if ticket_filter.is_valid() else queryset.none()
 

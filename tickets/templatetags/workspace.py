@@ -98,7 +98,10 @@ def priority_badge(priority: str):
 def status_badge(context, ticket):
     """The status in the reader's words: a requester reads "With our specialist team", not tiers."""
     request = context.get("request")
-    label = status_label_for(ticket, request.user if request else None)
+    viewer = request.user if request else None
+    # The navigation's flag (tickets.context_processors.workspace), read once per request, when there.
+    is_agent = context.get("is_agent") if viewer is not None and viewer.is_authenticated else None
+    label = status_label_for(ticket, viewer, viewer_is_agent=is_agent)
     return format_html('<span class="badge status status-{}">{}</span>', ticket.status, label)
 
 
