@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.factories import make_ticket
+from tests.factories import make_escalated_tickets, make_ticket
 from tickets.models import Comment, Ticket, TicketStatus
 
 pytestmark = pytest.mark.django_db
@@ -360,28 +360,9 @@ def test_ticket_page_query_budget_does_not_grow_with_comments(
 def test_tier2_queue_query_budget_does_not_grow_with_tickets(
     client, django_assert_max_num_queries, agent, engineer, identity_team, requester, category, count
 ):
-    from escalation import services as escalation_services
-    from escalation.models import EscalationPath
-
-    EscalationPath.objects.create(name="Access", trigger="access_restriction", to_queue=identity_team)
-    for n in range(count):
-        ticket = make_ticket(requester=requester, category=category, title=f"Escalated {n}", acting_user=agent)
-        escalation_services.ticket_escalate(
-            ticket_id=ticket.pk,
-            trigger="access_restriction",
-            handoff=escalation_services.Handoff(
-                problem_summary=f"Shared drive refuses access for the finance team, case {n}.",
-                steps_tried="Checked group membership in AD; remapped the drive; rebooted the laptop.",
-                error_evidence="Access is denied. (0x80070005)",
-                affected_scope="team",
-                affected_count=4,
-                urgency="slowed",
-                checklist={},
-            ),
-            acting_user=agent,
-        )
-        if n % 2:
-            escalation_services.escalation_accept(ticket_id=ticket.pk, acting_user=engineer)
+    make_escalated_tickets(
+        count, requester=requester, category=category, team=identity_team, agent=agent, accepted_by=engineer
+    )
     login(client, engineer)
     client.get(reverse("tier2-queue"))  # warm: per-process configuration
     # session, user, configuration stamp, permissions (one query: helpdesk.backends), my queues, the

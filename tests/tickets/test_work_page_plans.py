@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.factories import make_ticket
+from tests.factories import make_escalated_tickets, make_ticket
 from tickets.models import Ticket
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -76,26 +76,7 @@ def test_api_tier_count_is_index_only(api_for, agent, tickets):
 def test_tier2_awaiting_list_is_read_in_order_from_its_index(
     client, agent, engineer, identity_team, requester, category
 ):
-    from escalation import services as escalation_services
-    from escalation.models import EscalationPath
-
-    EscalationPath.objects.create(name="Access", trigger="access_restriction", to_queue=identity_team)
-    for n in range(3):
-        ticket = make_ticket(requester=requester, category=category, title=f"Escalated {n}", acting_user=agent)
-        escalation_services.ticket_escalate(
-            ticket_id=ticket.pk,
-            trigger="access_restriction",
-            handoff=escalation_services.Handoff(
-                problem_summary=f"Shared drive refuses access for the finance team, case {n}.",
-                steps_tried="Checked group membership in AD; remapped the drive; rebooted the laptop.",
-                error_evidence="Access is denied. (0x80070005)",
-                affected_scope="team",
-                affected_count=4,
-                urgency="slowed",
-                checklist={},
-            ),
-            acting_user=agent,
-        )
+    make_escalated_tickets(3, requester=requester, category=category, team=identity_team, agent=agent)
     client.force_login(engineer)
     with connection.cursor() as cursor:
         cursor.execute("SET enable_sort = off")  # the first 50 in the page's order, not all of them sorted
