@@ -147,15 +147,25 @@ BREACH_TIER = Case(
     output_field=CharField(),
 )
 
-# How many of the five handoff fields an escalation carries.
-FIELDS_PRESENT = ExpressionWrapper(
-    Value(len(HANDOFF_FIELDS))
-    - sum(
-        (Case(When(missing_fields__icontains=f'"{name}"', then=Value(1)), default=Value(0)) for name in HANDOFF_FIELDS),
-        Value(0),
-    ),
-    output_field=IntegerField(),
-)
+
+def fields_present() -> ExpressionWrapper:
+    """How many of the five handoff fields an escalation carries (missing_fields is a JSON list of names).
+
+    On PostgreSQL, jsonb's `?` (the name is an element of the list): the text match below, five
+    `UPPER(…) LIKE` per escalation in each of the three aggregates that use it, was 100 of the
+    escalation figures' 145 ms at 1M tickets (34k escalations in 90 days). Elsewhere, the quoted
+    name in the list's text. The names are written by the services, in lower case.
+    """
+    if connection.vendor == "postgresql":
+        missing = (Q(missing_fields__has_key=name) for name in HANDOFF_FIELDS)
+    else:
+        missing = (Q(missing_fields__icontains=f'"{name}"') for name in HANDOFF_FIELDS)
+    return ExpressionWrapper(
+        Value(len(HANDOFF_FIELDS))
+        - sum((Case(When(condition, then=Value(1)), default=Value(0)) for condition in missing), Value(0)),
+        output_field=IntegerField(),
+    )
+
 
 TIME_TO_ACCEPT = ExpressionWrapper(F("accepted_at") - F("escalated_at"), output_field=DurationField())
 # Wall-clock time a clock ran, start to stop: beside business time, so an answer given at night reads as such.
@@ -385,7 +395,7 @@ def at_risk_now(records: QuerySet[SlaRecord], now: datetime) -> dict:
 
 
 def escalations_in_period(escalations: QuerySet[Escalation], filters: MetricsFilter) -> QuerySet[Escalation]:
-    return escalations.filter(filters.within("escalated_at")).annotate(present=FIELDS_PRESENT)
+    return escalations.filter(filters.within("escalated_at")).annotate(present=fields_present())
 
 
 def escalation_figures(escalations: QuerySet[Escalation], filters: MetricsFilter) -> dict:
