@@ -10,4 +10,5 @@ RUN DEBUG=false SECRET_KEY="$(python -c 'import secrets; print(secrets.token_url
 RUN useradd --create-home handoff && mkdir -p /app/media && chown handoff /app/media
 USER handoff
 EXPOSE 8000
-CMD ["gunicorn", "helpdesk.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Worker class and threads: gunicorn.conf.py (the same settings `make bench` measures).
+CMD ["gunicorn", "helpdesk.wsgi:application", "--config", "gunicorn.conf.py", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

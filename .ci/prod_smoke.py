@@ -113,7 +113,8 @@ def smoke(tmp: Path) -> None:
     )
     port = free_port()
     server = subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", "helpdesk.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+        [PYTHON, "-m", "gunicorn", "helpdesk.wsgi:application", "--config", "gunicorn.conf.py"]
+        + ["--bind", f"127.0.0.1:{port}", "--workers", "2"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

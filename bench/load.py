@@ -25,12 +25,13 @@ def free_port() -> int:
 
 @contextmanager
 def gunicorn(*, env: dict[str, str], workers: int = 2):
-    """Serve the app with gunicorn (production settings) on a free port; yields (base URL, master pid)."""
+    """Serve the app with gunicorn (production settings and gunicorn.conf.py) on a free port; yields (base URL, master pid)."""
     port = free_port()
     process = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("gunicorn")),
             "helpdesk.wsgi:application",
+            "--config=gunicorn.conf.py",  # production's worker class and threads (the Dockerfile's)
             f"--workers={workers}",
             f"--bind=127.0.0.1:{port}",
             "--timeout=120",

@@ -26,3 +26,14 @@ def ticket_list_for(user: User) -> QuerySet[Ticket]:
 def may_see(user: User, ticket: Ticket) -> bool:
     """Whether this person may see this ticket (the same rule as ticket_list_for, for one ticket)."""
     return ticket_list_for(user).filter(pk=ticket.pk).exists()
+
+
+def may_see_by_row(user: User, ticket: Ticket) -> bool:
+    """ticket_list_for's rule judged from the row in hand, with no query, where the row can tell:
+    an agent (cleared for it when it is restricted) or the ticket's requester sees it. False when
+    only may_see can tell (someone copied in on it)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if roles.is_agent(user):
+        return not ticket.is_restricted or roles.can_see_restricted(user)
+    return ticket.requester_id == user.pk

@@ -7,11 +7,16 @@ class TicketsConfig(AppConfig):
     verbose_name = "Tickets"
 
     def ready(self):
+        from django.contrib.auth.models import Group, Permission
+
         from . import configcache
-        from .models import Category, PriorityMatrixCell, Queue, RoutingRule, Site
+        from .models import Category, PriorityMatrixCell, Queue, RoutingRule, Site, User
         from .roles import ensure_role_groups
 
         configcache.watch(Category, PriorityMatrixCell, Queue, RoutingRule, Site)
+        # Who holds which permission (roles are groups), cached per process by helpdesk.backends.
+        configcache.watch(Group, Permission)
+        configcache.watch_links(User.groups.through, User.user_permissions.through)
 
         # Permissions exist only after migrate; the role groups are set up from them.
         post_migrate.connect(ensure_role_groups, sender=self, dispatch_uid="tickets.ensure_role_groups")

@@ -34,9 +34,19 @@ _lock = threading.Lock()
 
 
 def _read_stamp() -> str:
+    from django.db import connection
+
     from .models import ConfigStamp
 
-    return ConfigStamp.objects.filter(pk=1).values_list("token", flat=True).first() or ""
+    # Every request makes this read: as plain SQL it costs the round trip only (the ORM's
+    # `filter(pk=1).values_list(…).first()` cost more in building the statement than PostgreSQL
+    # took to answer it). Spelled from the model's metadata, so a rename follows.
+    meta, quote = ConfigStamp._meta, connection.ops.quote_name
+    token, table, pk = meta.get_field("token").column, meta.db_table, meta.pk.column
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {quote(token)} FROM {quote(table)} WHERE {quote(pk)} = 1")
+        row = cursor.fetchone()
+    return row[0] if row else ""
 
 
 def _stamp() -> str:
@@ -77,6 +87,11 @@ def operation() -> Iterator[None]:
         _pinned.reset(token)
 
 
+def in_operation() -> bool:
+    """Inside operation(): the stamp is read at most once for everything in it."""
+    return _pinned.get() is not _OUTSIDE
+
+
 def changed(**_ignored) -> None:
     """Configuration changed: give it a new stamp (other processes reload) and drop ours."""
     from .models import ConfigStamp
@@ -95,4 +110,17 @@ def watch(*models) -> None:
         post_save.connect(changed, sender=model, dispatch_uid=f"{uid}.save", weak=False)
         post_delete.connect(changed, sender=model, dispatch_uid=f"{uid}.delete", weak=False)
         for m2m in model._meta.many_to_many:
-            m2m_changed.connect(changed, sender=m2m.remote_field.through, dispatch_uid=f"{uid}.{m2m.name}", weak=False)
+            watch_links(m2m.remote_field.through)
+
+
+def watch_links(*through_models) -> None:
+    """Every add, remove or clear of these many-to-many links, from either side, changes the stamp
+    (and no save of the models they link: a user's sign-in saves the user, not their groups)."""
+    for through in through_models:
+        uid = f"configcache.{through._meta.label}"
+        m2m_changed.connect(_links_changed, sender=through, dispatch_uid=f"{uid}.links", weak=False)
+
+
+def _links_changed(*, action: str, **_ignored) -> None:
+    if action.startswith("post_"):  # once per change (not also for its pre_add, pre_remove, pre_clear)
+        changed()

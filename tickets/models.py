@@ -3,6 +3,7 @@
 Fields and cheap properties only. Every write goes through tickets.services.
 """
 
+import copy
 from zoneinfo import available_timezones
 
 from django.conf import settings
@@ -64,12 +65,25 @@ class Site(models.Model):
         return self.name
 
 
-def site_time_zone(site_id: int) -> str:
-    """A site's time zone ("" if there is no such site). Sites are configuration: read once per change."""
+def _sites() -> dict[int, Site]:
+    """Every site by id. Sites are configuration: read once per change (tickets.configcache)."""
     from . import configcache
 
-    zones = configcache.cached("site_time_zones", lambda: dict(Site.objects.values_list("pk", "time_zone")))
-    return zones.get(site_id, "")
+    return configcache.cached("sites", lambda: {site.pk: site for site in Site.objects.all()})
+
+
+def site_time_zone(site_id: int) -> str:
+    """A site's time zone ("" if there is no such site)."""
+    site = _sites().get(site_id)
+    return site.time_zone if site else ""
+
+
+def site_get(site_id: int | None) -> Site | None:
+    """A site by id from the configuration cache (a copy: the cached one stays clean); None for None."""
+    if site_id is None:
+        return None
+    site = _sites().get(site_id)
+    return copy.copy(site) if site else Site.objects.filter(pk=site_id).first()
 
 
 class User(AbstractUser):
@@ -319,6 +333,15 @@ class Ticket(models.Model):
                 fields=["assignee", "resolution_due_at", "created_at", "id"],
                 condition=Q(status__in=["new", "open", "pending", "escalated"]),
                 name="ticket_open_assignee_due",
+            ),
+            # The Tier 2 queue's "awaiting acceptance" (a team's escalated tickets, most urgent first,
+            # the first 50): PostgreSQL read every awaiting ticket of the team through
+            # ticket_visible_tier_status and sorted them (3–11 ms for 1,948 at 1M) rather than walk
+            # ticket_open_queue_due past the team's accepted work. Small: escalated tickets only.
+            models.Index(
+                fields=["queue", "resolution_due_at", "created_at", "id"],
+                condition=Q(status="escalated", is_restricted=False),
+                name="ticket_awaiting_queue_due",
             ),
             # The page counts (the desk's open Tier 1 tickets, the API's `count` for ?tier=) as
             # index-only scans: visibility (`NOT is_restricted`) is the index's condition, so

@@ -32,6 +32,7 @@ from .models import (
     Tier,
     Urgency,
     User,
+    site_get,
 )
 from .priorities import is_more_severe, most_severe, one_step_up
 from .transitions import check_refusal, check_transition
@@ -74,7 +75,8 @@ def ticket_create(*, intake: TicketIntake, acting_user: User | None) -> Ticket:
 
 def _ticket_create(*, intake: TicketIntake, acting_user: User | None) -> Ticket:
     derived = routing.priority_for(impact=intake.impact, urgency=intake.urgency)
-    site_id = intake.site.pk if intake.site else intake.requester.site_id
+    # The site itself, not just its id: the created ticket is answered without reading it back.
+    site = intake.site or site_get(intake.requester.site_id)
     decision = routing.route(
         category=intake.category,
         title=intake.title,
@@ -94,7 +96,7 @@ def _ticket_create(*, intake: TicketIntake, acting_user: User | None) -> Ticket:
         priority=decision.priority,
         requester=intake.requester,
         created_by=acting_user,
-        site_id=site_id,
+        site=site,
         channel=intake.channel,
         queue=decision.queue,
         tier1_queue=decision.queue,

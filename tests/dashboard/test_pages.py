@@ -294,7 +294,7 @@ def test_security_figures_for_a_manager_cleared_to_see_them(client, viewer, mana
 def test_the_figures_run_without_jit_and_the_setting_ends_with_them(manager_client, week):
     """JIT compiled for 1 s to run a 0.3 s count at 200k tickets: the dashboard turns it off for its
     own transaction only (set_config … local), before its first figure, and the connection keeps its setting."""
-    from escalation.metrics.figures import without_jit
+    from escalation.metrics.snapshot import without_jit
 
     def jit() -> str:
         with connection.cursor() as cursor:

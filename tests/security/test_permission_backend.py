@@ -4,15 +4,17 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from knox.models import AuthToken
+from rest_framework.test import APIClient
 
 from helpdesk.backends import PermissionsInOneQuery
-from tests.factories import UserFactory
+from tests.factories import UserFactory, make_ticket
 from tickets import roles
-from tickets.models import User
+from tickets.models import ConfigStamp, User
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +108,72 @@ def test_a_wrong_password_still_fails(client, agent):
     response = client.post("/login/", {"username": "agent1", "password": "nope"})
     assert response.status_code == 200
     assert SESSION_KEY not in client.session
+
+
+# In a request, a user's permissions come from a per-process copy kept under the configuration stamp.
+
+
+def _token_client(user) -> APIClient:
+    """As integrators call: each request loads the user afresh (force_authenticate would hand every
+    request the same user object, with the permissions Django cached on it)."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=user)[1]}")
+    return client
+
+
+def _visible_ids(client) -> set[int]:
+    response = client.get("/api/v1/tickets/")
+    assert response.status_code == 200, response.json()
+    return {row["id"] for row in response.json()["results"]}
+
+
+def test_a_warm_request_reads_no_permissions(agent):
+    client = _token_client(agent)
+    client.get("/api/v1/tickets/")  # this process now holds the agent's permissions
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/v1/tickets/").status_code == 200
+
+    assert not [q["sql"] for q in queries.captured_queries if "auth_permission" in q["sql"]]
+
+
+def test_revoking_a_role_takes_effect_at_the_next_request(agent, requester, category):
+    ticket = make_ticket(requester=requester, category=category)
+    client = _token_client(agent)
+    assert _visible_ids(client) == {ticket.pk}  # an agent sees every unrestricted ticket
+
+    agent.groups.clear()
+
+    assert _visible_ids(client) == set()
+
+
+def test_a_permission_taken_from_a_group_takes_effect_at_the_next_request(agent, requester, category):
+    ticket = make_ticket(requester=requester, category=category)
+    client = _token_client(agent)
+    assert _visible_ids(client) == {ticket.pk}
+
+    Group.objects.get(name=roles.TIER1_AGENT).permissions.remove(_permission("work_tickets"))
+
+    assert _visible_ids(client) == set()
+
+
+def test_a_permission_given_to_a_user_takes_effect_at_the_next_request(requester, other_requester, category):
+    theirs = make_ticket(requester=other_requester, category=category)
+    client = _token_client(requester)
+    assert _visible_ids(client) == set()
+
+    requester.user_permissions.add(_permission("work_tickets"))
+
+    assert _visible_ids(client) == {theirs.pk}
+
+
+def test_a_role_revoked_by_another_process_takes_effect_at_the_next_request(agent, requester, category):
+    ticket = make_ticket(requester=requester, category=category)
+    client = _token_client(agent)
+    assert _visible_ids(client) == {ticket.pk}
+
+    # another process: its write and its new stamp reach the database; this process's signals never fire
+    User.groups.through.objects.filter(user=agent).delete()
+    ConfigStamp.objects.update_or_create(pk=1, defaults={"token": "from-another-process"})
+
+    assert _visible_ids(client) == set()
