@@ -65,8 +65,8 @@ def tier2_queue_for(user: User) -> Tier2Queue:
     """
     if not roles.is_tier2(user):
         return Tier2Queue(queues=[], is_own_queues=False, tickets=Ticket.objects.none())
-    own = list(tier2_queues_for(user).order_by("name"))
-    queues = own or list(Queue.objects.filter(tier=Tier.TWO).order_by("name"))
+    own = list(tier2_queues_for(user).select_related("lead").order_by("name"))
+    queues = own or list(Queue.objects.filter(tier=Tier.TWO).select_related("lead").order_by("name"))
     # may_act_for_team: a manager (or admin) on any team; anyone else on the teams they lead or join.
     acts = user.is_superuser or roles.can_view_dashboard(user) or bool(own)
     tickets = with_handoffs(

@@ -84,6 +84,36 @@ def make_ticket(
     return automation.ticket_create(intake=intake, acting_user=acting_user or requester)
 
 
+def make_escalated_tickets(count, *, requester, category, team, agent, accepted_by=None) -> list[Ticket]:
+    """`count` tickets escalated by `agent` to `team` (an "Access" path) with complete handoffs;
+    every other one accepted by `accepted_by` when given."""
+    from escalation import services as escalation_services
+    from escalation.models import EscalationPath
+
+    EscalationPath.objects.create(name="Access", trigger="access_restriction", to_queue=team)
+    tickets = []
+    for n in range(count):
+        ticket = make_ticket(requester=requester, category=category, title=f"Escalated {n}", acting_user=agent)
+        escalation_services.ticket_escalate(
+            ticket_id=ticket.pk,
+            trigger="access_restriction",
+            handoff=escalation_services.Handoff(
+                problem_summary=f"Shared drive refuses access for the finance team, case {n}.",
+                steps_tried="Checked group membership in AD; remapped the drive; rebooted the laptop.",
+                error_evidence="Access is denied. (0x80070005)",
+                affected_scope="team",
+                affected_count=4,
+                urgency="slowed",
+                checklist={},
+            ),
+            acting_user=agent,
+        )
+        if accepted_by is not None and n % 2:
+            escalation_services.escalation_accept(ticket_id=ticket.pk, acting_user=accepted_by)
+        tickets.append(ticket)
+    return tickets
+
+
 def make_article(
     *,
     author,

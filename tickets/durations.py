@@ -13,6 +13,10 @@ from django.utils import timezone
 
 # A due time closer than this is "at risk" (amber).
 SOON = timedelta(hours=1)
+# strftime's %a and %b in the C locale, which the process keeps (Python never sets another):
+# looked up instead of formatted, for the lists that word a due time on every row.
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def span(delta: timedelta) -> str:
@@ -44,7 +48,8 @@ def when(moment: datetime | None, zone=None) -> str:
     name = local.tzname() or ""
     if name[:1] in "+-":  # zones without an abbreviation ("+08"): name the zone itself
         name = f"{local.tzinfo} (UTC{name})"
-    return f"{local:%a} {local.day} {local:%b}, {local:%H:%M} {name}".strip()
+    day, month = WEEKDAYS[local.weekday()], MONTHS[local.month - 1]
+    return f"{day} {local.day} {month}, {local.hour:02d}:{local.minute:02d} {name}".strip()
 
 
 def relative(due: datetime | None, now: datetime | None = None) -> str:

@@ -1,12 +1,15 @@
 """Reads. Every page and endpoint starts from ticket_list_for(user) (defined in tickets.access),
 so a ticket the user may not see is a 404 everywhere."""
 
+import copy
+from collections.abc import Iterable
+
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
 
-from . import roles
+from . import configcache, roles
 from .access import ticket_list_for
-from .models import Attachment, Comment, Ticket, TicketEvent, User
+from .models import Attachment, Category, Comment, Queue, RoutingRule, Site, Ticket, TicketEvent, User
 
 
 def by_sla_urgency(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
@@ -38,25 +41,60 @@ LIST_ROW_COLUMNS = (
     "requester",
     *(f"requester__{name}" for name in (*PERSON_COLUMNS, "is_vip")),
     "category",
-    "category__name",
-    "category__slug",
     "site",
-    "site__name",
-    "site__time_zone",
     "queue",
-    "queue__name",
-    "queue__slug",
-    "queue__lead",
     "assignee",
     *(f"assignee__{name}" for name in PERSON_COLUMNS),
 )
 
 
-def list_rows(tickets: QuerySet[Ticket], *, lead: bool = False) -> QuerySet[Ticket]:
-    """`tickets` (from ticket_list_with_related) reading only the list rows' columns; with the
-    queue's lead (the Tier 2 queue names who accepts for another team)."""
-    columns = [*LIST_ROW_COLUMNS, *(f"queue__lead__{name}" for name in PERSON_COLUMNS)] if lead else LIST_ROW_COLUMNS
-    return tickets.only(*columns)
+def list_rows(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """`tickets` reading only the list rows' columns, joined to their people alone; evaluate it
+    through with_configuration() for the category, site and queue."""
+    return tickets.select_related(None).select_related("requester", "assignee").only(*LIST_ROW_COLUMNS)
+
+
+# A ticket's configuration rows (tickets.configcache watches these models).
+CONFIGURATION_FIELDS = ("category", "site", "queue", "routing_rule")
+
+
+def _configuration_by_id() -> dict[str, dict[int, object]]:
+    return {
+        "category": {row.pk: row for row in Category.objects.all()},
+        "site": {row.pk: row for row in Site.objects.all()},
+        "queue": {row.pk: row for row in Queue.objects.all()},
+        "routing_rule": {row.pk: row for row in RoutingRule.objects.all()},
+    }
+
+
+def with_configuration(tickets: Iterable[Ticket], *, queues: Iterable[Queue] = ()) -> list[Ticket]:
+    """The rows with their category, site, queue and routing rule from the configuration cache
+    (`queues`: the caller's own reads of some queues, e.g. with their leads, used first).
+
+    A list joined to those four tables made PostgreSQL plan a 7-table join for every request
+    (7–10 ms at 1M tickets, for a 0.5 ms execution: the join order search, not the data); the
+    people alone plan in ~0.3 ms. Each call hangs its own copies (one per row it names, shared
+    by the rows of this call), so nothing cached across requests by the rows is ever seen by
+    another request. A row naming a configuration row the cache does not know yet (created
+    after this request read the stamp) reads it as before, when the row is used.
+    """
+    tickets = list(tickets)
+    known = configcache.cached("configuration_by_id", _configuration_by_id)
+    own = {queue.pk: queue for queue in queues}
+    copies: dict[tuple[str, int], object] = {}
+    for name in CONFIGURATION_FIELDS:
+        field = Ticket._meta.get_field(name)
+        for ticket in tickets:
+            key = vars(ticket).get(field.attname)  # None too when the column was not read (deferred)
+            if key is None or field.is_cached(ticket):
+                continue
+            if name == "queue" and key in own:
+                field.set_cached_value(ticket, own[key])
+            elif key in known[name]:
+                if (name, key) not in copies:
+                    copies[name, key] = copy.copy(known[name][key])
+                field.set_cached_value(ticket, copies[name, key])
+    return tickets
 
 
 def ticket_get_for(user: User, ticket_id: int) -> Ticket:

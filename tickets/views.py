@@ -117,6 +117,8 @@ def _filtered(request, queryset):
     if sla in SLA_FILTERS:
         data[SLA_FILTERS[sla]] = "true"
     data.pop("page", None)
+    if not data:
+        return queryset  # no filter asked (the pages' first load and their polls): no FilterSet to build
     ticket_filter = TicketFilter(data, queryset=queryset, request=request)
     return ticket_filter.qs if ticket_filter.is_valid() else queryset.none()
 
@@ -141,16 +143,19 @@ def _filter_choices():
 @agent_required
 def desk(request):
     """Tier 1 desk: my open tickets and the Tier 1 queue, most urgent first; polls itself."""
-    visible = selectors.list_rows(selectors.ticket_list_with_related(request.user))
+    visible = selectors.list_rows(selectors.ticket_list_for(request.user))
     queue_qs = visible.filter(tier=Tier.ONE, status__in=[TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING])
     page = _page(request, selectors.by_sla_urgency(_filtered(request, queue_qs)))
+    page.object_list = selectors.with_configuration(page.object_list)
     context = {"page": page, "list_url": request.get_full_path(), "poll_seconds": poll_seconds()}
     if request.htmx and request.htmx.target == "queue-list":
         return render(request, "tickets/_ticket_list.html", context)
     # A returned handoff's reason shows on the row: Tier 1 sees why it came back without opening it.
-    mine = escalation_selectors.with_handoffs(
-        selectors.by_sla_urgency(visible.filter(assignee=request.user, status__in=OPEN_STATUSES)), list_rows=True
-    )[:8]
+    mine = selectors.with_configuration(
+        escalation_selectors.with_handoffs(
+            selectors.by_sla_urgency(visible.filter(assignee=request.user, status__in=OPEN_STATUSES)), list_rows=True
+        )[:8]
+    )
     agents = User.objects.filter(
         Q(groups__permissions__codename="work_tickets") | Q(user_permissions__codename="work_tickets"),
         is_active=True,
@@ -581,9 +586,11 @@ def tier2_queue(request):
     user = request.user
     queue = escalation_selectors.tier2_queue_for(user)
     # Both lists' handoffs in one query (prefetch_related(None): not one query per list).
-    awaiting = list(_filtered(request, selectors.list_rows(queue.awaiting.prefetch_related(None), lead=True))[:50])
-    page = _page(request, _filtered(request, selectors.list_rows(queue.accepted.prefetch_related(None), lead=True)))
+    awaiting = list(_filtered(request, selectors.list_rows(queue.awaiting.prefetch_related(None)))[:50])
+    page = _page(request, _filtered(request, selectors.list_rows(queue.accepted.prefetch_related(None))))
     page.object_list = list(page.object_list)
+    # Every row's queue is one of the page's (with its lead, who accepts for another team).
+    selectors.with_configuration([*awaiting, *page.object_list], queues=queue.queues)
     escalation_selectors.attach_handoffs([*awaiting, *page.object_list], list_rows=True)
     context = {
         "awaiting": awaiting,

@@ -17,9 +17,13 @@ REQUESTER_STATUS_LABELS = {
 }
 
 
-def status_label_for(ticket, viewer: User | None) -> str:
-    """The status as this viewer should read it (agents see the desk's wording)."""
-    if viewer is not None and roles.is_agent(viewer):
+def status_label_for(ticket, viewer: User | None, *, viewer_is_agent: bool | None = None) -> str:
+    """The status as this viewer should read it (agents see the desk's wording).
+
+    viewer_is_agent: roles.is_agent(viewer) when the caller knows it already (a list asks per row)."""
+    if viewer_is_agent is None:
+        viewer_is_agent = viewer is not None and roles.is_agent(viewer)
+    if viewer_is_agent:
         return ticket.get_status_display()
     if ticket.status == TicketStatus.OPEN and ticket.tier == 2:
         return REQUESTER_STATUS_LABELS[TicketStatus.ESCALATED]

@@ -11,6 +11,7 @@ from tickets.selectors import ticket_list_for
 
 from . import figures
 from .filters import parse_filters
+from .snapshot import without_jit
 
 
 @extend_schema(
@@ -29,5 +30,5 @@ def metrics_sla(request):
     if not roles.can_view_dashboard(request.user):
         raise PermissionDenied("The dashboard figures are for managers and admins.")
     filters = parse_filters(request.query_params, time_zone=request.user.display_time_zone)
-    with figures.without_jit():
+    with without_jit():
         return Response(figures.dashboard(tickets=ticket_list_for(request.user), filters=filters))

@@ -68,11 +68,9 @@ Definitions (what each number means; the tests work them out by hand):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import (
     Avg,
     BooleanField,
@@ -99,6 +97,7 @@ from tickets.models import OPEN_STATUSES, Queue, Site, Ticket, TicketStatus, Tie
 
 from .aggregates import Pct, figures
 from .filters import MetricsFilter
+from .snapshot import run_together
 
 SLA_TARGETS = (Target.FIRST_RESPONSE, Target.NEXT_RESPONSE, Target.RESOLUTION)
 JUDGED = (Stage.MET, Stage.BREACHED)
@@ -148,15 +147,25 @@ BREACH_TIER = Case(
     output_field=CharField(),
 )
 
-# How many of the five handoff fields an escalation carries.
-FIELDS_PRESENT = ExpressionWrapper(
-    Value(len(HANDOFF_FIELDS))
-    - sum(
-        (Case(When(missing_fields__icontains=f'"{name}"', then=Value(1)), default=Value(0)) for name in HANDOFF_FIELDS),
-        Value(0),
-    ),
-    output_field=IntegerField(),
-)
+
+def fields_present() -> ExpressionWrapper:
+    """How many of the five handoff fields an escalation carries (missing_fields is a JSON list of names).
+
+    On PostgreSQL, jsonb's `?` (the name is an element of the list): the text match below, five
+    `UPPER(…) LIKE` per escalation in each of the three aggregates that use it, was 100 of the
+    escalation figures' 145 ms at 1M tickets (34k escalations in 90 days). Elsewhere, the quoted
+    name in the list's text. The names are written by the services, in lower case.
+    """
+    if connection.vendor == "postgresql":
+        missing = (Q(missing_fields__has_key=name) for name in HANDOFF_FIELDS)
+    else:
+        missing = (Q(missing_fields__icontains=f'"{name}"') for name in HANDOFF_FIELDS)
+    return ExpressionWrapper(
+        Value(len(HANDOFF_FIELDS))
+        - sum((Case(When(condition, then=Value(1)), default=Value(0)) for condition in missing), Value(0)),
+        output_field=IntegerField(),
+    )
+
 
 TIME_TO_ACCEPT = ExpressionWrapper(F("accepted_at") - F("escalated_at"), output_field=DurationField())
 # Wall-clock time a clock ran, start to stop: beside business time, so an answer given at night reads as such.
@@ -173,48 +182,6 @@ def minutes(seconds) -> float | None:
 
 def percent(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
-
-
-# ---------------------------------------------------------------- session
-
-
-# Per dashboard transaction (SET LOCAL): enough for the sorts and hashes of a 90-day period at 1M tickets.
-FIGURES_WORK_MEM = "64MB"
-
-
-@contextmanager
-def without_jit() -> Iterator[None]:
-    """Run the figures with PostgreSQL's JIT compiler off (set locally: this transaction only).
-
-    The planner switches JIT on above a cost of 100,000, which the period's counts pass at a
-    few hundred thousand tickets; compiling then took 1.08 s of the 1.35 s the ticket counts
-    cost at 200k (EXPLAIN ANALYZE: "JIT … Optimization 628 ms, Emission 389 ms") to run a
-    query that needs about 0.3 s. The dashboard's queries are many and each runs once, so
-    compiling never pays. Elsewhere (SQLite) nothing changes.
-
-    work_mem is raised for the same transaction: the percentiles sort the period's values
-    (60k SLA records at 200k tickets spilled to disk: "Sort Method: external merge Disk: 5024kB"),
-    and "ticket never escalated" is a hashed list of every escalated ticket, which PostgreSQL
-    only hashes when it fits in work_mem (else it probes the escalation index once per ticket).
-    """
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            # SET LOCAL lasts to the end of the outermost transaction: put back what was there for
-            # a caller that already had one open (a test, a management command).
-            cursor.execute(
-                "SELECT current_setting('jit'), current_setting('work_mem'),"
-                " set_config('jit', 'off', true), set_config('work_mem', %s, true)",
-                [FIGURES_WORK_MEM],
-            )
-            (jit, work_mem, _jit, _work_mem) = cursor.fetchone()
-        try:
-            yield
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('jit', %s, true), set_config('work_mem', %s, true)", [jit, work_mem])
 
 
 # ---------------------------------------------------------------- scope
@@ -292,6 +259,7 @@ def ticket_counts(
     *,
     created: list[dict] | None = None,
     resolved: list[dict] | None = None,
+    backlog: dict | None = None,
 ) -> dict:
     """Created, escalated, resolved, first-contact resolved, backlog by age.
 
@@ -300,7 +268,6 @@ def ticket_counts(
     open" used to count them all: a bitmap OR of three ranges that PostgreSQL turned into a scan
     of the whole ticket table once its cost estimate allowed.
     """
-    conditions = ticket_conditions(filters, now)
     created = created_cells(scoped, filters) if created is None else created
     resolved = resolved_cells(scoped, filters) if resolved is None else resolved
     counts = {
@@ -310,10 +277,7 @@ def ticket_counts(
         "resolved": sum(cell["n"] for cell in resolved),
         "first_contact": sum(cell["n"] for cell in resolved if cell["first_contact"]),
     }
-    backlog = ["backlog", *(f"age_{key}" for key, _label, _low, _high in AGE_BUCKETS)]
-    counts |= scoped.filter(conditions["backlog"]).aggregate(
-        **{name: Count("pk", filter=conditions[name]) for name in backlog}
-    )
+    counts |= backlog_counts(scoped, filters, now) if backlog is None else backlog
     return {
         "created": counts["created"],
         "escalated": counts["escalated"],
@@ -327,6 +291,15 @@ def ticket_counts(
             {"bucket": key, "label": label, "tickets": counts[f"age_{key}"]} for key, label, _low, _high in AGE_BUCKETS
         ],
     }
+
+
+def backlog_counts(scoped: QuerySet[Ticket], filters: MetricsFilter, now: datetime) -> dict[str, int]:
+    """Open tickets now, and by age: one query over open tickets only."""
+    conditions = ticket_conditions(filters, now)
+    names = ["backlog", *(f"age_{key}" for key, _label, _low, _high in AGE_BUCKETS)]
+    return scoped.filter(conditions["backlog"]).aggregate(
+        **{name: Count("pk", filter=conditions[name]) for name in names}
+    )
 
 
 def closed_records(records: QuerySet[SlaRecord], filters: MetricsFilter) -> QuerySet[SlaRecord]:
@@ -422,7 +395,7 @@ def at_risk_now(records: QuerySet[SlaRecord], now: datetime) -> dict:
 
 
 def escalations_in_period(escalations: QuerySet[Escalation], filters: MetricsFilter) -> QuerySet[Escalation]:
-    return escalations.filter(filters.within("escalated_at")).annotate(present=FIELDS_PRESENT)
+    return escalations.filter(filters.within("escalated_at")).annotate(present=fields_present())
 
 
 def escalation_figures(escalations: QuerySet[Escalation], filters: MetricsFilter) -> dict:
@@ -638,6 +611,22 @@ def volume(scoped: QuerySet[Ticket], filters: MetricsFilter, *, created: list[di
     }
 
 
+TRENDED = (Target.FIRST_RESPONSE, Target.RESOLUTION)
+
+
+def sla_trend_cells(records: QuerySet[SlaRecord], filters: MetricsFilter) -> dict[tuple, dict]:
+    """Judged clocks per local day they stopped and target (the trend's two): met and total."""
+    return {
+        (row["day"], row["target"]): row
+        for row in closed_records(records, filters)
+        .filter(target__in=TRENDED)  # the trend shows these two: next-response clocks need not be read
+        .annotate(day=TruncDate("stopped_at", tzinfo=filters.time_zone))
+        .values("day", "target")
+        .annotate(met=Count("pk", filter=Q(stage=Stage.MET)), total=Count("pk"))
+        .order_by()
+    }
+
+
 def daily_trend(
     scoped: QuerySet[Ticket],
     records: QuerySet[SlaRecord],
@@ -645,25 +634,16 @@ def daily_trend(
     *,
     created: list[dict] | None = None,
     resolved: list[dict] | None = None,
+    sla: dict[tuple, dict] | None = None,
 ) -> list[dict]:
-    zone = filters.time_zone
     created = _sum_by(created_cells(scoped, filters) if created is None else created, "day")
     resolved = _sum_by(resolved_cells(scoped, filters) if resolved is None else resolved, "day")
-    trended = (Target.FIRST_RESPONSE, Target.RESOLUTION)
-    sla = {
-        (row["day"], row["target"]): row
-        for row in closed_records(records, filters)
-        .filter(target__in=trended)  # the trend shows these two: next-response clocks need not be read
-        .annotate(day=TruncDate("stopped_at", tzinfo=zone))
-        .values("day", "target")
-        .annotate(met=Count("pk", filter=Q(stage=Stage.MET)), total=Count("pk"))
-        .order_by()
-    }
+    sla = sla_trend_cells(records, filters) if sla is None else sla
     days = []
     day = filters.date_from
     while day <= filters.date_to:
         row = {"day": day.isoformat(), "created": created.get(day, 0), "resolved": resolved.get(day, 0)}
-        for target in trended:
+        for target in TRENDED:
             cell = sla.get((day, target), {"met": 0, "total": 0})
             row[f"{target}_met_pct"] = percent(cell["met"], cell["total"])
         days.append(row)
@@ -676,12 +656,47 @@ def _person(row: dict, prefix: str) -> str:
     return full or row[f"{prefix}__username"]
 
 
+PERSON = ("__username", "__first_name", "__last_name")
+
+
+def escalations_made(escalations: QuerySet[Escalation], filters: MetricsFilter) -> dict[str, list[dict]]:
+    """The escalations of the period grouped for the people tables: by who escalated, by the Tier 1
+    owner of the automatic ones, by the queue they left (three queries)."""
+    period = escalations.filter(filters.within("escalated_at"))
+    made = {
+        "escalations": Count("pk"),
+        "returns": Count("pk", filter=Q(outcome=Outcome.RETURNED)),
+        "decided": Count("pk", filter=Q(outcome__in=[Outcome.ACCEPTED, Outcome.RETURNED])),
+        "automatic": Count("pk", filter=Q(is_automatic=True)),
+        "avg_rating": Avg("rating"),
+    }
+    rating = {"median_rating": Pct("rating", 0.5, filter=Q(rating__isnull=False))}
+    return {
+        "by_agent": figures(
+            period,
+            group_by=["escalated_by", *(f"escalated_by{p}" for p in PERSON)],
+            aggregates=made,
+            percentiles=rating,
+        ),
+        "automatic_by_owner": list(
+            period.filter(is_automatic=True, tier1_assignee__isnull=False)
+            .values("tier1_assignee", *(f"tier1_assignee{p}" for p in PERSON))
+            .annotate(n=Count("pk"))
+            .order_by()
+        ),
+        "by_team": figures(
+            period, group_by=["from_queue", "from_queue__slug", "from_queue__name"], aggregates=made, percentiles=rating
+        ),
+    }
+
+
 def people_tables(
     scoped: QuerySet[Ticket],
     escalations: QuerySet[Escalation],
     filters: MetricsFilter,
     *,
     resolved: list[dict] | None = None,
+    made: dict[str, list[dict]] | None = None,
 ) -> dict:
     """Per agent and per team: resolved, escalations made, returns received, handoff return rate %,
     median and average handoff rating, automatic-escalation share %.
@@ -692,38 +707,22 @@ def people_tables(
     not a person, handed the ticket on.
     """
     resolved = resolved_cells(scoped, filters) if resolved is None else resolved
-    period = escalations.filter(filters.within("escalated_at"))
-    made = {
-        "escalations": Count("pk"),
-        "returns": Count("pk", filter=Q(outcome=Outcome.RETURNED)),
-        "decided": Count("pk", filter=Q(outcome__in=[Outcome.ACCEPTED, Outcome.RETURNED])),
-        "automatic": Count("pk", filter=Q(is_automatic=True)),
-        "avg_rating": Avg("rating"),
-    }
-    rating = {"median_rating": Pct("rating", 0.5, filter=Q(rating__isnull=False))}
+    made = escalations_made(escalations, filters) if made is None else made
 
     agents: dict = {}
-    person = ("__username", "__first_name", "__last_name")
     for cell in resolved:
         if cell["assignee"] is not None:
             entry = agents.setdefault(
                 cell["assignee"], {"agent_id": cell["assignee"], "agent": _person(cell, "assignee"), "resolved": 0}
             )
             entry["resolved"] += cell["n"]
-    for row in figures(
-        period, group_by=["escalated_by", *(f"escalated_by{p}" for p in person)], aggregates=made, percentiles=rating
-    ):
+    for row in made["by_agent"]:
         key = row["escalated_by"]
         name = _person(row, "escalated_by") if key else "Automatic (rules, SLA ladder)"
         entry = agents.setdefault(key, {"agent_id": key, "agent": name, "resolved": 0})
         entry.update({name: row[name] for name in ("escalations", "returns", "decided", "median_rating")})
         entry["ratings"] = row["avg_rating"]
-    for row in (
-        period.filter(is_automatic=True, tier1_assignee__isnull=False)
-        .values("tier1_assignee", *(f"tier1_assignee{p}" for p in person))
-        .annotate(n=Count("pk"))
-        .order_by()
-    ):
+    for row in made["automatic_by_owner"]:
         key = row["tier1_assignee"]
         entry = agents.setdefault(key, {"agent_id": key, "agent": _person(row, "tier1_assignee"), "resolved": 0})
         entry["automatic_on_theirs"] = row["n"]
@@ -734,9 +733,7 @@ def people_tables(
             cell["queue"], {"team": cell["queue__slug"], "label": cell["queue__name"], "resolved": 0}
         )
         entry["resolved"] += cell["n"]
-    for row in figures(
-        period, group_by=["from_queue", "from_queue__slug", "from_queue__name"], aggregates=made, percentiles=rating
-    ):
+    for row in made["by_team"]:
         entry = teams.setdefault(
             row["from_queue"], {"team": row["from_queue__slug"], "label": row["from_queue__name"], "resolved": 0}
         )
@@ -785,21 +782,36 @@ def dashboard_and_tickets_behind(
     scoped = scoped_tickets(tickets, filters)
     records = scoped_records(tickets, filters)
     escalations = scoped_escalations(tickets, filters)
-    created = created_cells(scoped, filters)
-    resolved = resolved_cells(scoped, filters)
-    sla, sla_tickets = _sla_attainment(records, filters)
-    escalation, escalation_tickets = _escalation_figures(escalations, filters)
+    # Independent reads, on one snapshot, side by side where the database allows (snapshot.py);
+    # roughly the slowest first (EXPLAIN ANALYZE at 1M tickets, bench/README.md "Dashboard at 1M").
+    parts = run_together(
+        {
+            "resolution_time": lambda: resolution_time(records, filters),
+            "sla": lambda: _sla_attainment(records, filters),
+            "created": lambda: created_cells(scoped, filters),
+            "breaches": lambda: breaches(records, filters),
+            "sla_trend": lambda: sla_trend_cells(records, filters),
+            "resolved": lambda: resolved_cells(scoped, filters),
+            "escalation": lambda: _escalation_figures(escalations, filters),
+            "at_risk": lambda: at_risk_now(records, now),
+            "backlog": lambda: backlog_counts(scoped, filters, now),
+            "made": lambda: escalations_made(escalations, filters),
+        }
+    )
+    created, resolved = parts["created"], parts["resolved"]
+    sla, sla_tickets = parts["sla"]
+    escalation, escalation_tickets = parts["escalation"]
     result = {
         "period": filters.period(),
         "filters": filters.as_params(),
-        "tickets": ticket_counts(scoped, filters, now, created=created, resolved=resolved),
+        "tickets": ticket_counts(scoped, filters, now, created=created, resolved=resolved, backlog=parts["backlog"]),
         "sla": sla,
-        "breaches": breaches(records, filters),
-        "now": {"at": now.isoformat(), **at_risk_now(records, now)},
+        "breaches": parts["breaches"],
+        "now": {"at": now.isoformat(), **parts["at_risk"]},
         "escalation": escalation,
-        "resolution_time": resolution_time(records, filters),
+        "resolution_time": parts["resolution_time"],
         "volume": volume(scoped, filters, created=created),
-        "trend": daily_trend(scoped, records, filters, created=created, resolved=resolved),
-        **people_tables(scoped, escalations, filters, resolved=resolved),
+        "trend": daily_trend(scoped, records, filters, created=created, resolved=resolved, sla=parts["sla_trend"]),
+        **people_tables(scoped, escalations, filters, resolved=resolved, made=parts["made"]),
     }
     return result, {"sla": sla_tickets, "escalations": escalation_tickets}

@@ -30,6 +30,7 @@ from tickets.selectors import ticket_list_for
 from . import figures as f
 from .drilldown import SHOW_LABELS, tickets_behind
 from .filters import MetricsFilter, parse_filters
+from .snapshot import without_jit
 from .tables import build_tables, drill_url
 from .tiles import build_tiles
 
@@ -78,7 +79,7 @@ def dashboard(request):
     filters, errors = _filters(request)
     now = timezone.now()
     visible = ticket_list_for(request.user)
-    with f.without_jit():
+    with without_jit():
         figures, behind = f.dashboard_and_tickets_behind(tickets=visible, filters=filters, now=now)
         tables = build_tables(figures, filters)
         if request.GET.get("format") == "csv":

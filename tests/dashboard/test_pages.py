@@ -196,6 +196,7 @@ def _queries_for_dashboard(client) -> int:
 def test_query_count_does_not_grow_with_the_data(manager_client, requester, category, sla_policy, agent):
     for _ in range(5):
         make_ticket(requester=requester, category=category)
+    _queries_for_dashboard(manager_client)  # a warm process: the viewer's permissions are cached (tickets.access)
     small = _queries_for_dashboard(manager_client)
     for number in range(45):
         ticket = make_ticket(requester=requester, category=category)
@@ -294,7 +295,7 @@ def test_security_figures_for_a_manager_cleared_to_see_them(client, viewer, mana
 def test_the_figures_run_without_jit_and_the_setting_ends_with_them(manager_client, week):
     """JIT compiled for 1 s to run a 0.3 s count at 200k tickets: the dashboard turns it off for its
     own transaction only (set_config … local), before its first figure, and the connection keeps its setting."""
-    from escalation.metrics.figures import without_jit
+    from escalation.metrics.snapshot import without_jit
 
     def jit() -> str:
         with connection.cursor() as cursor:

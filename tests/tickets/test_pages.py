@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.factories import make_ticket
+from tests.factories import make_escalated_tickets, make_ticket
 from tickets.models import Comment, Ticket, TicketStatus
 
 pytestmark = pytest.mark.django_db
@@ -360,28 +360,9 @@ def test_ticket_page_query_budget_does_not_grow_with_comments(
 def test_tier2_queue_query_budget_does_not_grow_with_tickets(
     client, django_assert_max_num_queries, agent, engineer, identity_team, requester, category, count
 ):
-    from escalation import services as escalation_services
-    from escalation.models import EscalationPath
-
-    EscalationPath.objects.create(name="Access", trigger="access_restriction", to_queue=identity_team)
-    for n in range(count):
-        ticket = make_ticket(requester=requester, category=category, title=f"Escalated {n}", acting_user=agent)
-        escalation_services.ticket_escalate(
-            ticket_id=ticket.pk,
-            trigger="access_restriction",
-            handoff=escalation_services.Handoff(
-                problem_summary=f"Shared drive refuses access for the finance team, case {n}.",
-                steps_tried="Checked group membership in AD; remapped the drive; rebooted the laptop.",
-                error_evidence="Access is denied. (0x80070005)",
-                affected_scope="team",
-                affected_count=4,
-                urgency="slowed",
-                checklist={},
-            ),
-            acting_user=agent,
-        )
-        if n % 2:
-            escalation_services.escalation_accept(ticket_id=ticket.pk, acting_user=engineer)
+    make_escalated_tickets(
+        count, requester=requester, category=category, team=identity_team, agent=agent, accepted_by=engineer
+    )
     login(client, engineer)
     client.get(reverse("tier2-queue"))  # warm: per-process configuration
     # session, user, configuration stamp, permissions (one query: helpdesk.backends), my queues, the
@@ -394,6 +375,29 @@ def test_tier2_queue_query_budget_does_not_grow_with_tickets(
     page = response.content.decode()
     assert page.count("Access restriction") == count
     assert page.count("5 complete") == count  # per-field quality from the substance checks
+
+
+def test_list_rows_name_the_configuration_as_it_is_now(client, api_for, agent, requester, category, service_desk):
+    # The lists take a row's category, queue and site from the configuration cache (not a join):
+    # an admin's rename shows at the next request, on the desk and in the API alike.
+    make_ticket(requester=requester, category=category, acting_user=agent)
+    login(client, agent)
+    api = api_for(agent)
+    assert category.name in client.get(reverse("desk")).content.decode()
+    assert api.get("/api/v1/tickets/").json()["results"][0]["queue"] == service_desk.slug
+
+    # when: an admin renames the category and the queue
+    category.name = "Remote access (renamed)"
+    category.save()
+    service_desk.name = "Front desk"
+    service_desk.slug = "front-desk"
+    service_desk.save()
+
+    # then
+    page = client.get(reverse("desk")).content.decode()
+    assert "Remote access (renamed)" in page and "Front desk" in page
+    row = api.get("/api/v1/tickets/").json()["results"][0]
+    assert (row["category"], row["queue"]) == (category.slug, "front-desk")
 
 
 def test_files_on_an_internal_note_stay_internal(client, agent, requester, ticket, settings, tmp_path):

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.factories import make_ticket
+from tests.factories import make_escalated_tickets, make_ticket
 from tickets.models import Ticket
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -71,3 +71,20 @@ def test_api_tier_count_is_index_only(api_for, agent, tickets):
         cursor.execute("RESET enable_seqscan")
         cursor.execute("RESET enable_bitmapscan")
     assert "Index Only Scan using ticket_visible_tier_status" in plan, plan
+
+
+def test_tier2_awaiting_list_is_read_in_order_from_its_index(
+    client, agent, engineer, identity_team, requester, category
+):
+    make_escalated_tickets(3, requester=requester, category=category, team=identity_team, agent=agent)
+    client.force_login(engineer)
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_sort = off")  # the first 50 in the page's order, not all of them sorted
+    try:
+        plans = _plans(client, reverse("tier2-queue"), marker="'escalated'")
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET enable_sort")
+    awaiting = [plan for plan in plans if "COUNT" not in plan and "ticket_awaiting_queue_due" in plan]
+    assert len(awaiting) == 1, plans
+    assert "Sort" not in awaiting[0].split("ticket_awaiting_queue_due")[0], awaiting[0]
