@@ -22,12 +22,12 @@ from django.db import transaction
 from django.db.models import Max, prefetch_related_objects
 from django.utils import timezone
 
-from tickets import conditions, configcache, events, priorities
+from tickets import bulk, conditions, configcache, events, priorities
 from tickets import services as ticket_services
 from tickets.conditions import Facts
 from tickets.errors import DomainError
 from tickets.locks import lock_ticket
-from tickets.models import Ticket, TicketEvent, TicketStatus, Tier
+from tickets.models import Ticket, TicketStatus, Tier
 from tickets.notifications.models import NotificationKind
 from tickets.notifications.services import Notice, notify, notify_many
 
@@ -350,7 +350,7 @@ def _fired_sets(tickets: list[Ticket]) -> dict[int, set[int]]:
 def _fire_many(rule: TriggerRule, group: list[tuple[Ticket, list[str]]], *, moment: Moment, now: datetime) -> set[int]:
     """_fire for every ticket of the group (one rule), set-wise. Returns the tickets whose
     escalation was refused (their firing withdrawn)."""
-    firings = TriggerRuleFiring.objects.bulk_create(
+    firings = [
         TriggerRuleFiring(
             rule=rule,
             ticket=ticket,
@@ -360,14 +360,15 @@ def _fire_many(rule: TriggerRule, group: list[tuple[Ticket, list[str]]], *, mome
             actions=actions,
         )
         for ticket, actions in group
-    )
+    ]
+    bulk.insert_objects(firings)
     timeline = [
         events.rule_fired(
             ticket=ticket, rule_name=rule.name, rule_id=rule.pk, moment=str(moment), actions=actions, save=False
         )
         for ticket, actions in group
     ]
-    TicketEvent.objects.bulk_create(timeline)
+    events.insert_many(timeline)
     raise_ids = [ticket.pk for ticket, actions in group if any(a.startswith("priority→") for a in actions)]
     if raise_ids:
         ticket_services.tickets_raise_priority(
@@ -389,11 +390,17 @@ def _fire_many(rule: TriggerRule, group: list[tuple[Ticket, list[str]]], *, mome
             for pk, error in refused.items():
                 logger.warning("Trigger rule %s could not escalate %s: %s", rule.name, tickets[pk].reference, error)
             TriggerRuleFiring.objects.filter(pk__in=[f.pk for f in firings if f.ticket_id in refused]).delete()
-            TicketEvent.objects.bulk_create(
-                events.rule_escalation_refused(
-                    ticket=tickets[pk], rule_name=rule.name, rule_id=rule.pk, reason=_refusal_reason(error), save=False
-                )
-                for pk, error in refused.items()
+            events.insert_many(
+                [
+                    events.rule_escalation_refused(
+                        ticket=tickets[pk],
+                        rule_name=rule.name,
+                        rule_id=rule.pk,
+                        reason=_refusal_reason(error),
+                        save=False,
+                    )
+                    for pk, error in refused.items()
+                ]
             )
     notify_many(
         [

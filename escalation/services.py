@@ -14,11 +14,11 @@ from django.utils import timezone
 
 from escalation.sla import calendars
 from escalation.sla import engine as sla
-from tickets import events, priorities, roles
+from tickets import bulk, events, priorities, roles
 from tickets.access import may_see, ticket_list_for
 from tickets.errors import DomainError, InvalidInput, InvalidTransition, NotAllowed
 from tickets.locks import lock_ticket, lock_tickets, save_ticket, save_tickets
-from tickets.models import Queue, Ticket, TicketEvent, TicketStatus, Tier, User
+from tickets.models import Queue, Ticket, TicketStatus, Tier, User
 from tickets.notifications import oncall
 from tickets.notifications.models import NotificationKind
 from tickets.notifications.services import Notice, notify, notify_many
@@ -306,7 +306,7 @@ def tickets_escalate_automatically(
         ticket.queue = target
         ticket.assignee = None
     save_tickets(batch, ["status", "tier", "queue", "assignee", "tier1_queue"])
-    Escalation.objects.bulk_create(escalations)
+    bulk.insert_objects(escalations)
     timeline = [
         events.escalated(
             ticket=ticket,
@@ -328,7 +328,7 @@ def tickets_escalate_automatically(
             escalations, moves, strict=True
         )
     ]
-    TicketEvent.objects.bulk_create(timeline)
+    events.insert_many(timeline)
     owners = _handoff_owners([(e, t) for e, t in zip(escalations, batch, strict=True) if e.missing_fields])
     notices = []
     for escalation, event, move in zip(escalations, timeline, moves, strict=True):

@@ -118,7 +118,8 @@ _TOKEN = re.compile(r"[^\W_](?:[\w'\-./]*[^\W_])?")
 def fold(text: str) -> str:
     """Lower-case, accents folded, punctuation dropped, whitespace collapsed (for comparisons only)."""
     folded = unicodedata.normalize("NFKD", text).casefold()
-    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    if not folded.isascii():  # no ASCII character is a combining mark
+        folded = "".join(c for c in folded if not unicodedata.combining(c))
     return " ".join(re.sub(r"[\W_]+", " ", folded).split())
 
 

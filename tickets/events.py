@@ -6,7 +6,7 @@ Services call these inside their transaction; nothing else writes TicketEvent.
 from datetime import UTC
 from typing import Any
 
-from . import durations
+from . import bulk, durations
 from .models import EventKind, Ticket, TicketEvent, User
 
 
@@ -30,6 +30,13 @@ def record(
     if save:
         event.save()
     return event
+
+
+def insert_many(timeline: list[TicketEvent]) -> None:
+    """Insert events built with save=False, in order, as bulk_create would (each gets its pk); on
+    PostgreSQL as plain rows (tickets.bulk: COPY for thousands, a sweep batch's breach events). An
+    event that already has its id (the sweep takes them from the sequence first) keeps it."""
+    bulk.insert_objects(timeline)
 
 
 def ticket_created(*, ticket: Ticket, actor: User | None, save: bool = True) -> TicketEvent:

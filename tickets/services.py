@@ -574,7 +574,7 @@ def tickets_raise_priority(
         )
         for ticket, old in raised
     ]
-    TicketEvent.objects.bulk_create(timeline)
+    events.insert_many(timeline)
     sla.apply_many(list(zip(tickets, timeline, strict=True)))
     return tickets
 

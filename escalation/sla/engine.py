@@ -133,7 +133,7 @@ def apply_many(items: list[tuple[Ticket, TicketEvent]]) -> None:
                 )
             )
     batch.flush()
-    TicketEvent.objects.bulk_create(recomputed)
+    events.insert_many(recomputed)
 
 
 def step(clock: Clock, event: TicketEvent) -> dict[str, tuple]:

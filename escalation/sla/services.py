@@ -19,7 +19,7 @@ from datetime import datetime
 
 from django.db.models import Max, Q
 
-from tickets import configcache
+from tickets import bulk, configcache
 from tickets.conditions import Facts, matches
 from tickets.locks import update_from_values
 from tickets.models import Ticket, TicketStatus, Tier, site_time_zone
@@ -93,23 +93,26 @@ def _load_schedule(*, calendar_id: int, time_zone: str | None) -> bt.Schedule:
 def policy_for(ticket: Ticket) -> SlaPolicy | None:
     """The first active policy whose conditions all hold, else the default (else none: no clocks)."""
     default = None
-    for policy in active_policies():
+    for policy in _cached_policies():  # only read here: the one chosen is copied
         if policy.is_default:
             default = default or policy
             continue
         if _matches(policy, ticket):
-            return policy
-    return default
+            return copy.copy(policy)
+    return copy.copy(default) if default is not None else None
 
 
 def active_policies() -> list[SlaPolicy]:
     """Active policies in the order they are tried, with their calendars; per process until changed."""
+    # Copies: a caller may hang related objects on its policy; the cached ones stay clean.
+    return [copy.copy(policy) for policy in _cached_policies()]
 
+
+def _cached_policies() -> list[SlaPolicy]:
     def load() -> list[SlaPolicy]:
         return list(SlaPolicy.objects.filter(is_active=True).select_related("calendar").order_by("position", "id"))
 
-    # Copies: a caller may hang related objects on its policy; the cached ones stay clean.
-    return [copy.copy(policy) for policy in configcache.cached("sla_policies", load)]
+    return configcache.cached("sla_policies", load)
 
 
 def _matches(policy: SlaPolicy, ticket: Ticket) -> bool:
@@ -521,8 +524,7 @@ class ClockBatch:
         if self.touched:
             rows = [(r.pk, *(getattr(r, RECORD_FIELDS_ATTNAMES[name]) for name in RECORD_FIELDS)) for r in self.touched]
             update_from_values(SlaRecord._meta.db_table, "id", RECORD_COLUMNS, rows)
-        if self.created:
-            SlaRecord.objects.bulk_create(self.created)
+        bulk.insert_objects(self.created)
         moved = []
         for ticket_id, ticket in self.tickets.items():
             first, resolution = ticket_due_from(self._due_sources[ticket_id])

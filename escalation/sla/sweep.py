@@ -41,7 +41,7 @@ from django.utils import timezone
 
 from escalation import rules
 from escalation import services as escalation_services
-from tickets import configcache, events
+from tickets import bulk, configcache, events
 from tickets import services as ticket_services
 from tickets.locks import db_value, update_from_values
 from tickets.models import EventKind, Priority, Ticket, TicketEvent, TicketStatus, Tier, User
@@ -56,9 +56,12 @@ from .services import ScheduleCache, level_moment, mark_breached, plan
 logger = logging.getLogger(__name__)
 
 POISON_RETRY = timedelta(minutes=5)
-BATCH_SIZE = 500
-# One beat task does at most this many batches, then re-enqueues itself if more is due.
-TASK_MAX_BATCHES = 20
+# Records claimed per batch (one transaction, its tickets locked until it commits: ~2 s for a
+# catch-up batch of escalations). 1,000 rather than 500: a batch's fixed cost (its ~40 queries,
+# the rules' and the outbox's reads, the commit) is paid half as often, ~10 % of a catch-up.
+BATCH_SIZE = 1000
+# One beat task does at most this many batches (10,000 records), then re-enqueues itself if more is due.
+TASK_MAX_BATCHES = 10
 # Longer than a bounded run can take; a killed run's lease lapses after it.
 LEASE = timedelta(minutes=5)
 
@@ -113,6 +116,8 @@ class RunCache:
         self.now = now
         self.schedules = ScheduleCache()
         self._ladders: dict[int, dict[str, list[LadderLevel]]] = {}
+        # Per level, what each announcement of it repeats: its label, its managers, its actions.
+        self._about: dict[int, tuple[str, list[User], list[str]]] = {}
         self._on_call: dict[int, User | None] = {}
 
     def ladders(self, policy_ids: set[int]) -> None:
@@ -124,6 +129,16 @@ class RunCache:
         levels = LadderLevel.objects.filter(policy_id__in=missing).prefetch_related("notify_managers")
         for level in levels.order_by("position", "id"):
             self._ladders[level.policy_id][level.target].append(level)
+            self._about[level.pk] = (str(level), list(level.notify_managers.all()), _actions(level))
+
+    def label(self, level: LadderLevel) -> str:
+        return self._about[level.pk][0]
+
+    def managers(self, level: LadderLevel) -> list[User]:
+        return self._about[level.pk][1]
+
+    def actions(self, level: LadderLevel) -> list[str]:
+        return self._about[level.pk][2]
 
     def levels(self, record: SlaRecord) -> list[LadderLevel]:
         return self._ladders.get(record.policy_id, {}).get(record.target, []) if record.policy_id else []
@@ -308,7 +323,7 @@ def _process(records: list[SlaRecord], *, now: datetime, cache: RunCache) -> Swe
     for outcome in outcomes:
         if outcome.event_id is not None:
             outcome.event.pk = outcome.event_id
-    TicketEvent.objects.bulk_create([o.event for o in outcomes])
+    events.insert_many([o.event for o in outcomes])
     for record in records:
         plan(record, schedule=cache.schedules.for_record(record), levels=cache.levels(record), fired=fired[record.pk])
         if record.next_check_at is not None and record.next_check_at <= now:
@@ -406,7 +421,7 @@ def _announce(outcome: _Outcome, *, now: datetime, cache: RunCache, told: set[in
             recipients.append(ticket.assignee or ticket.queue.lead)
         if level.notify_team_lead:
             recipients.append(ticket.queue.lead)
-        recipients += list(level.notify_managers.all())
+        recipients += cache.managers(level)
         if level.page_on_call:
             on_call = on_call or cache.on_call(ticket)
     if outcome.became_breached and not levels:
@@ -418,7 +433,7 @@ def _announce(outcome: _Outcome, *, now: datetime, cache: RunCache, told: set[in
     data = {
         "record_id": record.pk,
         "level_ids": [level.pk for level in levels],  # a replay marks exactly these as fired
-        "actions": sorted({action for level in levels for action in _actions(level)}),
+        "actions": sorted({action for level in levels for action in cache.actions(level)}),
         "held_outside_hours": bool(recipients) and not in_hours,
     }
     constructor = events.sla_breached if breach else events.sla_warning
@@ -427,7 +442,7 @@ def _announce(outcome: _Outcome, *, now: datetime, cache: RunCache, told: set[in
         target=record.target,
         cycle=record.cycle,
         due_at=record.due_at,
-        levels=[str(level) for level in levels],
+        levels=[cache.label(level) for level in levels],
         data=data,
         save=False,
     )
@@ -481,10 +496,7 @@ def _new_event_ids(count: int) -> list[int]:
     events get theirs when inserted and the firings are linked to them afterwards)."""
     if count == 0 or connection.vendor != "postgresql":
         return []
-    table = TicketEvent._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count])
-        return [event_id for (event_id,) in cursor.fetchall()]
+    return bulk.next_ids(TicketEvent._meta.db_table, count)
 
 
 def _insert_firings(triples: list[tuple[int, int, int | None]], *, now: datetime) -> set[tuple[int, int]]:
@@ -493,6 +505,16 @@ def _insert_firings(triples: list[tuple[int, int, int | None]], *, now: datetime
     if not triples:
         return set()
     table = LadderFiring._meta.db_table
+    if connection.vendor == "postgresql":  # plain tuples; thousands through COPY (tickets.bulk)
+        rows = [(record_id, level_id, now, False, event_id) for record_id, level_id, event_id in triples]
+        inserted = bulk.insert_rows(
+            table,
+            ("record_id", "level_id", "fired_at", "suppressed", "event_id"),
+            rows,
+            suffix="ON CONFLICT (record_id, level_id) DO NOTHING",
+            returning="record_id, level_id",
+        )
+        return {(record_id, level_id) for record_id, level_id in inserted}
     rows = ", ".join(["(%s, %s, %s, %s, %s)"] * len(triples))
     fired_at = db_value(now)
     params = [

@@ -8,9 +8,8 @@ import pytest
 from django.db import transaction
 
 from tests.factories import UserFactory, make_ticket
-from tickets import roles
+from tickets import bulk, roles
 from tickets.models import EventKind
-from tickets.notifications import services as notification_services
 from tickets.notifications.models import Notification
 from tickets.notifications.services import Notice, notify_many
 
@@ -72,7 +71,7 @@ def test_the_copy_path_writes_what_the_one_statement_path_writes(requester, cate
     other = make_ticket(requester=requester, category=category).events.get(kind=EventKind.CREATED)
     notify_many(notices(one, agent, colleague), returning=False)  # 5 rows: one VALUES statement
 
-    monkeypatch.setattr(notification_services, "COPY_FROM_ROWS", 1)
+    monkeypatch.setattr(bulk, "COPY_FROM_ROWS", 1)
     notify_many(notices(other, agent, colleague), returning=False)
 
     written = outbox(other)
@@ -89,7 +88,7 @@ def test_the_copy_path_writes_what_the_one_statement_path_writes(requester, cate
 def test_the_copy_path_skips_rows_already_there_and_serves_two_calls_in_a_transaction(
     requester, category, agent, colleague, monkeypatch
 ):
-    monkeypatch.setattr(notification_services, "COPY_FROM_ROWS", 1)
+    monkeypatch.setattr(bulk, "COPY_FROM_ROWS", 1)
     first = make_ticket(requester=requester, category=category).events.get(kind=EventKind.CREATED)
     second = make_ticket(requester=requester, category=category).events.get(kind=EventKind.CREATED)
 

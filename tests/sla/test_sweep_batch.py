@@ -14,8 +14,9 @@ from django.test.utils import CaptureQueriesContext
 
 from escalation import services as escalation_services
 from escalation.models import Escalation, EscalationPath
-from escalation.sla.models import LadderFiring, QueueCalendar, SlaRecord
-from escalation.sla.sweep import sla_sweep
+from escalation.sla.models import LadderFiring, LadderLevel, QueueCalendar, SlaRecord
+from escalation.sla.sweep import sla_sweep, sla_sweep_ticket
+from tickets import bulk
 from tickets import services as ticket_services
 from tickets.models import Impact, Ticket, TicketStatus, Tier, Urgency
 from tickets.notifications.models import Notification
@@ -201,6 +202,31 @@ def test_batch_priority_raise_leaves_what_ticket_change_priority_leaves(requeste
         assert ticket.resolution_due_at == london(2026, 1, 19, 12, 0)
         assert ticket.events.filter(kind="sla_recomputed").count() == 1
         assert LadderFiring.objects.filter(record__ticket=ticket, suppressed=True).count() == 1
+
+
+def test_a_sweep_through_copy_leaves_what_the_one_statement_writes_leave(escalation_setup, p1_policy, monkeypatch):
+    """The sweep's large batches write events, firings, outbox rows and record updates through
+    COPY (tickets.bulk); forced for every write, a ticket's sweep leaves what it leaves without."""
+    for position, (offset, actions) in enumerate([(50, {}), (100, {"notify_team_lead": True})]):
+        LadderLevel.objects.create(
+            policy=p1_policy, target="first_response", position=position, offset=offset, **actions
+        )
+    single, batch = twins(3, escalation_setup)
+    at = datetime(2026, 1, 19, 10, 31, tzinfo=UTC)  # Tier 1 budget and first response breached
+
+    with time_machine.travel(at, tick=False):
+        for pk in single:
+            sla_sweep_ticket(ticket_id=pk, now=at)
+        monkeypatch.setattr(bulk, "COPY_FROM_ROWS", 1)
+        for pk in batch:
+            sla_sweep_ticket(ticket_id=pk, now=at)
+
+    for one, many in zip(single, batch, strict=True):
+        assert snapshot(many) == snapshot(one)
+        # and what both did is a breach, its ladder and an escalation (so the comparison is not of nothing)
+        assert Ticket.objects.get(pk=many).status == TicketStatus.ESCALATED
+        assert LadderFiring.objects.filter(record__ticket_id=many, event__isnull=False).exists()
+        assert Notification.objects.filter(ticket_id=many, kind="sla_breached").exists()
 
 
 def catch_up(count: int, *, requester, category, agent) -> tuple[int, int]:

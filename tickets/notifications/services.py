@@ -6,14 +6,12 @@ loses it.
 """
 
 import functools
-import io
 import json
 import logging
 import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from email.utils import parseaddr
 
 from celery import current_app
@@ -22,6 +20,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from tickets import bulk
 from tickets.access import ticket_list_for
 from tickets.models import TicketEvent, User
 
@@ -162,7 +161,6 @@ _COLUMN_NAMES = (
     "recipient_id", "webhook_id", "kind", "channel", "ticket_id", "event_id", "subject", "body", "status",
     "attempts", "last_error", "next_attempt_at", "claimed_at", "message_id", "created_at", "sent_at", "read_at",
 )  # fmt: skip
-_COLUMNS = ", ".join(_COLUMN_NAMES)
 
 
 def _outbox_fields(row: dict, *, now) -> dict:
@@ -200,57 +198,9 @@ def _instance(row: dict, fields: dict) -> Notification:
 
 
 def _insert_rows(values: list[tuple]) -> None:
-    """notify_many's rows (in _COLUMN_NAMES order) in one INSERT … ON CONFLICT DO NOTHING (PostgreSQL)."""
-    from psycopg2.extras import execute_values  # PostgreSQL's driver: imported where only PostgreSQL runs
-
-    if len(values) >= COPY_FROM_ROWS:
-        _copy_rows(values)
-        return
-    with connection.cursor() as cursor:
-        execute_values(  # through Django's cursor: the statement is logged and counted like any other
-            cursor,
-            f"INSERT INTO {Notification._meta.db_table} ({_COLUMNS}) VALUES %s ON CONFLICT DO NOTHING",
-            values,
-            page_size=len(values),
-        )
-
-
-# From this many rows, _insert_rows loads them with COPY into a scratch table and inserts from
-# there: PostgreSQL parses a VALUES list of thousands of rows slowly (14,000 outbox rows of a
-# sweep catch-up: ~1.3 s as VALUES, ~0.5 s through COPY). Below it, one VALUES statement (fewer
-# statements; the query budgets of small batches count it).
-COPY_FROM_ROWS = 1000
-
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_text(value) -> str:
-    """One field in COPY's text format."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, str):
-        return value.translate(_COPY_ESCAPES)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
-
-
-def _copy_rows(values: list[tuple]) -> None:
-    """The rows through COPY into a transaction's scratch table (dropped at commit), then one
-    INSERT … SELECT … ON CONFLICT DO NOTHING from it (COPY itself cannot skip conflicts)."""
-    table = Notification._meta.db_table
-    text = "".join("\t".join(map(_copy_text, row)) + "\n" for row in values)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS outbox_load ON COMMIT DROP AS SELECT {_COLUMNS} FROM {table} "
-            "WITH NO DATA"
-        )
-        cursor.copy_expert(f"COPY outbox_load ({_COLUMNS}) FROM STDIN", io.StringIO(text))
-        # Emptied by the same statement: a second call in the transaction finds it empty.
-        cursor.execute(
-            f"WITH loaded AS (DELETE FROM outbox_load RETURNING {_COLUMNS}) "
-            f"INSERT INTO {table} ({_COLUMNS}) SELECT {_COLUMNS} FROM loaded ON CONFLICT DO NOTHING"
-        )
+    """notify_many's rows (in _COLUMN_NAMES order) in one INSERT … ON CONFLICT DO NOTHING (PostgreSQL;
+    a large batch through COPY, tickets.bulk)."""
+    bulk.insert_rows(Notification._meta.db_table, _COLUMN_NAMES, values, suffix="ON CONFLICT DO NOTHING")
 
 
 def _one_per_delivery(rows: list[dict]) -> list[dict]:

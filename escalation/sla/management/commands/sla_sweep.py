@@ -2,14 +2,14 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from escalation.sla.sweep import sla_sweep
+from escalation.sla.sweep import BATCH_SIZE, sla_sweep
 
 
 class Command(BaseCommand):
     help = "Run one SLA sweep now (fire due ladder levels, mark breaches, auto-escalate) and print what it did."
 
     def add_arguments(self, parser):
-        parser.add_argument("--batch-size", type=int, default=500)
+        parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
 
     def handle(self, *args, **options):
         started = time.perf_counter()
