@@ -20,6 +20,8 @@ Modules:
 - aggregates.py  Percentile (PostgreSQL percentile_cont) and its portable
                  fallback for SQLite.
 - figures.py     the figures themselves: pure queries, no page logic.
+- snapshot.py    the figures' transaction (one snapshot, JIT off) and its
+                 extra connections: independent figures run side by side.
 - drilldown.py   the tickets behind each figure.
 - tables.py      figures shaped as named tables (page, CSV export).
 - views.py, apis.py, urls.py, api_urls.py: the page, the at-risk board, the

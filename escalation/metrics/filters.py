@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import zoneinfo
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 
 from django.db.models import Q
@@ -43,6 +43,47 @@ class MetricsFilter:
     def end(self) -> datetime:
         """Midnight after `date_to` in the viewer's zone (exclusive)."""
         return datetime.combine(self.date_to + timedelta(days=1), time(0), tzinfo=self.time_zone)
+
+    @cached_property
+    def local_hours(self) -> tuple[tuple[datetime, ...], tuple[tuple[date, int], ...]] | None:
+        """The period cut where the viewer's local (date, hour) changes: each piece's first instant, and its
+        (date, hour). A repeated hour (clocks going back) is two pieces with the same label.
+
+        The figures count rows per piece with a binary search of these instants (figures.LocalPiece)
+        instead of converting every row to local time in the database. None if a change does not fall
+        on a quarter hour (the local mean time of a zone's early history): the rows are converted then.
+        """
+        zone, quarter, tick = self.time_zone, timedelta(minutes=15), timedelta(microseconds=1)
+        at, end = self.start.astimezone(UTC), self.end.astimezone(UTC)
+        if at.minute % 15 or at.second or at.microsecond:
+            return None
+        starts: list[datetime] = []
+        labels: list[tuple[date, int]] = []
+        while at < end:
+            local = at.astimezone(zone)
+            label = (local.date(), local.hour)
+            if not labels or label != labels[-1]:
+                before = (at - tick).astimezone(zone)
+                if labels and (before.date(), before.hour) != labels[-1]:
+                    return None  # the change fell between two quarter hours
+                starts.append(at)
+                labels.append(label)
+            # next: the following local hour, or the next quarter hour if the offset changes before it
+            following = at + timedelta(minutes=60 - local.minute)
+            at = following if _same_offset(zone, at, following - tick) else at + quarter
+        return tuple(starts), tuple(labels)
+
+    @cached_property
+    def local_days(self) -> tuple[tuple[datetime, ...], tuple[date, ...]] | None:
+        """local_hours, cut by local date only."""
+        if self.local_hours is None:
+            return None
+        starts, days = [], []
+        for start, (day, _hour) in zip(*self.local_hours, strict=True):
+            if not days or day != days[-1]:
+                starts.append(start)
+                days.append(day)
+        return tuple(starts), tuple(days)
 
     def period(self) -> dict[str, str]:
         """The period as every figures answer states it (dates, zone, and the instants they mean)."""
@@ -86,6 +127,10 @@ class MetricsFilter:
         }
         params.update(changes)
         return {key: str(value) for key, value in params.items() if value not in (None, "")}
+
+
+def _same_offset(zone: zoneinfo.ZoneInfo, first: datetime, last: datetime) -> bool:
+    return first.astimezone(zone).utcoffset() == last.astimezone(zone).utcoffset()
 
 
 def parse_filters(params, *, time_zone: str, today: date | None = None) -> MetricsFilter:

@@ -305,3 +305,67 @@ def test_hours_and_days_are_local_across_the_autumn_clock_change(requester, cate
     assert [(row["day"], row["created"]) for row in figures["trend"]] == [("2025-11-02", 3)]
     assert figures["tickets"]["created"] == 3
     assert [(row["site"], row["tickets"]) for row in figures["volume"]["by_site"]] == [("london", 3)]
+
+
+def test_days_and_hours_are_local_in_a_half_hour_zone(requester, category, agent):
+    """India is UTC+05:30: 18:29 UTC is 23:59 on one local day, 18:31 UTC 00:01 on the next."""
+    import time_machine
+
+    from tests.factories import make_ticket
+    from tickets import services
+
+    from .conftest import at
+
+    for when in (at(5, 18, 29, month=3), at(5, 18, 31, month=3)):
+        with time_machine.travel(when, tick=False):
+            ticket = make_ticket(requester=requester, category=category)
+        with time_machine.travel(when, tick=False):
+            services.ticket_resolve(ticket_id=ticket.pk, resolution="Done.", acting_user=agent)
+    filters = parse_filters({"from": "2025-03-05", "to": "2025-03-06"}, time_zone="Asia/Kolkata")
+    figures = dashboard(tickets=Ticket.objects.all(), filters=filters, now=at(7, 12, month=3))
+    assert [(row["day"], row["created"], row["resolved"]) for row in figures["trend"]] == [
+        ("2025-03-05", 1, 1),
+        ("2025-03-06", 1, 1),
+    ]
+    hours = {row["hour"]: row["tickets"] for row in figures["volume"]["by_hour"] if row["tickets"]}
+    assert hours == {23: 1, 0: 1}
+
+
+@pytest.mark.parametrize(
+    "zone, first_day",
+    [
+        ("America/New_York", date(2026, 3, 1)),  # clocks forward 8 March, back 1 November
+        ("America/New_York", date(2026, 10, 20)),
+        ("Australia/Lord_Howe", date(2026, 9, 20)),  # a half-hour clock change
+        ("Asia/Kathmandu", date(2026, 1, 1)),  # UTC+05:45
+        ("Europe/Paris", date(1911, 2, 1)),  # local mean time until 11 March 1911
+    ],
+)
+def test_the_period_cut_into_local_hours_as_each_instant_reads_locally(zone, first_day):
+    """MetricsFilter.local_hours against the definition: every minute of the period, read on the viewer's clock."""
+    import zoneinfo
+    from datetime import UTC, timedelta
+
+    from escalation.metrics.filters import MetricsFilter
+
+    filters = MetricsFilter(
+        date_from=first_day, date_to=first_day + timedelta(days=59), time_zone=zoneinfo.ZoneInfo(zone)
+    )
+    starts, labels = [], []
+    minute = filters.start.astimezone(UTC)
+    while minute < filters.end:
+        local = minute.astimezone(filters.time_zone)
+        if not labels or (local.date(), local.hour) != labels[-1]:
+            starts.append(minute)
+            labels.append((local.date(), local.hour))
+        minute += timedelta(minutes=1)
+    if zone == "Europe/Paris":  # Paris was UTC+00:09:21: its hours did not start on a quarter hour
+        assert filters.local_hours is None and filters.local_days is None
+        return
+    assert filters.local_hours == (tuple(starts), tuple(labels))
+    day_starts = [
+        start
+        for start, label, previous in zip(starts, labels, [None, *labels[:-1]], strict=True)
+        if previous is None or label[0] != previous[0]
+    ]
+    assert filters.local_days == (tuple(day_starts), tuple(sorted({day for day, _hour in labels})))
