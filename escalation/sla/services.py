@@ -177,17 +177,18 @@ def plan(record: SlaRecord, *, schedule: bt.Schedule, levels: Iterable[LadderLev
 def ladders_for(policy_ids: Iterable[int | None]) -> dict[tuple[int, str], list[LadderLevel]]:
     """Ladder levels by (policy, target), in firing order (offsets only: for planning; per process until changed)."""
 
-    def load() -> dict[tuple[int, str], list[LadderLevel]]:
-        every: dict[tuple[int, str], list[LadderLevel]] = defaultdict(list)
+    def load() -> dict[int, dict[tuple[int, str], list[LadderLevel]]]:
+        # by policy, so that a clock's save (thousands in a sweep batch) looks up only its own
+        every: dict[int, dict[tuple[int, str], list[LadderLevel]]] = defaultdict(lambda: defaultdict(list))
         for level in LadderLevel.objects.order_by("position", "id"):
-            every[(level.policy_id, level.target)].append(level)
-        return dict(every)
+            every[level.policy_id][(level.policy_id, level.target)].append(level)
+        return {pk: dict(by_target) for pk, by_target in every.items()}
 
     ids = {pk for pk in policy_ids if pk}
     every = configcache.cached("sla_ladders", load) if ids else {}
     ladders: dict[tuple[int, str], list[LadderLevel]] = defaultdict(list)
-    for key, levels in every.items():
-        if key[0] in ids:
+    for pk in ids:
+        for key, levels in every.get(pk, {}).items():
             ladders[key] = list(levels)
     return ladders
 
