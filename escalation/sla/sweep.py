@@ -160,16 +160,20 @@ def sla_sweep(
     batch_size = batch_size or BATCH_SIZE
     report = SweepReport()
     cache = RunCache(now)
-    while max_batches is None or report.batches < max_batches:
+    # Most runs find nothing due. The claim joins six tables and PostgreSQL takes ~3 ms to plan it
+    # (at 1M tickets as at 1k); this index-only look at the due index takes ~0.2 ms.
+    anything_due = SlaRecord.objects.filter(next_check_at__lte=now).exists()
+    while anything_due and (max_batches is None or report.batches < max_batches):
         claimed = _sweep_batch(now=now, batch_size=batch_size, cache=cache, report=report)
         report.batches += 1
         if claimed < batch_size:
             break
     else:
-        report.more_due = SlaRecord.objects.filter(next_check_at__lte=now).exists()
+        if anything_due:
+            report.more_due = SlaRecord.objects.filter(next_check_at__lte=now).exists()
     # Time-based trigger rules have their own next check: evaluated on time, SLA clock due or not.
     rules.run_due_time_rules(now=now)
-    if not report.more_due:
+    if anything_due and not report.more_due:
         # What is still due now was held by someone else (skipped, not waited for).
         report.skipped_locked = SlaRecord.objects.filter(next_check_at__lte=now).count()
     state = {"last_swept_at": now, "last_report": str(report)[:300]}
