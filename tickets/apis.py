@@ -114,12 +114,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         if held is not None and _answerable_as_held(held) and access.may_see_by_row(self.request.user, held):
             ticket = held
         else:
-            ticket = (
-                selectors.ticket_list_with_related(self.request.user)
-                .select_related("routing_rule")
-                .filter(pk=ticket_id)
-                .first()
-            )
+            ticket = next(iter(selectors.with_configuration(self.get_queryset().filter(pk=ticket_id))), None)
         if ticket is None:
             return Response(security_receipt(Ticket.objects.select_related("queue").get(pk=ticket_id)), status=status)
         data = TICKET_ANSWER.to_representation(ticket)

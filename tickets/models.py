@@ -65,8 +65,9 @@ class Site(models.Model):
         return self.name
 
 
-def _sites() -> dict[int, Site]:
-    """Every site by id. Sites are configuration: read once per change (tickets.configcache)."""
+def sites_by_id() -> dict[int, Site]:
+    """Every site by id, shared by the process (copy one before hanging anything on it). Sites are
+    configuration: read once per change (tickets.configcache)."""
     from . import configcache
 
     return configcache.cached("sites", lambda: {site.pk: site for site in Site.objects.all()})
@@ -74,7 +75,7 @@ def _sites() -> dict[int, Site]:
 
 def site_time_zone(site_id: int) -> str:
     """A site's time zone ("" if there is no such site)."""
-    site = _sites().get(site_id)
+    site = sites_by_id().get(site_id)
     return site.time_zone if site else ""
 
 
@@ -82,7 +83,7 @@ def site_get(site_id: int | None) -> Site | None:
     """A site by id from the configuration cache (a copy: the cached one stays clean); None for None."""
     if site_id is None:
         return None
-    site = _sites().get(site_id)
+    site = sites_by_id().get(site_id)
     return copy.copy(site) if site else Site.objects.filter(pk=site_id).first()
 
 
